@@ -1,0 +1,5 @@
+package cond_test
+
+import "runtime"
+
+func runtimeYield() { runtime.Gosched() }
