@@ -1,0 +1,153 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/weftgo/weft/internal/panics"
+)
+
+// Map calls fn on every element of in, on the pool, and returns the results
+// in input order. It blocks until every call has returned. Errors are
+// handled as in a [Group]: by default Map returns every error joined (the
+// results of the calls that failed are whatever fn returned); with
+// [WithFailFast] the first error cancels the context of the other calls,
+// calls that have not started are skipped, and Map returns that error.
+//
+// Map runs on a Group made from ctx, so it is safe to call from a task of
+// the same pool: it does not deadlock a saturated pool.
+func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context, T) (R, error), opts ...GroupOption) ([]R, error) {
+	g, gctx := p.Group(ctx, opts...)
+	out := make([]R, len(in))
+	for i, v := range in {
+		if gctx.Err() != nil {
+			break // fail-fast cancelled, or ctx ended: Wait reports why
+		}
+		err := g.Go(func(ctx context.Context) error {
+			if g.failFast && ctx.Err() != nil {
+				return nil
+			}
+			r, err := fn(ctx, v)
+			out[i] = r
+			return err
+		})
+		if err != nil {
+			break
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return out, err
+	}
+	return out, context.Cause(gctx)
+}
+
+// WithWindow sets how many elements [MapSeq] may have in flight ahead of
+// the consumer: the results it holds that the loop has not reached yet, plus
+// the calls running. The default is twice the pool's limit. A window below 1
+// panics.
+func WithWindow(n int) GroupOption {
+	if n < 1 {
+		panic(fmt.Sprintf("pool: WithWindow(%d): window must be at least 1", n))
+	}
+	return groupOptionFunc(func(c *groupConfig) { c.window = n })
+}
+
+// MapSeq returns an iterator that calls fn on the elements of seq, on the
+// pool, and yields the results in input order, lazily: at most the window
+// (see [WithWindow]) of elements is read ahead of the loop.
+//
+// Each result comes with its error. With [WithFailFast], the first error
+// cancels the calls in flight, is yielded (as the context.Cause of the
+// cancellation, so the real error is seen rather than a later
+// context.Canceled), and ends the iteration. If ctx ends, the iteration
+// yields context.Cause(ctx) and ends.
+//
+// Breaking out of the loop cancels the calls in flight and waits for them
+// to return before the loop statement completes: nothing is left running.
+// seq is pulled from the goroutine of the loop.
+func MapSeq[T, R any](ctx context.Context, p *Pool, seq iter.Seq[T], fn func(context.Context, T) (R, error), opts ...GroupOption) iter.Seq2[R, error] {
+	var c groupConfig
+	for _, o := range opts {
+		o.applyGroup(&c)
+	}
+	return func(yield func(R, error) bool) {
+		window := c.window
+		if window == 0 {
+			window = 2 * p.Limit()
+		}
+		m := &seqMapper[T, R]{g: p.newGroup(ctx, groupConfig{}), fn: fn, failFast: c.failFast}
+		next, stop := iter.Pull(seq)
+		defer func() {
+			m.g.cancel(context.Canceled)
+			_ = m.g.Wait()
+			stop()
+		}()
+		more := true
+		for more && len(m.pending) < window {
+			more = m.start(next)
+		}
+		for len(m.pending) > 0 {
+			s := m.pending[0]
+			m.pending = m.pending[1:]
+			select {
+			case <-s.done:
+			case <-ctx.Done():
+				var zero R
+				yield(zero, context.Cause(ctx))
+				return
+			}
+			if s.err != nil && m.failFast {
+				yield(s.r, context.Cause(m.g.ctx))
+				return
+			}
+			if !yield(s.r, s.err) {
+				return
+			}
+			if more {
+				more = m.start(next)
+			}
+		}
+	}
+}
+
+type seqMapper[T, R any] struct {
+	g        *Group
+	fn       func(context.Context, T) (R, error)
+	failFast bool
+	pending  []*seqSlot[R]
+}
+
+type seqSlot[R any] struct {
+	r    R
+	err  error
+	done chan struct{}
+}
+
+// start pulls one element and submits its call; it returns false once seq
+// is exhausted.
+func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
+	v, ok := next()
+	if !ok {
+		return false
+	}
+	s := &seqSlot[R]{done: make(chan struct{}), err: ErrGoexit}
+	m.pending = append(m.pending, s)
+	err := m.g.p.submit(m.g.ctx, task{g: m.g, fn: func(ctx context.Context) error {
+		defer close(s.done)
+		s.err = panics.Run(func() error {
+			r, err := m.fn(ctx, v)
+			s.r = r
+			return err
+		}, nil)
+		if s.err != nil && m.failFast {
+			m.g.cancel(s.err)
+		}
+		return nil // the slot carries the error to the loop
+	}}, true)
+	if err != nil {
+		s.err = err
+		close(s.done)
+	}
+	return true
+}
