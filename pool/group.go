@@ -149,7 +149,7 @@ func (g *Group) resultLocked() error {
 		g.errs = append(g.errs, fmt.Errorf("%w: %d queued tasks of the group dropped by Stop", ErrClosed, g.dropped))
 		g.dropped = 0
 	}
-	err := errors.Join(g.errs...)
+	err := join(g.errs)
 	g.errs = nil
 	return err
 }

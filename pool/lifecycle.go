@@ -99,7 +99,16 @@ func (p *Pool) closeLocked() {
 }
 
 func (p *Pool) takeErrs() error {
-	err := errors.Join(p.errs...)
+	err := join(p.errs)
 	p.errs = nil
 	return err
+}
+
+// join is errors.Join, except that a single error is returned as it is, so
+// callers can compare it directly.
+func join(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }

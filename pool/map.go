@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/weftgo/weft/internal/panics"
 )
@@ -20,26 +21,40 @@ import (
 func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context, T) (R, error), opts ...GroupOption) ([]R, error) {
 	g, gctx := p.Group(ctx, opts...)
 	out := make([]R, len(in))
+	errs := make([]error, len(in)) // by index, so errors come back in input order
+	cut := false
 	for i, v := range in {
-		if gctx.Err() != nil {
-			break // fail-fast cancelled, or ctx ended: Wait reports why
+		if cut = gctx.Err() != nil; cut {
+			break // fail-fast cancelled, or ctx ended
 		}
 		err := g.Go(func(ctx context.Context) error {
 			if g.failFast && ctx.Err() != nil {
 				return nil
 			}
-			r, err := fn(ctx, v)
-			out[i] = r
-			return err
+			errs[i] = panics.Run(func() error {
+				r, err := fn(ctx, v)
+				out[i] = r
+				return err
+			}, nil)
+			if g.failFast {
+				return errs[i]
+			}
+			return nil
 		})
-		if err != nil {
+		if cut = err != nil; cut {
 			break
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return out, err
+	cause := context.Cause(gctx) // read before Wait cancels gctx
+	err := g.Wait()
+	if !g.failFast {
+		errs = append(errs, err)
+		err = join(slices.DeleteFunc(errs, func(e error) bool { return e == nil }))
 	}
-	return out, context.Cause(gctx)
+	if err == nil && cut {
+		err = cause
+	}
+	return out, err
 }
 
 // WithWindow sets how many elements [MapSeq] may have in flight ahead of
@@ -98,7 +113,10 @@ func MapSeq[T, R any](ctx context.Context, p *Pool, seq iter.Seq[T], fn func(con
 				return
 			}
 			if s.err != nil && m.failFast {
-				yield(s.r, context.Cause(m.g.ctx))
+				if cause := context.Cause(m.g.ctx); cause != nil {
+					s.err = cause // the first failure, not a later cancellation
+				}
+				yield(s.r, s.err)
 				return
 			}
 			if !yield(s.r, s.err) {

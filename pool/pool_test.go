@@ -1,6 +1,7 @@
 package pool_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -89,7 +90,6 @@ func TestWorkersAreReused(t *testing.T) {
 
 func TestIdlePoolHoldsNoGoroutines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		before := runtime.NumGoroutine()
 		p := pool.New(10_000, pool.WithIdleTimeout(time.Second))
 		start := make(chan struct{})
 		for range 10_000 {
@@ -102,11 +102,12 @@ func TestIdlePoolHoldsNoGoroutines(t *testing.T) {
 		<-time.After(999 * time.Millisecond)
 		synctest.Wait()
 		assert.Equal(t, 10_000, p.Stats().Workers, "workers linger until the timeout")
+		assert.Equal(t, 10_000, parkedWorkers())
 		<-time.After(2 * time.Millisecond)
 		synctest.Wait()
 		st := p.Stats()
 		assert.Equal(t, 0, st.Workers)
-		assert.Equal(t, before, runtime.NumGoroutine(), "every worker goroutine has exited")
+		assert.Equal(t, 0, parkedWorkers(), "every worker goroutine has exited")
 		// The pool still works after its workers have gone.
 		done := make(chan struct{})
 		require.NoError(t, p.Go(func() { close(done) }))
@@ -227,4 +228,11 @@ func TestErrorHandlerReceivesTaskErrors(t *testing.T) {
 	assert.Len(t, got, 3)
 	mu.Unlock()
 	shutdown(t, p)
+}
+
+// parkedWorkers counts goroutines parked as idle pool workers.
+func parkedWorkers() int {
+	buf := make([]byte, 64<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return bytes.Count(buf, []byte("pool.(*worker).park("))
 }

@@ -1,0 +1,174 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weftgo/weft/pool"
+)
+
+func TestGroupCollectsAllErrors(t *testing.T) {
+	p := pool.New(3)
+	g, _ := p.Group(context.Background())
+	var ran atomic.Int64
+	for i := range 10 {
+		require.NoError(t, g.Go(func(context.Context) error {
+			ran.Add(1)
+			switch i {
+			case 3:
+				return io.EOF
+			case 7:
+				panic(io.ErrUnexpectedEOF)
+			}
+			return nil
+		}))
+	}
+	err := g.Wait()
+	assert.EqualValues(t, 10, ran.Load())
+	assert.ErrorIs(t, err, io.EOF)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	var pe *pool.PanicError
+	assert.ErrorAs(t, err, &pe)
+	assert.NoError(t, p.Wait(), "group errors are not the pool's")
+	shutdown(t, p)
+}
+
+func TestGroupFailFastCancelsWithCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(4)
+		g, ctx := p.Group(context.Background(), pool.WithFailFast())
+		boom := errors.New("boom")
+		cause := make(chan error, 3)
+		for range 3 {
+			require.NoError(t, g.Go(func(ctx context.Context) error {
+				<-ctx.Done()
+				cause <- context.Cause(ctx)
+				return ctx.Err()
+			}))
+		}
+		require.NoError(t, g.Go(func(context.Context) error { return boom }))
+		assert.Same(t, boom, g.Wait(), "Wait returns the first error only")
+		for range 3 {
+			assert.Same(t, boom, <-cause)
+		}
+		assert.Same(t, boom, context.Cause(ctx))
+		shutdown(t, p)
+	})
+}
+
+func TestGroupWaitCancelsContext(t *testing.T) {
+	p := pool.New(1)
+	g, ctx := p.Group(context.Background())
+	require.NoError(t, g.Go(func(context.Context) error { return nil }))
+	require.NoError(t, g.Wait())
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	shutdown(t, p)
+}
+
+func TestGroupWaitBlocksUntilTasksEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(2)
+		g, _ := p.Group(context.Background())
+		release := make(chan struct{})
+		require.NoError(t, g.Go(func(context.Context) error { <-release; return nil }))
+		done := make(chan error, 1)
+		go func() { done <- g.Wait() }()
+		synctest.Wait()
+		assert.Empty(t, done)
+		close(release)
+		assert.NoError(t, <-done)
+		shutdown(t, p)
+	})
+}
+
+// fib spawns two subtasks on a group made from its own task context and
+// waits for them: with every worker waiting, only slot lending keeps the
+// pool from deadlocking.
+func fib(ctx context.Context, p *pool.Pool, n int) (int, error) {
+	if n < 2 {
+		return n, nil
+	}
+	g, gctx := p.Group(ctx)
+	var a, b int
+	_ = g.Go(func(context.Context) error { var err error; a, err = fib(gctx, p, n-1); return err })
+	_ = g.Go(func(context.Context) error { var err error; b, err = fib(gctx, p, n-2); return err })
+	err := g.Wait()
+	return a + b, err
+}
+
+func TestNestedGroupsDoNotDeadlockSaturatedPool(t *testing.T) {
+	for _, limit := range []int{1, 2} {
+		p := pool.New(limit)
+		got := make(chan int, 1)
+		require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+			n, err := fib(ctx, p, 12)
+			got <- n
+			return err
+		}))
+		assert.Equal(t, 144, <-got)
+		require.NoError(t, p.Wait())
+		shutdown(t, p)
+	}
+}
+
+func TestNestedGroupsKeepRunningTasksWithinLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(2)
+		var m concurrencyMeter
+		release := make(chan struct{})
+		for range 2 {
+			require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+				g, _ := p.Group(ctx)
+				for range 3 {
+					_ = g.Go(func(context.Context) error { m.enter(); <-release; m.leave(); return nil })
+				}
+				return g.Wait()
+			}))
+		}
+		synctest.Wait()
+		assert.EqualValues(t, 2, m.now.Load(), "two waiting parents lend two slots")
+		close(release)
+		require.NoError(t, p.Wait())
+		assert.LessOrEqual(t, m.max.Load(), int64(2))
+		shutdown(t, p)
+	})
+}
+
+func TestGroupReportsTasksDroppedByStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		g, _ := p.Group(context.Background())
+		require.NoError(t, g.Go(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+		for range 3 {
+			require.NoError(t, g.Go(func(context.Context) error { return nil }))
+		}
+		synctest.Wait()
+		assert.Equal(t, 3, p.Stop())
+		err := g.Wait()
+		assert.ErrorIs(t, err, pool.ErrClosed)
+		assert.Contains(t, err.Error(), "3 queued tasks")
+		// Submitting to a stopped pool is refused and recorded.
+		assert.ErrorIs(t, g.Go(func(context.Context) error { return nil }), pool.ErrClosed)
+		assert.ErrorIs(t, g.Wait(), pool.ErrClosed)
+	})
+}
+
+func TestGroupTryGo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(0))
+		g, _ := p.Group(context.Background())
+		release := make(chan struct{})
+		require.NoError(t, g.TryGo(func(context.Context) error { <-release; return nil }))
+		assert.ErrorIs(t, g.TryGo(func(context.Context) error { return nil }), pool.ErrQueueFull)
+		close(release)
+		assert.NoError(t, g.Wait(), "a full queue is not recorded as a group error")
+		shutdown(t, p)
+	})
+}
