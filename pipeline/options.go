@@ -1,0 +1,146 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+)
+
+// An Option configures a [Queue] or a pipeline stage. Each With function
+// says which constructors read it; the others ignore it, so one option list
+// can be shared between stages.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// ErrorPolicy says what a stage does when its callback returns an error.
+// Panics always stop the pipeline, whatever the policy.
+type ErrorPolicy int
+
+const (
+	// Stop cancels the whole pipeline; the sink returns the error. The default.
+	Stop ErrorPolicy = iota
+	// Skip drops the item that failed and counts the error in [Stats.Errors].
+	Skip
+	// Collect drops the item that failed, keeps the error and goes on; the
+	// sink returns all collected errors joined with errors.Join once the
+	// input is exhausted (unless another error stopped the pipeline first).
+	Collect
+)
+
+const (
+	defaultChunk  = 128
+	defaultBuffer = 4
+)
+
+type config struct {
+	capacity    int // Queue; 0 = unbounded
+	concurrency int
+	ordered     bool
+	window      int // reorder window in chunks; 0 = default
+	buffer      int // output channel capacity in chunks
+	chunk       int // max items per chunk
+	policy      ErrorPolicy
+	name        string
+	rateN       int
+	ratePer     time.Duration
+}
+
+func newConfig(name string, opts []Option) config {
+	c := config{concurrency: 1, buffer: defaultBuffer, chunk: defaultChunk, name: name}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if c.window == 0 {
+		c.window = 2 * c.concurrency
+	}
+	if c.window < c.concurrency {
+		c.window = c.concurrency
+	}
+	return c
+}
+
+// WithCapacity bounds a [Queue] to n items: [Queue.Put] blocks while the
+// queue is full. Without it a queue is unbounded. Read by the Queue
+// constructors. It panics if n < 1.
+func WithCapacity(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: capacity %d must be at least 1", n))
+	}
+	return optionFunc(func(c *config) { c.capacity = n })
+}
+
+// WithConcurrency runs a stage's callback on n goroutines (default 1). Read by
+// [Map], [Filter] and [FlatMap]. It panics if n < 1.
+func WithConcurrency(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: concurrency %d must be at least 1", n))
+	}
+	return optionFunc(func(c *config) { c.concurrency = n })
+}
+
+// WithOrdered makes a concurrent stage emit its results in the order its
+// input arrived. A stage with concurrency 1 is always ordered. Read by
+// [Map], [Filter] and [FlatMap].
+func WithOrdered() Option {
+	return optionFunc(func(c *config) { c.ordered = true })
+}
+
+// WithReorderWindow sets how many input batches an ordered stage may have
+// started beyond the oldest unfinished one (default and minimum: twice, and
+// once, the concurrency). A slow item stalls an ordered stage only when the
+// window is full. Items move between stages in batches of up to
+// [WithChunkSize] items, so the window holds up to n × chunk size items.
+// Read by [Map], [Filter] and [FlatMap]. It panics if n < 1.
+func WithReorderWindow(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: reorder window %d must be at least 1", n))
+	}
+	return optionFunc(func(c *config) { c.window = n })
+}
+
+// WithBuffer sets how many batches a stage's output may hold before the
+// stage blocks (default 4); 0 makes every hand-over synchronous. Read by all
+// sources and stages. It panics if n < 0.
+func WithBuffer(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("pipeline: buffer %d must not be negative", n))
+	}
+	return optionFunc(func(c *config) { c.buffer = n })
+}
+
+// WithChunkSize sets the largest batch of items a source or stage hands to
+// the next stage in one channel operation (default 128). Batching amortises
+// the cost of channels; a stage never waits to fill a batch, so it adds no
+// latency. Read by all sources and stages. It panics if n < 1.
+func WithChunkSize(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: chunk size %d must be at least 1", n))
+	}
+	return optionFunc(func(c *config) { c.chunk = n })
+}
+
+// WithErrorPolicy sets what a stage does when its callback returns an error
+// (default [Stop]). Read by [Map], [Filter], [FlatMap] and [ForEach].
+func WithErrorPolicy(p ErrorPolicy) Option {
+	if p < Stop || p > Collect {
+		panic(fmt.Sprintf("pipeline: unknown error policy %d", p))
+	}
+	return optionFunc(func(c *config) { c.policy = p })
+}
+
+// WithName names a stage in its [Stats]. Read by all sources and stages.
+func WithName(name string) Option {
+	return optionFunc(func(c *config) { c.name = name })
+}
+
+// WithRateLimit lets items enter a stage at most n per period, evenly spaced
+// (one every per/n, no bursts). Read by [Map], [Filter] and [FlatMap]. It
+// panics if n < 1 or per <= 0.
+func WithRateLimit(n int, per time.Duration) Option {
+	if n < 1 || per <= 0 {
+		panic(fmt.Sprintf("pipeline: rate limit %d per %v must be positive", n, per))
+	}
+	return optionFunc(func(c *config) { c.rateN, c.ratePer = n, per })
+}

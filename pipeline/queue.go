@@ -1,0 +1,229 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+
+	"github.com/weftgo/weft/internal/cond"
+)
+
+// Queue is a multi-producer, multi-consumer queue: the Go counterpart of
+// Python's queue.Queue. Items leave in FIFO order ([NewQueue]), LIFO order
+// ([NewLIFOQueue]) or least-first by a less function ([NewPriorityQueue]).
+// A bounded queue ([WithCapacity]) blocks [Queue.Put] while full; an
+// unbounded one never does.
+//
+// The zero value is an empty, unbounded FIFO queue ready to use. A Queue must
+// not be copied after first use. All methods are safe for concurrent use.
+//
+// Blocking methods take a context and return its cause when it ends first.
+// Waiting uses a context-aware condition variable with one wake-up channel
+// per waiter: a signal costs O(1), and a signal that races a cancellation is
+// passed on to the next waiter, so an item is never stranded.
+//
+// Every item put is accounted for: it is returned by a Get, or dropped by
+// [Queue.Shutdown], which reports how many it dropped. A Put synchronizes
+// before the Get that returns its item.
+//
+// [Queue.TaskDone] and [Queue.Join] track work the way Python's task_done
+// and join do.
+type Queue[T any] struct {
+	_ noCopy
+
+	mu         sync.Mutex
+	notEmpty   *cond.Cond // getters wait here
+	notFull    *cond.Cond // putters wait here (bounded queues only)
+	idle       *cond.Cond // Join waits here
+	items      store[T]
+	capacity   int // 0: unbounded
+	unfinished int
+	closed     bool
+}
+
+// NewQueue returns an empty FIFO queue. It reads [WithCapacity].
+func NewQueue[T any](opts ...Option) *Queue[T] {
+	c := newConfig("", opts)
+	return &Queue[T]{capacity: c.capacity}
+}
+
+// NewLIFOQueue returns an empty LIFO queue (a stack): Get returns the item
+// put most recently. It reads [WithCapacity].
+func NewLIFOQueue[T any](opts ...Option) *Queue[T] {
+	q := NewQueue[T](opts...)
+	q.items.lifo = true
+	return q
+}
+
+// NewPriorityQueue returns an empty priority queue: Get returns the least
+// item according to less, which must be a strict weak order. Items that
+// compare equal leave in no particular order. less is called with the
+// queue's lock held and must not call the queue. It reads [WithCapacity].
+func NewPriorityQueue[T any](less func(a, b T) bool, opts ...Option) *Queue[T] {
+	if less == nil {
+		panic("pipeline: NewPriorityQueue with a nil less function")
+	}
+	q := NewQueue[T](opts...)
+	q.items.less = less
+	return q
+}
+
+// lock locks q.mu and creates the condition variables on first use, so the
+// zero Queue works.
+func (q *Queue[T]) lock() {
+	q.mu.Lock()
+	if q.notEmpty == nil {
+		q.notEmpty = cond.New(&q.mu)
+		q.notFull = cond.New(&q.mu)
+		q.idle = cond.New(&q.mu)
+	}
+}
+
+func (q *Queue[T]) full() bool { return q.capacity > 0 && q.items.len() >= q.capacity }
+
+// Put adds v to the queue, blocking while a bounded queue is full. It
+// returns [ErrClosed] if the queue is closed, or becomes closed while Put
+// waits, and context.Cause(ctx) if ctx ends first; in both cases v was not
+// added.
+func (q *Queue[T]) Put(ctx context.Context, v T) error {
+	q.lock()
+	for !q.closed && q.full() {
+		if err := q.notFull.Wait(ctx); err != nil {
+			q.mu.Unlock()
+			return err
+		}
+	}
+	if q.closed {
+		q.mu.Unlock()
+		return ErrClosed
+	}
+	q.add(v)
+	q.mu.Unlock()
+	return nil
+}
+
+// TryPut adds v if the queue is open and has room, without blocking. It
+// reports whether v was added; [Queue.Closed] tells a full queue from a
+// closed one.
+func (q *Queue[T]) TryPut(v T) bool {
+	q.lock()
+	ok := !q.closed && !q.full()
+	if ok {
+		q.add(v)
+	}
+	q.mu.Unlock()
+	return ok
+}
+
+func (q *Queue[T]) add(v T) {
+	q.items.push(v)
+	q.unfinished++
+	q.notEmpty.Signal()
+}
+
+// Get removes and returns the next item, blocking while the queue is empty.
+// On a closed queue it keeps returning items until the queue is empty, then
+// returns [ErrClosed]. If ctx ends first it returns context.Cause(ctx) and
+// takes nothing.
+func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	q.lock()
+	for q.items.len() == 0 {
+		if q.closed {
+			q.mu.Unlock()
+			var zero T
+			return zero, ErrClosed
+		}
+		if err := q.notEmpty.Wait(ctx); err != nil {
+			q.mu.Unlock()
+			var zero T
+			return zero, err
+		}
+	}
+	v := q.take()
+	q.mu.Unlock()
+	return v, nil
+}
+
+// TryGet removes and returns the next item if there is one, without
+// blocking. It reports false on an empty queue, open or closed.
+func (q *Queue[T]) TryGet() (T, bool) {
+	q.lock()
+	if q.items.len() == 0 {
+		q.mu.Unlock()
+		var zero T
+		return zero, false
+	}
+	v := q.take()
+	q.mu.Unlock()
+	return v, true
+}
+
+func (q *Queue[T]) take() T {
+	v := q.items.pop()
+	if q.capacity > 0 {
+		q.notFull.Signal()
+	}
+	return v
+}
+
+// GetBatch removes up to len(buf) items into buf and returns how many. It
+// blocks until at least one item is available, then takes what is there
+// without waiting for more. Errors are as for [Queue.Get], with n == 0. It
+// panics if buf is empty.
+func (q *Queue[T]) GetBatch(ctx context.Context, buf []T) (n int, err error) {
+	if len(buf) == 0 {
+		panic("pipeline: GetBatch with an empty buffer")
+	}
+	q.lock()
+	for q.items.len() == 0 {
+		if q.closed {
+			q.mu.Unlock()
+			return 0, ErrClosed
+		}
+		if err := q.notEmpty.Wait(ctx); err != nil {
+			q.mu.Unlock()
+			return 0, err
+		}
+	}
+	n = q.takeBatch(buf)
+	q.mu.Unlock()
+	return n, nil
+}
+
+// TryGetBatch removes up to len(buf) items into buf without blocking and
+// returns how many.
+func (q *Queue[T]) TryGetBatch(buf []T) int {
+	q.lock()
+	n := q.takeBatch(buf)
+	q.mu.Unlock()
+	return n
+}
+
+func (q *Queue[T]) takeBatch(buf []T) int {
+	n := min(len(buf), q.items.len())
+	for i := range n {
+		buf[i] = q.take()
+	}
+	if n > 0 && q.items.len() > 0 {
+		// Items remain: let another getter have them.
+		q.notEmpty.Signal()
+	}
+	return n
+}
+
+// Len returns the number of items in the queue. It is a snapshot that other
+// goroutines may change at once.
+func (q *Queue[T]) Len() int {
+	q.lock()
+	defer q.mu.Unlock()
+	return q.items.len()
+}
+
+// Cap returns the capacity of a bounded queue, and 0 for an unbounded one.
+func (q *Queue[T]) Cap() int { return q.capacity }
+
+// Closed reports whether [Queue.Close] or [Queue.Shutdown] has been called.
+func (q *Queue[T]) Closed() bool {
+	q.lock()
+	defer q.mu.Unlock()
+	return q.closed
+}

@@ -1,0 +1,73 @@
+package pipeline_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/weftgo/weft/pipeline"
+)
+
+const benchCap = 128
+
+// BenchmarkQueuePutGet moves b.N items from producers to consumers through a
+// bounded FIFO Queue and, as the baseline, a buffered channel of the same
+// capacity. Read the ratio of the two.
+func BenchmarkQueuePutGet(b *testing.B) {
+	for _, pc := range []struct {
+		name string
+		n    int
+	}{{"1x1", 1}, {"4x4", 4}} {
+		b.Run("queue/"+pc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			q := pipeline.NewQueue[int](pipeline.WithCapacity(benchCap))
+			runPutGet(b, pc.n, func(v int) { _ = q.Put(bg, v) }, func() { _, _ = q.Get(bg) })
+		})
+		b.Run("chan/"+pc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			ch := make(chan int, benchCap)
+			runPutGet(b, pc.n, func(v int) { ch <- v }, func() { <-ch })
+		})
+	}
+}
+
+func runPutGet(b *testing.B, n int, put func(int), get func()) {
+	per := 10000
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				for i := range per {
+					put(i)
+				}
+			})
+			wg.Go(func() {
+				for range per {
+					get()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*per), "ns/item")
+}
+
+func TestQueueSteadyStateDoesNotAllocate(t *testing.T) {
+	q := pipeline.NewQueue[int](pipeline.WithCapacity(64))
+	for i := range 64 {
+		_ = q.Put(bg, i)
+	}
+	for range 64 {
+		_, _ = q.Get(bg)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range 64 {
+			_ = q.Put(bg, i)
+		}
+		for range 64 {
+			_, _ = q.Get(bg)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("steady-state Put/Get allocated %v times per run", allocs)
+	}
+}

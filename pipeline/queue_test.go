@@ -1,0 +1,344 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/weftgo/weft/pipeline"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var bg = context.Background()
+
+func drain[T any](t *testing.T, q *pipeline.Queue[T]) []T {
+	t.Helper()
+	var got []T
+	for {
+		v, ok := q.TryGet()
+		if !ok {
+			return got
+		}
+		got = append(got, v)
+	}
+}
+
+func TestQueueOrders(t *testing.T) {
+	fifo := pipeline.NewQueue[int]()
+	lifo := pipeline.NewLIFOQueue[int]()
+	prio := pipeline.NewPriorityQueue(func(a, b int) bool { return a < b })
+	var zero pipeline.Queue[int] // the zero value is an unbounded FIFO
+	for _, v := range []int{3, 1, 4, 1, 5, 9, 2, 6} {
+		for _, q := range []*pipeline.Queue[int]{fifo, lifo, prio, &zero} {
+			require.NoError(t, q.Put(bg, v))
+		}
+	}
+	assert.Equal(t, []int{3, 1, 4, 1, 5, 9, 2, 6}, drain(t, fifo))
+	assert.Equal(t, []int{6, 2, 9, 5, 1, 4, 1, 3}, drain(t, lifo))
+	assert.Equal(t, []int{1, 1, 2, 3, 4, 5, 6, 9}, drain(t, prio))
+	assert.Equal(t, []int{3, 1, 4, 1, 5, 9, 2, 6}, drain(t, &zero))
+}
+
+func TestQueueRingWrapsAndGrows(t *testing.T) {
+	q := pipeline.NewQueue[int]()
+	next, want := 0, 0
+	for round := range 50 {
+		for range round % 7 * 5 {
+			require.True(t, q.TryPut(next))
+			next++
+		}
+		for range round % 5 * 6 {
+			v, ok := q.TryGet()
+			if !ok {
+				break
+			}
+			require.Equal(t, want, v)
+			want++
+		}
+	}
+	assert.Equal(t, next-want, q.Len())
+}
+
+func TestQueueBoundedTryPutAndCap(t *testing.T) {
+	q := pipeline.NewQueue[int](pipeline.WithCapacity(2))
+	assert.Equal(t, 2, q.Cap())
+	assert.Equal(t, 0, pipeline.NewQueue[int]().Cap())
+	assert.True(t, q.TryPut(1))
+	assert.True(t, q.TryPut(2))
+	assert.False(t, q.TryPut(3), "full")
+	assert.False(t, q.Closed())
+	assert.Equal(t, 2, q.Len())
+}
+
+func TestQueuePutBlocksWhileFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int](pipeline.WithCapacity(1))
+		require.NoError(t, q.Put(bg, 1))
+		done := make(chan error, 1)
+		go func() { done <- q.Put(bg, 2) }()
+		synctest.Wait()
+		require.Empty(t, done, "Put must block on a full queue")
+		v, err := q.Get(bg)
+		require.NoError(t, err)
+		assert.Equal(t, 1, v)
+		require.NoError(t, <-done)
+		v, _ = q.TryGet()
+		assert.Equal(t, 2, v)
+	})
+}
+
+func TestQueueGetBlocksUntilPut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[string]()
+		got := make(chan string, 1)
+		go func() { v, _ := q.Get(bg); got <- v }()
+		synctest.Wait()
+		require.Empty(t, got)
+		require.NoError(t, q.Put(bg, "x"))
+		assert.Equal(t, "x", <-got)
+	})
+}
+
+func TestQueueContextCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int](pipeline.WithCapacity(1))
+		cause := errors.New("gave up")
+		ctx, cancel := context.WithCancelCause(bg)
+		errs := make(chan error, 2)
+		go func() { _, err := pipeline.NewQueue[int]().Get(ctx); errs <- err }()
+		require.NoError(t, q.Put(bg, 1))
+		go func() { errs <- q.Put(ctx, 2) }()
+		synctest.Wait()
+		cancel(cause)
+		require.ErrorIs(t, <-errs, cause)
+		require.ErrorIs(t, <-errs, cause)
+		assert.Equal(t, 1, q.Len(), "a cancelled Put adds nothing")
+	})
+}
+
+func TestQueueCloseDrainsThenErrClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int](pipeline.WithCapacity(2))
+		require.NoError(t, q.Put(bg, 1))
+		require.NoError(t, q.Put(bg, 2))
+		blocked := make(chan error, 1)
+		go func() { blocked <- q.Put(bg, 3) }()
+		synctest.Wait()
+		q.Close()
+		q.Close() // idempotent
+		require.ErrorIs(t, <-blocked, pipeline.ErrClosed, "a blocked Put fails on Close")
+		require.ErrorIs(t, q.Put(bg, 4), pipeline.ErrClosed)
+		assert.False(t, q.TryPut(4))
+		assert.True(t, q.Closed())
+		v, err := q.Get(bg)
+		require.NoError(t, err)
+		assert.Equal(t, 1, v)
+		buf := make([]int, 4)
+		n, err := q.GetBatch(bg, buf)
+		require.NoError(t, err)
+		assert.Equal(t, []int{2}, buf[:n])
+		_, err = q.Get(bg)
+		require.ErrorIs(t, err, pipeline.ErrClosed)
+		_, err = q.GetBatch(bg, buf)
+		require.ErrorIs(t, err, pipeline.ErrClosed)
+	})
+}
+
+func TestQueueCloseWakesGetters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int]()
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() { _, err := q.Get(bg); errs <- err }()
+		}
+		synctest.Wait()
+		q.Close()
+		for range 3 {
+			require.ErrorIs(t, <-errs, pipeline.ErrClosed)
+		}
+	})
+}
+
+func TestQueueShutdownDropsAndWakes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		full := pipeline.NewQueue[int](pipeline.WithCapacity(3))
+		for i := range 3 {
+			require.NoError(t, full.Put(bg, i))
+		}
+		empty := pipeline.NewQueue[int]()
+		errs := make(chan error, 4)
+		for range 2 {
+			go func() { errs <- full.Put(bg, 9) }()
+			go func() { _, err := empty.Get(bg); errs <- err }()
+		}
+		synctest.Wait()
+		assert.Equal(t, 3, full.Shutdown())
+		assert.Equal(t, 0, empty.Shutdown())
+		for range 4 {
+			require.ErrorIs(t, <-errs, pipeline.ErrClosed)
+		}
+		assert.Equal(t, 0, full.Len())
+		assert.Equal(t, 0, full.Shutdown(), "second Shutdown drops nothing")
+		_, err := full.Get(bg)
+		require.ErrorIs(t, err, pipeline.ErrClosed)
+	})
+}
+
+func TestQueueShutdownAfterClose(t *testing.T) {
+	q := pipeline.NewQueue[int]()
+	require.NoError(t, q.Put(bg, 1))
+	require.NoError(t, q.Put(bg, 2))
+	q.Close()
+	assert.Equal(t, 2, q.Shutdown())
+}
+
+func TestQueueTaskDoneJoin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int]()
+		require.NoError(t, q.Join(bg), "nothing unfinished")
+		require.NoError(t, q.Put(bg, 1))
+		require.NoError(t, q.Put(bg, 2))
+		joined := make(chan error, 1)
+		go func() { joined <- q.Join(bg) }()
+		_, _ = q.TryGet()
+		_, _ = q.TryGet()
+		require.NoError(t, q.TaskDone())
+		synctest.Wait()
+		require.Empty(t, joined, "one item still unfinished")
+		require.NoError(t, q.TaskDone())
+		require.NoError(t, <-joined)
+		require.ErrorIs(t, q.TaskDone(), pipeline.ErrTooManyTaskDone)
+		require.NoError(t, q.Put(bg, 3), "the failed TaskDone changed nothing")
+		ctx, cancel := context.WithCancel(bg)
+		cancel()
+		require.ErrorIs(t, q.Join(ctx), context.Canceled)
+	})
+}
+
+func TestQueueJoinAfterClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int]()
+		require.NoError(t, q.Put(bg, 1))
+		q.Close()
+		joined := make(chan error, 1)
+		go func() { joined <- q.Join(bg) }()
+		synctest.Wait()
+		require.Empty(t, joined, "Close does not release Join")
+		_, _ = q.Get(bg)
+		require.NoError(t, q.TaskDone())
+		require.NoError(t, <-joined)
+	})
+}
+
+// Join after Shutdown: dropped items count as done, items already got still
+// wait for their TaskDone.
+func TestQueueJoinAfterShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int]()
+		for i := range 5 {
+			require.NoError(t, q.Put(bg, i))
+		}
+		_, _ = q.TryGet() // a consumer holds one item
+		joined := make(chan error, 1)
+		go func() { joined <- q.Join(bg) }()
+		synctest.Wait()
+		assert.Equal(t, 4, q.Shutdown())
+		synctest.Wait()
+		require.Empty(t, joined, "the item got before the shutdown is unfinished")
+		require.NoError(t, q.TaskDone())
+		require.NoError(t, <-joined)
+		require.NoError(t, q.Join(bg), "Join after Shutdown with nothing outstanding")
+		require.ErrorIs(t, q.TaskDone(), pipeline.ErrTooManyTaskDone,
+			"dropped items must not be marked done again")
+	})
+}
+
+func TestQueueShutdownReleasesJoinWhenNothingHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int]()
+		require.NoError(t, q.Put(bg, 1))
+		joined := make(chan error, 1)
+		go func() { joined <- q.Join(bg) }()
+		synctest.Wait()
+		assert.Equal(t, 1, q.Shutdown())
+		require.NoError(t, <-joined)
+	})
+}
+
+func TestQueueBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int](pipeline.WithCapacity(8))
+		buf := make([]int, 3)
+		assert.Equal(t, 0, q.TryGetBatch(buf))
+		got := make(chan []int, 1)
+		go func() {
+			n, err := q.GetBatch(bg, buf)
+			if err != nil {
+				got <- nil
+				return
+			}
+			got <- append([]int(nil), buf[:n]...)
+		}()
+		synctest.Wait()
+		require.NoError(t, q.Put(bg, 1))
+		assert.Equal(t, []int{1}, <-got, "GetBatch returns what is there")
+		for i := range 5 {
+			require.NoError(t, q.Put(bg, i))
+		}
+		n := q.TryGetBatch(buf)
+		assert.Equal(t, []int{0, 1, 2}, buf[:n])
+		assert.Equal(t, 2, q.Len())
+		assert.Panics(t, func() { _, _ = q.GetBatch(bg, nil) })
+	})
+}
+
+func TestQueueAll(t *testing.T) {
+	q := pipeline.NewQueue[int]()
+	for i := range 5 {
+		require.NoError(t, q.Put(bg, i))
+	}
+	q.Close()
+	var got []int
+	for v := range q.All(bg) {
+		got = append(got, v)
+		if v == 2 {
+			break
+		}
+	}
+	assert.Equal(t, []int{0, 1, 2}, got)
+	for v := range q.All(bg) {
+		got = append(got, v)
+	}
+	assert.Equal(t, []int{0, 1, 2, 3, 4}, got, "a break takes nothing more")
+}
+
+func TestQueueMisuse(t *testing.T) {
+	assert.PanicsWithValue(t, "pipeline: capacity 0 must be at least 1", func() { pipeline.WithCapacity(0) })
+	assert.Panics(t, func() { pipeline.NewPriorityQueue[int](nil) })
+}
+
+func TestQueueConcurrentWaitersAllServed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := pipeline.NewQueue[int](pipeline.WithCapacity(1))
+		var wg sync.WaitGroup
+		const n = 20
+		sum := make(chan int, n)
+		for i := range n {
+			wg.Go(func() { _ = q.Put(bg, i) })
+			wg.Go(func() { v, _ := q.Get(bg); sum <- v })
+		}
+		wg.Wait()
+		total := 0
+		for range n {
+			total += <-sum
+		}
+		assert.Equal(t, n*(n-1)/2, total)
+	})
+}

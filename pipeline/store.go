@@ -1,0 +1,109 @@
+package pipeline
+
+// store holds a Queue's items without boxing them: a power-of-two ring
+// buffer for FIFO and LIFO order, a binary heap for priority order. It is
+// not safe for concurrent use; Queue guards it with its mutex.
+type store[T any] struct {
+	buf  []T
+	head int // FIFO/LIFO: index of the oldest item
+	n    int
+	lifo bool
+	less func(a, b T) bool // non-nil: priority heap in buf[:n]
+}
+
+func (s *store[T]) len() int { return s.n }
+
+func (s *store[T]) push(v T) {
+	if s.n == len(s.buf) {
+		s.grow()
+	}
+	if s.less != nil {
+		s.buf[s.n] = v
+		s.n++
+		s.up(s.n - 1)
+		return
+	}
+	s.buf[(s.head+s.n)&(len(s.buf)-1)] = v
+	s.n++
+}
+
+func (s *store[T]) pop() T {
+	var zero T
+	switch {
+	case s.less != nil:
+		v := s.buf[0]
+		s.n--
+		s.buf[0] = s.buf[s.n]
+		s.buf[s.n] = zero
+		if s.n > 0 {
+			s.down(0)
+		}
+		return v
+	case s.lifo:
+		s.n--
+		i := (s.head + s.n) & (len(s.buf) - 1)
+		v := s.buf[i]
+		s.buf[i] = zero
+		return v
+	default:
+		v := s.buf[s.head]
+		s.buf[s.head] = zero
+		s.head = (s.head + 1) & (len(s.buf) - 1)
+		s.n--
+		return v
+	}
+}
+
+// clear drops every item and returns how many there were.
+func (s *store[T]) clear() int {
+	n := s.n
+	clear(s.buf)
+	s.head, s.n = 0, 0
+	return n
+}
+
+func (s *store[T]) grow() {
+	size := 2 * len(s.buf)
+	if size == 0 {
+		size = 16
+	}
+	buf := make([]T, size)
+	if s.less != nil {
+		copy(buf, s.buf[:s.n])
+	} else {
+		// Unwrap the ring so the oldest item lands at index 0.
+		k := copy(buf, s.buf[s.head:])
+		copy(buf[k:], s.buf[:s.head])
+		s.head = 0
+	}
+	s.buf = buf
+}
+
+func (s *store[T]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.less(s.buf[i], s.buf[p]) {
+			return
+		}
+		s.buf[i], s.buf[p] = s.buf[p], s.buf[i]
+		i = p
+	}
+}
+
+func (s *store[T]) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= s.n {
+			return
+		}
+		m := l
+		if r := l + 1; r < s.n && s.less(s.buf[r], s.buf[l]) {
+			m = r
+		}
+		if !s.less(s.buf[m], s.buf[i]) {
+			return
+		}
+		s.buf[i], s.buf[m] = s.buf[m], s.buf[i]
+		i = m
+	}
+}
