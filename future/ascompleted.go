@@ -1,0 +1,49 @@
+package future
+
+import (
+	"context"
+	"iter"
+)
+
+// AsCompleted returns an iterator over fs that yields each future once, as it
+// completes (Python's as_completed). Futures already done when the iteration
+// starts are yielded first, in argument order; duplicates in fs are yielded
+// once. The futures are watched through internal done-callbacks, not
+// goroutines, so the whole iteration costs O(len(fs)).
+//
+// The iteration stops early, without error, when ctx ends: check ctx.Err()
+// after the loop to tell that case from normal exhaustion. Breaking out of the
+// loop, or ctx ending, unregisters every callback; nothing is left behind and
+// the futures are not cancelled. The iterator may be ranged over more than
+// once; each range watches afresh.
+func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[T]] {
+	return func(yield func(*Future[T]) bool) {
+		var c collector[T]
+		done, pending := c.watch(fs)
+		remaining := len(pending)
+		defer func() {
+			if remaining > 0 {
+				c.stop()
+			}
+		}()
+		for _, f := range done {
+			if !yield(f) {
+				return
+			}
+		}
+		var buf []*callback[T]
+		for remaining > 0 {
+			batch, err := c.next(ctx, buf)
+			if err != nil {
+				return
+			}
+			for _, cb := range batch {
+				remaining--
+				if !yield(cb.f) {
+					return
+				}
+			}
+			buf = batch
+		}
+	}
+}

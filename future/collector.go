@@ -1,0 +1,137 @@
+package future
+
+import (
+	"context"
+	"sync"
+)
+
+// collector gathers the futures of one Wait or AsCompleted call as they
+// complete. Each future gets one internal callback (allocated in a single
+// slice for the whole call) that appends the future to a list and signals a
+// capacity-1 channel, so waiting on n futures costs O(n) and no goroutine.
+type collector[T any] struct {
+	mu     sync.Mutex
+	ready  []*callback[T]
+	signal chan struct{}
+	cbs    []callback[T]
+	owner  any // the *Executor whose task is waiting, if any
+	hi     int // next index of cbs to consider for helping
+}
+
+// watch dedups fs, returns the futures already done (in argument order) and
+// registers callbacks on the others, which it returns as pending.
+func (c *collector[T]) watch(fs []*Future[T]) (done, pending []*Future[T]) {
+	seen := make(map[*Future[T]]struct{}, len(fs))
+	uniq := make([]*Future[T], 0, len(fs))
+	for _, f := range fs {
+		if f == nil {
+			panic("future: nil *Future")
+		}
+		if _, dup := seen[f]; dup {
+			continue
+		}
+		seen[f] = struct{}{}
+		uniq = append(uniq, f)
+	}
+	c.signal = make(chan struct{}, 1)
+	c.cbs = make([]callback[T], len(uniq))
+	for i, f := range uniq {
+		cb := &c.cbs[i]
+		cb.sink, cb.f = c, f
+		f.mu.Lock()
+		if f.State().final() {
+			f.mu.Unlock()
+			cb.f = nil
+			done = append(done, f)
+			continue
+		}
+		f.pushLocked(cb)
+		f.mu.Unlock()
+		pending = append(pending, f)
+	}
+	return done, pending
+}
+
+// push is the callback body: it runs on the completing goroutine.
+func (c *collector[T]) push(cb *callback[T]) {
+	c.mu.Lock()
+	c.ready = append(c.ready, cb)
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// next waits for completions and returns their callbacks in completion
+// order, reusing buf (the previous batch). It returns nil and the cause if
+// ctx ends first.
+func (c *collector[T]) next(ctx context.Context, buf []*callback[T]) ([]*callback[T], error) {
+	for {
+		c.mu.Lock()
+		if len(c.ready) > 0 {
+			out := c.ready
+			c.ready = buf[:0]
+			c.mu.Unlock()
+			return out, nil
+		}
+		c.mu.Unlock()
+		if c.helpOne(ctx) {
+			continue
+		}
+		select {
+		case <-c.signal:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// helpOne runs, on the calling goroutine, one watched task still queued in
+// the executor whose task is waiting (see Future.help). Scanning is O(n) in
+// total over the whole wait.
+func (c *collector[T]) helpOne(ctx context.Context) bool {
+	if c.hi == 0 {
+		c.owner = ctx.Value(ownerKey{})
+	}
+	if c.owner == nil {
+		c.hi = len(c.cbs)
+	}
+	for c.hi < len(c.cbs) {
+		f := c.cbs[c.hi].f
+		c.hi++
+		if f == nil || f.State() != Pending {
+			continue
+		}
+		if e := f.ext.Load(); e == nil || e.owner != c.owner {
+			continue
+		}
+		if ran, _ := f.run(ctx); ran {
+			return true
+		}
+	}
+	return false
+}
+
+// drain returns the completions already signalled, without waiting.
+func (c *collector[T]) drain() []*callback[T] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.ready
+	c.ready = nil
+	return out
+}
+
+// stop unregisters the callbacks that have not fired, so an abandoned wait
+// leaves nothing behind on the futures.
+func (c *collector[T]) stop() {
+	for i := range c.cbs {
+		cb := &c.cbs[i]
+		if cb.f == nil {
+			continue
+		}
+		cb.f.mu.Lock()
+		cb.f.removeLocked(cb)
+		cb.f.mu.Unlock()
+	}
+}

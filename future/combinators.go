@@ -1,0 +1,113 @@
+package future
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNoFutures is returned by [Any] and [Race] when given no futures.
+var ErrNoFutures = errors.New("future: no futures given")
+
+// Outcome is the settled result of one future, as returned by [AllSettled].
+type Outcome[T any] struct {
+	Value T
+	Err   error
+}
+
+// All waits for every future in fs and returns their values in argument order
+// (JavaScript's Promise.all). As soon as one fails it cancels the others
+// ([Future.Cancel]: pending ones never run, running ones see their context
+// cancelled) and returns that error, the first in completion order. If ctx
+// ends first All returns context.Cause(ctx) and cancels nothing. Duplicate
+// futures are allowed.
+func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
+	for f := range AsCompleted(ctx, fs...) {
+		if f.err != nil {
+			cancelAll(fs)
+			return nil, f.err
+		}
+	}
+	if err := ctx.Err(); err != nil && !allDone(fs) {
+		return nil, context.Cause(ctx)
+	}
+	out := make([]T, len(fs))
+	for i, f := range fs {
+		out[i] = f.val
+	}
+	return out, nil
+}
+
+// AllSettled waits for every future in fs and returns each outcome in
+// argument order (JavaScript's Promise.allSettled). It cancels nothing. If
+// ctx ends first it returns context.Cause(ctx) and no outcomes.
+func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Outcome[T], error) {
+	if _, _, err := Wait(ctx, AllCompleted, fs...); err != nil {
+		return nil, err
+	}
+	out := make([]Outcome[T], len(fs))
+	for i, f := range fs {
+		out[i] = Outcome[T]{Value: f.val, Err: f.err}
+	}
+	return out, nil
+}
+
+// Any returns the value of the first future in fs to succeed and cancels
+// the others (JavaScript's Promise.any; a hedged request). If every future
+// fails it returns all their errors joined, in argument order. If ctx ends
+// first it returns context.Cause(ctx) and cancels nothing. With no futures it
+// returns [ErrNoFutures].
+func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
+	var zero T
+	if len(fs) == 0 {
+		return zero, ErrNoFutures
+	}
+	for f := range AsCompleted(ctx, fs...) {
+		if f.err == nil {
+			cancelAll(fs)
+			return f.val, nil
+		}
+	}
+	if !allDone(fs) {
+		return zero, context.Cause(ctx)
+	}
+	errs := make([]error, 0, len(fs))
+	seen := make(map[*Future[T]]bool, len(fs))
+	for _, f := range fs {
+		if !seen[f] {
+			seen[f] = true
+			errs = append(errs, f.err)
+		}
+	}
+	return zero, errors.Join(errs...)
+}
+
+// Race returns the outcome of the first future in fs to finish, success or
+// failure, and cancels the others (JavaScript's Promise.race). If ctx ends
+// first it returns context.Cause(ctx) and cancels nothing. With no futures
+// it returns [ErrNoFutures].
+func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
+	var zero T
+	if len(fs) == 0 {
+		return zero, ErrNoFutures
+	}
+	for f := range AsCompleted(ctx, fs...) {
+		cancelAll(fs)
+		return f.val, f.err
+	}
+	return zero, context.Cause(ctx)
+}
+
+func cancelAll[T any](fs []*Future[T]) {
+	for _, f := range fs {
+		f.Cancel()
+	}
+}
+
+func allDone[T any](fs []*Future[T]) bool {
+	for _, f := range fs {
+		if !f.State().final() {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,35 @@
+package future
+
+import (
+	"context"
+	"errors"
+
+	"github.com/weftgo/weft/internal/panics"
+)
+
+// PanicError is a panic recovered from a task or a done-callback. It keeps the
+// panic value and the stack; errors.Is reaches an error passed to panic. It is
+// the same type as pool.PanicError, so errors.As works across packages.
+type PanicError = panics.Error
+
+// ErrGoexit is the error of a future whose task called runtime.Goexit (as
+// t.FailNow does) instead of returning.
+var ErrGoexit = panics.ErrGoexit
+
+// ErrCancelled is the error of a future cancelled before its task started,
+// by [Future.Cancel], by [Executor.Shutdown] with cancelFutures, or by a
+// combinator that no longer needed it. errors.Is(err, context.Canceled) also
+// holds, so code that handles context cancellation handles it too.
+var ErrCancelled error = cancelledError{}
+
+// ErrAlreadyCompleted is returned by [Promise.Resolve], [Promise.Reject] and
+// [Promise.Complete] when the future was already completed or cancelled. It is
+// the analogue of Python's InvalidStateError.
+var ErrAlreadyCompleted = errors.New("future: promise already completed")
+
+type cancelledError struct{}
+
+func (cancelledError) Error() string { return "future: cancelled" }
+
+// Is makes errors.Is(ErrCancelled, context.Canceled) true.
+func (cancelledError) Is(target error) bool { return target == context.Canceled }

@@ -1,0 +1,218 @@
+package future
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/weftgo/weft/pool"
+)
+
+// ErrClosed is returned when submitting to an [Executor] after
+// [Executor.Shutdown], [Executor.Close] or [Executor.Stop] has begun. It is
+// pool.ErrClosed, so errors.Is works with either name.
+var ErrClosed = pool.ErrClosed
+
+// Executor runs tasks on a bounded pool and hands out futures, with the
+// lifecycle of Python's ThreadPoolExecutor: [Submit] and [Map] run work,
+// [Executor.Shutdown] stops it — waiting or not, and cancelling the futures
+// still queued or not. Create one with [NewExecutor]; the zero value is not
+// usable, and an Executor must not be copied after first use. All methods are
+// safe for concurrent use.
+//
+// Unlike a plain pool, an Executor knows its queued futures, so shutting down
+// never leaves a future pending for ever: it either runs or is cancelled
+// (error [ErrCancelled]). And a task that calls [Future.Result] (or [Wait],
+// [AsCompleted] and the combinators) on a future still queued in the same
+// executor runs that task itself instead of waiting, so tasks may wait on
+// tasks without deadlocking a saturated executor.
+//
+// Where a done-callback panic goes: the executor's pool keeps it for
+// [Executor.Shutdown] (or hands it to pool.WithErrorHandler), and the future
+// keeps it for [Future.CallbackErr].
+type Executor struct {
+	_      noCopy
+	p      *pool.Pool
+	mu     sync.Mutex
+	closed bool
+	queued execList // futures submitted and not started
+	kept   error    // pool errors collected by Close, for Shutdown
+}
+
+// execNode links a queued future into its executor's list.
+type execNode struct {
+	prev, next *execNode
+	f          interface{ cancelPending() bool }
+	linked     bool
+}
+
+type execList struct{ head, tail *execNode }
+
+// NewExecutor returns an executor that runs at most limit tasks at once on a
+// pool made with pool.New(limit, opts...). A limit below 1 panics.
+func NewExecutor(limit int, opts ...pool.Option) *Executor {
+	return &Executor{p: pool.New(limit, opts...)}
+}
+
+// Submit runs fn as a fire-and-forget task, with no future: it is
+// pool.Submit on the executor's pool, after a closed check. It exists so that
+// an Executor is a [Runner]; to get a future, call the package function
+// [Submit] with the executor.
+func (e *Executor) Submit(ctx context.Context, fn func(context.Context) error) error {
+	if e.isClosed() {
+		return ErrClosed
+	}
+	return e.p.Submit(ctx, fn)
+}
+
+// TrySubmit is the non-blocking twin of [Executor.Submit].
+func (e *Executor) TrySubmit(fn func(context.Context) error) error {
+	if e.isClosed() {
+		return ErrClosed
+	}
+	return e.p.TrySubmit(fn)
+}
+
+// Shutdown stops the executor (Python's shutdown(wait=True,
+// cancel_futures=...)): later submissions fail with [ErrClosed]; if
+// cancelFutures is set, every future still queued is cancelled at once and its
+// task never runs; the running tasks, and the queued ones if not cancelled,
+// run to completion. Shutdown blocks until they have and returns the errors
+// the pool kept (done-callback panics and fire-and-forget task errors), or
+// context.Cause(ctx) if ctx ends first, in which case the executor goes on
+// draining in the background. It may be called more than once.
+func (e *Executor) Shutdown(ctx context.Context, cancelFutures bool) error {
+	e.close(cancelFutures)
+	err := e.p.Shutdown(ctx)
+	e.mu.Lock()
+	kept := e.kept
+	e.kept = nil
+	e.mu.Unlock()
+	if kept == nil {
+		return err
+	}
+	return errors.Join(kept, err)
+}
+
+// Close is Shutdown without waiting (Python's shutdown(wait=False)): it stops
+// accepting tasks, cancels the queued futures if cancelFutures is set, and
+// returns at once while the rest drains in the background. A later Shutdown
+// waits for the drain.
+func (e *Executor) Close(cancelFutures bool) {
+	e.close(cancelFutures)
+	// A done context makes pool.Shutdown close the pool and return at once.
+	// If the pool had already drained, it returns the kept errors instead:
+	// keep them for the next Shutdown.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errClosing)
+	if err := e.p.Shutdown(ctx); err != nil && err != errClosing {
+		e.mu.Lock()
+		e.kept = errors.Join(e.kept, err)
+		e.mu.Unlock()
+	}
+}
+
+var errClosing = errors.New("future: closing")
+
+// Stop stops the executor at once: later submissions fail, every queued future
+// is cancelled, the context of every running task is cancelled (its
+// context.Cause is pool.ErrStopped), and Stop waits for the running tasks to
+// return. It returns how many queued futures it cancelled.
+func (e *Executor) Stop() (cancelled int) {
+	cancelled = e.close(true)
+	e.p.Stop()
+	return cancelled
+}
+
+func (e *Executor) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+// close marks the executor closed and optionally cancels the queued futures,
+// returning how many it cancelled.
+func (e *Executor) close(cancelFutures bool) int {
+	e.mu.Lock()
+	e.closed = true
+	var queued []*execNode
+	if cancelFutures {
+		for n := e.queued.head; n != nil; n = n.next {
+			queued = append(queued, n)
+		}
+	}
+	e.mu.Unlock()
+	cancelled := 0
+	for _, n := range queued {
+		if n.f.cancelPending() {
+			cancelled++
+		}
+	}
+	return cancelled
+}
+
+func (e *Executor) link(n *execNode) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	l := &e.queued
+	n.prev, n.linked = l.tail, true
+	if l.tail != nil {
+		l.tail.next = n
+	} else {
+		l.head = n
+	}
+	l.tail = n
+	return true
+}
+
+func (e *Executor) unlink(n *execNode) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !n.linked {
+		return
+	}
+	l := &e.queued
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		l.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		l.tail = n.prev
+	}
+	n.prev, n.next, n.linked = nil, nil, false
+}
+
+// submitExec is [Submit] and [TrySubmit] for an executor.
+func submitExec[T any](ctx context.Context, e *Executor, fn func(context.Context) (T, error), block bool) (*Future[T], error) {
+	f := &Future[T]{fn: fn}
+	f.ext.Store(&ext[T]{owner: e})
+	n := &execNode{f: f}
+	if !e.link(n) {
+		return nil, ErrClosed
+	}
+	task := func(ctx context.Context) error {
+		_, cbErr := f.run(ctx)
+		e.unlink(n)
+		return cbErr
+	}
+	var err error
+	if block {
+		err = e.p.Submit(ctx, task)
+	} else {
+		err = e.p.TrySubmit(task)
+	}
+	if err != nil {
+		e.unlink(n)
+		return nil, err
+	}
+	return f, nil
+}
+
+// cancelPending cancels f only if its task has not started.
+func (f *Future[T]) cancelPending() bool { return f.cancel(true) == Cancelled }

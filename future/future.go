@@ -1,0 +1,319 @@
+package future
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// Future is the eventual result of a computation: a value of type T or an
+// error. Futures are made by [Go], [Submit], [Executor]s, [NewPromise] and
+// the combinators; the zero value is not usable.
+//
+// All methods are safe for concurrent use by any number of goroutines.
+// Completing a future synchronizes before every [Future.Result] that returns
+// its value, before the close of [Future.Done] is observed, and before every
+// done-callback runs. A Future must not be copied after first use.
+//
+// A completed Future[int] that nobody waited on occupies 80 bytes; the done
+// channel and the callback list are allocated only when someone asks for them.
+type Future[T any] struct {
+	_     noCopy
+	state atomic.Uint32 // State | ctxDoneBit
+	mu    sync.Mutex    // guards transitions and *ext
+	ext   atomic.Pointer[ext[T]]
+	val   T
+	err   error
+	// fn is the task, until the goroutine that starts it takes it.
+	fn func(context.Context) (T, error)
+	// parent is the context the task's context derives from, set when the
+	// task starts (at creation for promises and derived futures).
+	parent context.Context
+}
+
+// ext holds what only some futures need. Allocated on first use, under mu.
+type ext[T any] struct {
+	done       chan struct{} // closed on completion
+	head, tail *callback[T]  // pending done-callbacks, in registration order
+	ctxDone    chan struct{} // Done channel of the task's context
+	stopAfter  func() bool   // unregisters the AfterFunc on parent
+	cbErr      error         // panics of done-callbacks, joined
+	owner      any           // the *Executor whose queue holds the task
+}
+
+type callback[T any] struct {
+	prev, next *callback[T]
+	fn         func(*Future[T])
+	sink       *collector[T] // set for the internal callbacks of Wait and AsCompleted
+	f          *Future[T]    // the watched future (internal callbacks only)
+	seen       bool          // consumed by the collector's owner
+}
+
+// State reports the current state. It never blocks.
+func (f *Future[T]) State() State { return State(f.state.Load() & stateMask) }
+
+// Done returns a channel that is closed when the future is Finished or
+// Cancelled, for use in select. Successive calls return the same channel
+// once the future is done. The channel is allocated on the first call made
+// before completion.
+func (f *Future[T]) Done() <-chan struct{} {
+	if f.State().final() {
+		return closedChan
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.State().final() {
+		return closedChan
+	}
+	e := f.extLocked()
+	if e.done == nil {
+		e.done = make(chan struct{})
+	}
+	return e.done
+}
+
+// Result waits until the future is done or ctx ends. It returns the task's
+// value and error, [ErrCancelled] if the future was cancelled before it ran,
+// a [*PanicError] if the task panicked, and context.Cause(ctx) (with the zero
+// value) if ctx ended first, in which case the future is left untouched.
+//
+// If Result is called from inside a task of an [Executor] on a future still
+// queued in the same executor, it runs that future's task on the calling
+// goroutine instead of waiting, so tasks that wait on tasks cannot deadlock
+// a saturated executor.
+func (f *Future[T]) Result(ctx context.Context) (T, error) {
+	if f.State().final() {
+		return f.val, f.err
+	}
+	if f.help(ctx) {
+		return f.val, f.err
+	}
+	select {
+	case <-f.Done():
+		return f.val, f.err
+	case <-ctx.Done():
+		var zero T
+		return zero, context.Cause(ctx)
+	}
+}
+
+// TryResult is the non-blocking twin of [Future.Result]: ok is false if the
+// future is not done yet.
+func (f *Future[T]) TryResult() (v T, err error, ok bool) {
+	if !f.State().final() {
+		return v, nil, false
+	}
+	return f.val, f.err, true
+}
+
+// Cancel asks the future to stop and reports what it did, as the state the
+// future was in:
+//
+//   - Pending: the future is now Cancelled, its task will never run, its
+//     error is [ErrCancelled] and its callbacks have run; Cancel returns
+//     Cancelled.
+//   - Running: the task's context is cancelled; the task decides when to
+//     return and what (typically ctx.Err()). Cancel returns Running.
+//   - Finished or Cancelled: nothing happens; Cancel returns that state.
+//
+// Cancel never blocks on the task. It is idempotent.
+func (f *Future[T]) Cancel() State { return f.cancel(false) }
+
+// cancel is Cancel; with onlyPending it leaves a running task alone.
+func (f *Future[T]) cancel(onlyPending bool) State {
+	f.mu.Lock()
+	for {
+		s := f.state.Load()
+		switch State(s & stateMask) {
+		case Pending:
+			// Publish the error with the state: readers that see the final
+			// state read err without the lock.
+			f.err = ErrCancelled
+			if !f.state.CompareAndSwap(s, uint32(Cancelled)|ctxDoneBit) {
+				f.err = nil
+				continue
+			}
+			f.fn = nil
+			cbs, stop := f.releaseLocked(s)
+			f.mu.Unlock()
+			f.finish(cbs, stop)
+			return Cancelled
+		case Running:
+			if s&ctxDoneBit == 0 && !onlyPending {
+				if !f.state.CompareAndSwap(s, s|ctxDoneBit) {
+					continue
+				}
+				if e := f.ext.Load(); e != nil && e.ctxDone != nil {
+					close(e.ctxDone)
+				}
+			}
+			f.mu.Unlock()
+			return Running
+		default:
+			f.mu.Unlock()
+			return State(s & stateMask)
+		}
+	}
+}
+
+// OnDone registers fn to be called with f once f is done (Python's
+// add_done_callback). Callbacks run exactly once, in registration order, on
+// the goroutine that completes or cancels the future, after the result is
+// visible; if f is already done, fn runs at once on the calling goroutine.
+//
+// A panic in fn is recovered as a [*PanicError] and never lost: it is kept on
+// the future, where [Future.CallbackErr] returns it, and it is also returned
+// by whatever ran the callback — OnDone itself when f was already done,
+// [Promise.Complete] and friends for a promise, and for a future run by a
+// pool or an [Executor], the pool task's error (see [Submit]). Callbacks
+// should be short: they delay the completing goroutine.
+func (f *Future[T]) OnDone(fn func(*Future[T])) error {
+	if fn == nil {
+		panic("future: OnDone with nil func")
+	}
+	f.mu.Lock()
+	if f.State().final() {
+		f.mu.Unlock()
+		return f.callback(&callback[T]{fn: fn})
+	}
+	f.pushLocked(&callback[T]{fn: fn})
+	f.mu.Unlock()
+	return nil
+}
+
+// CallbackErr returns the panics of the done-callbacks run so far, joined,
+// or nil. It never blocks.
+func (f *Future[T]) CallbackErr() error {
+	if f.ext.Load() == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ext.Load().cbErr
+}
+
+func (f *Future[T]) extLocked() *ext[T] {
+	e := f.ext.Load()
+	if e == nil {
+		e = new(ext[T])
+		f.ext.Store(e)
+	}
+	return e
+}
+
+func (f *Future[T]) pushLocked(cb *callback[T]) {
+	e := f.extLocked()
+	cb.prev = e.tail
+	if e.tail != nil {
+		e.tail.next = cb
+	} else {
+		e.head = cb
+	}
+	e.tail = cb
+}
+
+// removeLocked unlinks a callback that has not run. It is a no-op once the
+// future is done (the list was handed to the completing goroutine).
+func (f *Future[T]) removeLocked(cb *callback[T]) {
+	if f.State().final() {
+		return
+	}
+	e := f.ext.Load()
+	if cb.prev != nil {
+		cb.prev.next = cb.next
+	} else {
+		e.head = cb.next
+	}
+	if cb.next != nil {
+		cb.next.prev = cb.prev
+	} else {
+		e.tail = cb.prev
+	}
+	cb.prev, cb.next = nil, nil
+}
+
+// complete moves a Pending or Running future to Finished. It returns false if
+// the future was already done, and the callbacks' panics otherwise.
+func (f *Future[T]) complete(v T, err error) (bool, error) {
+	f.mu.Lock()
+	if f.State().final() {
+		f.mu.Unlock()
+		return false, nil
+	}
+	// Write the result before publishing the state: readers that see a final
+	// state read it without the lock. Only a Pending→Running start can race
+	// this transition, and it does not touch the result.
+	f.val, f.err = v, err
+	var old uint32
+	for {
+		old = f.state.Load()
+		if f.state.CompareAndSwap(old, uint32(Finished)|ctxDoneBit) {
+			break
+		}
+	}
+	f.fn = nil
+	cbs, stop := f.releaseLocked(old)
+	f.mu.Unlock()
+	return true, f.finish(cbs, stop)
+}
+
+// releaseLocked wakes the waiters of a future that has just become final and
+// detaches its callbacks. old is the state word before the transition.
+func (f *Future[T]) releaseLocked(old uint32) (*callback[T], func() bool) {
+	e := f.ext.Load()
+	if e == nil {
+		return nil, nil
+	}
+	if e.done != nil {
+		close(e.done)
+	}
+	if old&ctxDoneBit == 0 && e.ctxDone != nil {
+		close(e.ctxDone)
+	}
+	cbs, stop := e.head, e.stopAfter
+	e.head, e.tail, e.stopAfter = nil, nil, nil
+	return cbs, stop
+}
+
+// finish runs the detached callbacks in order, outside the lock.
+func (f *Future[T]) finish(cbs *callback[T], stop func() bool) error {
+	if stop != nil {
+		stop()
+	}
+	var errs []error
+	for cb := cbs; cb != nil; {
+		next := cb.next
+		cb.prev, cb.next = nil, nil
+		if err := f.callback(cb); err != nil {
+			errs = append(errs, err)
+		}
+		cb = next
+	}
+	if errs == nil {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// callback runs one callback, recovering and recording a panic.
+func (f *Future[T]) callback(cb *callback[T]) (err error) {
+	if cb.sink != nil {
+		cb.sink.push(cb)
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			f.mu.Lock()
+			e := f.extLocked()
+			e.cbErr = errors.Join(e.cbErr, err)
+			f.mu.Unlock()
+		}
+	}()
+	return callProtected(cb.fn, f)
+}
+
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}

@@ -1,0 +1,55 @@
+package future
+
+// State is the lifecycle stage of a [Future], as reported by [Future.State].
+//
+// A future moves from Pending to Running when its task starts, and from
+// Running to Finished when the task returns. A future cancelled before its
+// task started goes from Pending straight to Cancelled. Finished and
+// Cancelled are final: [Future.Done] is closed in both.
+type State uint32
+
+const (
+	// Pending: submitted, not started yet (or a [Promise] not completed yet).
+	Pending State = iota
+	// Running: the task is executing. Cancel now only cancels its context.
+	Running
+	// Finished: the task returned a value or an error (including a panic or
+	// a context error after a cooperative cancel).
+	Finished
+	// Cancelled: cancelled before the task started; the task never runs and
+	// the future's error is [ErrCancelled].
+	Cancelled
+)
+
+// String returns the Python-style name of the state, e.g. "PENDING".
+func (s State) String() string {
+	switch s {
+	case Pending:
+		return "PENDING"
+	case Running:
+		return "RUNNING"
+	case Finished:
+		return "FINISHED"
+	case Cancelled:
+		return "CANCELLED"
+	}
+	return "State(?)"
+}
+
+// The state word of a future: the State in the low bits plus ctxDoneBit,
+// which says the task's context has been cancelled (by Cancel, by the parent
+// context through AfterFunc, or because the task completed).
+const (
+	stateMask  = 3
+	ctxDoneBit = 4
+)
+
+func (s State) final() bool { return s >= Finished }
+
+// closedChan is a closed channel shared by every done future that had not
+// allocated its own. It is never written, so it is not mutable state.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()

@@ -1,0 +1,124 @@
+package future
+
+import (
+	"context"
+	"time"
+
+	"github.com/weftgo/weft/internal/panics"
+)
+
+// run starts f's task on the calling goroutine if f is still Pending, with a
+// task context derived from parent. It reports whether it ran the task, and
+// the panics of the done-callbacks it ran.
+func (f *Future[T]) run(parent context.Context) (ran bool, cbErr error) {
+	if !f.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
+		return false, nil
+	}
+	fn := f.fn
+	f.parent = parent
+	v, err := f.call(fn)
+	_, cbErr = f.complete(v, err)
+	return true, cbErr
+}
+
+// call runs fn with the task context, turning a panic into a *PanicError.
+// If fn calls runtime.Goexit the future completes with ErrGoexit before the
+// goroutine goes away.
+func (f *Future[T]) call(fn func(context.Context) (T, error)) (v T, err error) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			err = panics.New(r)
+			return
+		}
+		var zero T
+		f.complete(zero, ErrGoexit)
+	}()
+	v, err = fn((*taskCtx[T])(f))
+	normal = true
+	return v, err
+}
+
+// callProtected runs a done-callback, turning a panic into a *PanicError.
+func callProtected[T any](fn func(*Future[T]), f *Future[T]) error {
+	goexit := false
+	err := panics.Run(func() error { fn(f); return nil }, func() { goexit = true })
+	if goexit {
+		return ErrGoexit
+	}
+	return err
+}
+
+// taskCtx is the context a task receives: its future, seen as a context. It
+// is done when the future is cancelled while running, when the parent is
+// done, or when the task has returned. Converting *Future to *taskCtx costs
+// nothing, and the Done channel is made only if the task asks for it.
+type taskCtx[T any] Future[T]
+
+// ownerKey is the context key under which a task context reports the
+// *Executor that runs it.
+type ownerKey struct{}
+
+func (c *taskCtx[T]) fut() *Future[T] { return (*Future[T])(c) }
+
+func (c *taskCtx[T]) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+
+func (c *taskCtx[T]) Value(key any) any {
+	if _, ok := key.(ownerKey); ok {
+		if e := c.fut().ext.Load(); e != nil && e.owner != nil {
+			return e.owner
+		}
+	}
+	return c.parent.Value(key)
+}
+
+func (c *taskCtx[T]) Err() error {
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if c.fut().state.Load()&ctxDoneBit != 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *taskCtx[T]) Done() <-chan struct{} {
+	f := c.fut()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.extLocked()
+	if e.ctxDone != nil {
+		return e.ctxDone
+	}
+	if f.state.Load()&ctxDoneBit != 0 {
+		e.ctxDone = closedChan
+		return e.ctxDone
+	}
+	e.ctxDone = make(chan struct{})
+	if c.parent.Done() != nil {
+		e.stopAfter = context.AfterFunc(c.parent, c.parentDone)
+	}
+	return e.ctxDone
+}
+
+// parentDone marks the task context done when its parent ends.
+func (c *taskCtx[T]) parentDone() {
+	f := c.fut()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		s := f.state.Load()
+		if s&ctxDoneBit != 0 {
+			return
+		}
+		if f.state.CompareAndSwap(s, s|ctxDoneBit) {
+			close(f.ext.Load().ctxDone)
+			return
+		}
+	}
+}
+
+func (c *taskCtx[T]) String() string { return "future.taskContext" }
