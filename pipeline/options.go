@@ -19,14 +19,14 @@ func (f optionFunc) apply(c *config) { f(c) }
 type ErrorPolicy int
 
 const (
-	// Stop cancels the whole pipeline; the sink returns the error. The default.
-	Stop ErrorPolicy = iota
-	// Skip drops the item that failed and counts the error in [Stats.Errors].
-	Skip
-	// Collect drops the item that failed, keeps the error and goes on; the
+	// StopOnError cancels the whole pipeline; the sink returns the error. The default.
+	StopOnError ErrorPolicy = iota
+	// SkipErrors drops the item that failed and counts the error in [Stats.Errors].
+	SkipErrors
+	// CollectErrors drops the item that failed, keeps the error and goes on; the
 	// sink returns all collected errors joined with errors.Join once the
 	// input is exhausted (unless another error stopped the pipeline first).
-	Collect
+	CollectErrors
 )
 
 const (
@@ -122,9 +122,9 @@ func WithChunkSize(n int) Option {
 }
 
 // WithErrorPolicy sets what a stage does when its callback returns an error
-// (default [Stop]). Read by [Map], [Filter], [FlatMap] and [ForEach].
+// (default [StopOnError]). Read by [Map], [Filter], [FlatMap] and [ForEach].
 func WithErrorPolicy(p ErrorPolicy) Option {
-	if p < Stop || p > Collect {
+	if p < StopOnError || p > CollectErrors {
 		panic(fmt.Sprintf("pipeline: unknown error policy %d", p))
 	}
 	return optionFunc(func(c *config) { c.policy = p })

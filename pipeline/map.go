@@ -1,0 +1,87 @@
+package pipeline
+
+import "context"
+
+// Map returns a stream of fn applied to every item of s. fn runs on
+// [WithConcurrency] goroutines (default 1); with more than one the results
+// come in completion order unless [WithOrdered] is given. fn receives the
+// pipeline's context, which is cancelled when any stage fails or the sink
+// stops. An error from fn is handled by the stage's [ErrorPolicy]; a panic
+// stops the pipeline with a [*PanicError].
+//
+// Map reads [WithConcurrency], [WithOrdered], [WithReorderWindow],
+// [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
+// [WithName].
+func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), opts ...Option) *Stream[B] {
+	return newStream("map", opts, func(r *run, out *outPort[B], c *config) {
+		in := s.start(r)
+		st := out.st
+		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
+			res := make([]B, 0, len(batch))
+			for _, v := range batch {
+				w, err := fn(ctx, v)
+				if err != nil {
+					if r.absorb(c.policy, st, err) {
+						continue
+					}
+					return nil, err
+				}
+				res = append(res, w)
+			}
+			return res, nil
+		})
+	})
+}
+
+// Filter returns a stream of the items of s for which keep returns true.
+// Concurrency, order, errors and panics are as for [Map], and it reads the
+// same options.
+func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, error), opts ...Option) *Stream[T] {
+	return newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
+		in := s.start(r)
+		st := out.st
+		runWorkers(r, in, out, c, func(ctx context.Context, batch []T) ([]T, error) {
+			// The stage owns batch: compact it in place.
+			res := batch[:0]
+			for _, v := range batch {
+				ok, err := keep(ctx, v)
+				if err != nil {
+					if r.absorb(c.policy, st, err) {
+						continue
+					}
+					return nil, err
+				}
+				if ok {
+					res = append(res, v)
+				}
+			}
+			clear(batch[len(res):])
+			return res, nil
+		})
+	})
+}
+
+// FlatMap returns a stream of the items of the slices fn returns for every
+// item of s, keeping each slice's order. Concurrency, order, errors and
+// panics are as for [Map], and it reads the same options. The slice fn
+// returns is read, not kept.
+func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, error), opts ...Option) *Stream[B] {
+	return newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
+		in := s.start(r)
+		st := out.st
+		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
+			var res []B
+			for _, v := range batch {
+				vs, err := fn(ctx, v)
+				if err != nil {
+					if r.absorb(c.policy, st, err) {
+						continue
+					}
+					return nil, err
+				}
+				res = append(res, vs...)
+			}
+			return res, nil
+		})
+	})
+}

@@ -1,0 +1,51 @@
+package pipeline
+
+import "time"
+
+// throttle paces the items of in to c.rateN per c.ratePer, evenly spaced,
+// and returns the paced port. Items allowed at once travel together; before
+// waiting for the next slot, the items already allowed are passed on, so
+// pacing never holds back an item that was allowed to go.
+func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
+	st := &stageStats{name: "rate limit"}
+	out := &outPort[T]{ch: make(chan []T), st: st, max: c.chunk}
+	interval := c.ratePer / time.Duration(c.rateN)
+	r.goroutine(func() {
+		defer out.close()
+		var next time.Time // the earliest time the next item may go
+		var timer *time.Timer
+		for {
+			batch, ok := in.recv(r)
+			if !ok {
+				return
+			}
+			start := 0
+			for i := range batch {
+				now := time.Now()
+				if wait := next.Sub(now); wait > 0 {
+					if i > start && !out.send(r, batch[start:i:i]) {
+						return
+					}
+					start = i
+					if timer == nil {
+						timer = time.NewTimer(wait)
+					} else {
+						timer.Reset(wait)
+					}
+					select {
+					case <-timer.C:
+					case <-r.done:
+						timer.Stop()
+						return
+					}
+					now = next
+				}
+				next = now.Add(interval)
+			}
+			if !out.send(r, batch[start:]) {
+				return
+			}
+		}
+	})
+	return inPort[T]{ch: out.ch, st: st}
+}

@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/weftgo/weft/internal/panics"
+)
+
+// errStopped is the cause a sink cancels its pipeline with when it returns:
+// the consumer is done, nothing failed.
+var errStopped = errors.New("pipeline: consumer stopped")
+
+// run is one execution of a pipeline, owned by the sink that started it.
+// Every stage goroutine is counted in wg; the sink cancels ctx and waits for
+// wg before it returns, so no goroutine outlives the sink.
+type run struct {
+	parent context.Context
+	ctx    context.Context
+	done   <-chan struct{}
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	err   error   // first error that stopped the pipeline
+	errs  []error // errors kept by the Collect policy
+	after []func()
+}
+
+func newRun(ctx context.Context) *run {
+	c, cancel := context.WithCancelCause(ctx)
+	return &run{parent: ctx, ctx: c, done: c.Done(), cancel: cancel}
+}
+
+// fail records err if it is the first and cancels the pipeline.
+func (r *run) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil && r.ctx.Err() == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+	r.cancel(err)
+}
+
+// absorb applies policy to a callback error and reports whether the stage
+// goes on (Skip, Collect). When it returns false the caller returns err,
+// which stops the pipeline.
+func (r *run) absorb(policy ErrorPolicy, st *stageStats, err error) bool {
+	switch policy {
+	case SkipErrors:
+		st.errors.Add(1)
+		return true
+	case CollectErrors:
+		st.errors.Add(1)
+		r.mu.Lock()
+		r.errs = append(r.errs, err)
+		r.mu.Unlock()
+		return true
+	}
+	return false
+}
+
+// goroutine starts fn as a stage goroutine of r.
+func (r *run) goroutine(fn func()) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		fn()
+	}()
+}
+
+// call runs a user callback batch, turning a panic into a *PanicError and a
+// runtime.Goexit into ErrGoexit (the goroutine still exits afterwards).
+func (r *run) call(fn func() error) error {
+	return panics.Run(fn, func() { r.fail(ErrGoexit) })
+}
+
+// finish stops the pipeline, waits for every stage goroutine and returns the
+// outcome: the first error, or the parent context's cause if it ended the
+// run, or the collected errors.
+func (r *run) finish() error {
+	// Cancelled before the sink saw the end of its input, with no stage
+	// failing: the parent context ended the run.
+	r.mu.Lock()
+	stoppedEarly := r.err == nil && r.ctx.Err() != nil
+	r.mu.Unlock()
+	r.cancel(errStopped)
+	r.wg.Wait()
+	for _, f := range r.after {
+		f()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.err != nil:
+		return r.err
+	case stoppedEarly && r.parent.Err() != nil:
+		return context.Cause(r.parent)
+	}
+	return errors.Join(r.errs...)
+}
+
+// build starts the stages feeding a sink. If building panics (a stream
+// consumed twice), the stages already started are stopped before the panic
+// goes on.
+func build[T any](r *run, s *Stream[T]) (in inPort[T]) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.cancel(errStopped)
+			r.wg.Wait()
+			panic(v)
+		}
+	}()
+	return s.start(r)
+}

@@ -1,0 +1,123 @@
+package pipeline
+
+import "iter"
+
+// FromSlice returns a stream of the items of s, in order. The slice is read
+// while the pipeline runs and must not be modified until the sink returns.
+// It reads [WithChunkSize], [WithBuffer] and [WithName].
+func FromSlice[T any](s []T, opts ...Option) *Stream[T] {
+	return newStream("slice", opts, func(r *run, out *outPort[T], c *config) {
+		r.goroutine(func() {
+			defer out.close()
+			for len(s) > 0 {
+				n := min(len(s), c.chunk)
+				batch := make([]T, n)
+				copy(batch, s)
+				s = s[n:]
+				out.st.in.Add(int64(n))
+				if !out.send(r, batch) {
+					return
+				}
+			}
+		})
+	})
+}
+
+// FromChan returns a stream of the values received from ch until it is
+// closed. Receiving stops when the pipeline stops; the channel is never
+// closed or drained by the pipeline. It reads [WithChunkSize], [WithBuffer]
+// and [WithName].
+func FromChan[T any](ch <-chan T, opts ...Option) *Stream[T] {
+	return newStream("chan", opts, func(r *run, out *outPort[T], c *config) {
+		r.goroutine(func() {
+			defer out.close()
+			for {
+				var first T
+				select {
+				case v, ok := <-ch:
+					if !ok {
+						return
+					}
+					first = v
+				case <-r.done:
+					return
+				}
+				// Take what else is ready, without waiting for more.
+				batch := append(make([]T, 0, min(c.chunk, 1+len(ch))), first)
+				open := true
+			more:
+				for open && len(batch) < c.chunk {
+					select {
+					case v, ok := <-ch:
+						if !ok {
+							open = false
+							break more
+						}
+						batch = append(batch, v)
+					default:
+						break more
+					}
+				}
+				out.st.in.Add(int64(len(batch)))
+				if !out.send(r, batch) || !open {
+					return
+				}
+			}
+		})
+	})
+}
+
+// FromSeq returns a stream of the values of seq. seq runs on its own
+// goroutine; when the pipeline stops, its next yield returns false, so a
+// seq that blocks without yielding delays the sink's return until it
+// yields or ends. It reads [WithChunkSize], [WithBuffer] and [WithName].
+func FromSeq[T any](seq iter.Seq[T], opts ...Option) *Stream[T] {
+	return newStream("seq", opts, func(r *run, out *outPort[T], c *config) {
+		// The producer hands items over through a small queue, so the
+		// sender can pass on whatever is ready while seq is blocked.
+		q := NewQueue[T](WithCapacity(c.chunk))
+		r.goroutine(func() {
+			defer q.Close()
+			err := r.call(func() error {
+				for v := range seq {
+					if q.Put(r.ctx, v) != nil {
+						break
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				r.fail(err)
+			}
+		})
+		r.goroutine(func() { sendFromQueue(r, q, out, c) })
+	})
+}
+
+// FromQueue returns a stream of the items got from q until it is closed and
+// empty. Items are removed from q as the pipeline takes them; the pipeline
+// does not call [Queue.TaskDone]. It reads [WithChunkSize], [WithBuffer]
+// and [WithName].
+func FromQueue[T any](q *Queue[T], opts ...Option) *Stream[T] {
+	return newStream("queue", opts, func(r *run, out *outPort[T], c *config) {
+		r.goroutine(func() { sendFromQueue(r, q, out, c) })
+	})
+}
+
+func sendFromQueue[T any](r *run, q *Queue[T], out *outPort[T], c *config) {
+	defer out.close()
+	buf := make([]T, c.chunk)
+	for {
+		n, err := q.GetBatch(r.ctx, buf)
+		if err != nil {
+			return // closed and empty, or cancelled
+		}
+		batch := make([]T, n)
+		copy(batch, buf[:n])
+		clear(buf[:n])
+		out.st.in.Add(int64(n))
+		if !out.send(r, batch) {
+			return
+		}
+	}
+}

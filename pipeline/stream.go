@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"sync/atomic"
+)
+
+// Stream is a typed stage of a pipeline: a source ([FromSlice], [FromChan],
+// [FromSeq], [FromQueue]) or a stage built on other streams ([Map],
+// [Filter], [FlatMap], [Batch], [Tumbling], [Sliding], [Merge], [Tee]).
+//
+// A Stream only describes work: nothing runs until a sink ([ForEach],
+// [Collect], [Reduce], [All]) consumes the last stream, and then every stage
+// runs on its own goroutines until the input is exhausted, a stage fails or
+// the sink stops. A Stream is consumed once: giving it to two stages or
+// sinks panics; use [Tee] to feed several. Building streams is not safe for
+// concurrent use; [Stream.Stats] is.
+//
+// Items move between stages in batches of up to [WithChunkSize] items, a
+// stage holds at most its concurrency plus its reorder window plus its
+// buffer in batches, so memory is bounded by the configuration whatever the
+// input size.
+type Stream[T any] struct {
+	open  func(r *run, out *outPort[T], c *config)
+	cfg   config
+	stats *stageStats
+	used  atomic.Bool
+}
+
+// Stats is a snapshot of a stage's counters.
+type Stats struct {
+	Name     string
+	In       int64 // items received (for a source: read from its input)
+	Out      int64 // items emitted to the next stage
+	InFlight int64 // items received and not yet emitted or dropped
+	Buffered int64 // items emitted and not yet taken by the next stage
+	Errors   int64 // callback errors skipped or collected by the error policy
+}
+
+type stageStats struct {
+	name                                 string
+	in, out, inFlight, buffered, errors atomic.Int64
+}
+
+// Stats returns the stage's counters. It may be called at any time, from any
+// goroutine, during or after the run.
+func (s *Stream[T]) Stats() Stats {
+	st := s.stats
+	return Stats{
+		Name:     st.name,
+		In:       st.in.Load(),
+		Out:      st.out.Load(),
+		InFlight: st.inFlight.Load(),
+		Buffered: st.buffered.Load(),
+		Errors:   st.errors.Load(),
+	}
+}
+
+func newStream[T any](name string, opts []Option, open func(r *run, out *outPort[T], c *config)) *Stream[T] {
+	c := newConfig(name, opts)
+	return &Stream[T]{open: open, cfg: c, stats: &stageStats{name: c.name}}
+}
+
+// start launches s and everything upstream of it in r and returns the port
+// its output arrives on.
+func (s *Stream[T]) start(r *run) inPort[T] {
+	if s.used.Swap(true) {
+		panic("pipeline: stream consumed twice; use Tee to feed several stages")
+	}
+	out := &outPort[T]{ch: make(chan []T, s.cfg.buffer), st: s.stats, max: s.cfg.chunk}
+	s.open(r, out, &s.cfg)
+	return inPort[T]{ch: out.ch, st: s.stats}
+}
+
+// inPort is the receiving end of a stage's output.
+type inPort[T any] struct {
+	ch <-chan []T
+	st *stageStats // of the stage that sends
+}
+
+// recv returns the next batch, or false when the input is exhausted or the
+// run is cancelled.
+func (p inPort[T]) recv(r *run) ([]T, bool) {
+	select {
+	case c, ok := <-p.ch:
+		if ok {
+			p.st.buffered.Add(-int64(len(c)))
+		}
+		return c, ok
+	case <-r.done:
+		return nil, false
+	}
+}
+
+// outPort is the sending end of a stage's output.
+type outPort[T any] struct {
+	ch  chan []T
+	st  *stageStats
+	max int
+}
+
+// send hands c to the next stage in batches of at most max items. It
+// reports false if the run was cancelled first.
+func (p *outPort[T]) send(r *run, c []T) bool {
+	for len(c) > 0 {
+		part := c
+		if len(part) > p.max {
+			part = c[:p.max:p.max]
+		}
+		n := int64(len(part))
+		p.st.buffered.Add(n)
+		select {
+		case p.ch <- part:
+			p.st.out.Add(n)
+		case <-r.done:
+			p.st.buffered.Add(-n)
+			return false
+		}
+		c = c[len(part):]
+	}
+	return true
+}
+
+func (p *outPort[T]) close() { close(p.ch) }
