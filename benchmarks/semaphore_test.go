@@ -1,0 +1,88 @@
+package benchmarks
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	xsemaphore "golang.org/x/sync/semaphore"
+
+	"github.com/weftgo/weft/semaphore"
+)
+
+// The peers measured against weft's semaphore.Weighted. marusama/semaphore
+// is not available from the module proxy this module is built with, so it
+// is not among them.
+type semImpl struct {
+	name string
+	make func(limit int64) (acquire, release func())
+}
+
+var semImpls = []semImpl{
+	{"weft", func(limit int64) (func(), func()) {
+		s := semaphore.New(limit)
+		ctx := context.Background()
+		return func() {
+			if err := s.Acquire(ctx, 1); err != nil {
+				panic(err)
+			}
+		}, func() { s.Release(1) }
+	}},
+	{"xsync", func(limit int64) (func(), func()) {
+		s := xsemaphore.NewWeighted(limit)
+		ctx := context.Background()
+		return func() {
+			if err := s.Acquire(ctx, 1); err != nil {
+				panic(err)
+			}
+		}, func() { s.Release(1) }
+	}},
+	{"chan", func(limit int64) (func(), func()) {
+		ch := make(chan struct{}, limit)
+		return func() { ch <- struct{}{} }, func() { <-ch }
+	}},
+}
+
+// BenchmarkSemaphore measures one acquire+release of a single permit:
+//   - uncontended: one goroutine, limit 1;
+//   - contended: 16 goroutines on a limit of 4, empty critical section;
+//   - yield: the same with runtime.Gosched() while holding the permit.
+//
+// Read the ratios of weft to xsync and chan within each group.
+func BenchmarkSemaphore(b *testing.B) {
+	for _, impl := range semImpls {
+		b.Run("uncontended/"+impl.name, func(b *testing.B) {
+			acquire, release := impl.make(1)
+			b.ReportAllocs()
+			for b.Loop() {
+				acquire()
+				release()
+			}
+		})
+	}
+	for _, impl := range semImpls {
+		b.Run("contended/"+impl.name, func(b *testing.B) {
+			contended(b, impl, func() {})
+		})
+	}
+	for _, impl := range semImpls {
+		b.Run("yield/"+impl.name, func(b *testing.B) {
+			contended(b, impl, runtime.Gosched)
+		})
+	}
+}
+
+// contended runs 16 goroutines (rounded to a multiple of GOMAXPROCS) that
+// acquire and release one permit of a limit of 4, calling hold in between.
+func contended(b *testing.B, impl semImpl, hold func()) {
+	acquire, release := impl.make(4)
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			acquire()
+			hold()
+			release()
+		}
+	})
+}

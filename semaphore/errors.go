@@ -1,0 +1,26 @@
+package semaphore
+
+import (
+	"errors"
+
+	"github.com/weftgo/weft/internal/panics"
+)
+
+// ErrClosed is returned by Acquire (and Do) once the semaphore has been
+// closed with [Weighted.Close] or [Keyed.Close], including to callers that
+// were already waiting when it was closed.
+var ErrClosed = errors.New("semaphore: closed")
+
+// ErrExceedsLimit is returned by Acquire (and Do) for a request of more
+// permits than the limit. Such a request could never be granted, so it fails
+// at once instead of blocking until its context ends. A waiter whose request
+// no longer fits after [Weighted.SetLimit] lowered the limit fails with it
+// too. The returned error wraps ErrExceedsLimit and names both numbers.
+var ErrExceedsLimit = errors.New("semaphore: request exceeds the limit")
+
+// PanicError is a panic recovered from the function passed to
+// [Weighted.Do] or [Keyed.Do]: the value passed to panic and the stack of
+// the panicking goroutine. It is an alias of the error type every weft
+// package uses, so errors.As matches it whichever package produced it, and
+// errors.Is reaches an error that was passed to panic.
+type PanicError = panics.Error

@@ -1,0 +1,182 @@
+package semaphore
+
+import (
+	"context"
+	"sync"
+
+	"github.com/weftgo/weft/internal/panics"
+)
+
+// Keyed is a family of [Weighted] semaphores, one per key, all with the
+// same limit and options: for example at most 4 requests in flight per
+// host. A key's semaphore is created when the key is first used and dropped
+// as soon as no permit of it is held and nobody waits for one, so memory is
+// bounded by the keys in use, not by the keys ever seen.
+//
+// The zero value is not usable; create one with [NewKeyed]. A Keyed must
+// not be copied after first use. All methods are safe for concurrent use;
+// the semaphores of different keys are independent, except that every
+// method briefly takes one lock shared by all keys, so a Keyed suits
+// per-host or per-tenant limits rather than millions of operations a
+// second.
+//
+// Releasing a key's permits synchronizes before the Acquire or TryAcquire
+// of the same key that obtains them returns.
+type Keyed[K comparable] struct {
+	_ noCopy
+
+	limit  int64
+	policy Policy
+
+	mu     sync.Mutex
+	sems   map[K]*keyedSem
+	closed bool
+}
+
+type keyedSem struct {
+	Weighted
+	// refs counts the permits held plus the Acquire calls in progress;
+	// the entry is dropped when it reaches zero. Guarded by Keyed.mu.
+	refs int64
+}
+
+// NewKeyed returns a Keyed whose semaphores each have the given limit and
+// options. It panics if limit is negative or larger than [MaxLimit].
+func NewKeyed[K comparable](limit int64, opts ...Option) *Keyed[K] {
+	checkLimit(limit)
+	return &Keyed[K]{limit: limit, policy: newConfig(opts).policy, sems: make(map[K]*keyedSem)}
+}
+
+// Acquire takes n permits of key's semaphore, blocking as
+// [Weighted.Acquire] does, and returns the same errors. A successful
+// Acquire must be matched by a Release of the same key.
+func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
+	k.mu.Lock()
+	e, err := k.get(key)
+	if err != nil {
+		k.mu.Unlock()
+		return err
+	}
+	if e.TryAcquire(n) {
+		e.refs += n
+		k.mu.Unlock()
+		return nil
+	}
+	e.refs++
+	k.mu.Unlock()
+
+	err = e.Acquire(ctx, n)
+
+	k.mu.Lock()
+	e.refs--
+	if err == nil {
+		e.refs += n
+	}
+	k.drop(key, e)
+	k.mu.Unlock()
+	return err
+}
+
+// TryAcquire takes n permits of key's semaphore if it can do so without
+// waiting, as [Weighted.TryAcquire] does, and reports whether it did.
+func (k *Keyed[K]) TryAcquire(key K, n int64) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, err := k.get(key)
+	if err != nil {
+		return false
+	}
+	ok := e.TryAcquire(n)
+	if ok {
+		e.refs += n
+	}
+	k.drop(key, e)
+	return ok
+}
+
+// Release gives back n permits of key's semaphore. It panics with
+// "semaphore: released more than held" if fewer are held for key.
+func (k *Keyed[K]) Release(key K, n int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.sems[key]
+	if e == nil {
+		if n == 0 {
+			return
+		}
+		if n < 0 {
+			panic("semaphore: negative permit count")
+		}
+		panic("semaphore: released more than held")
+	}
+	e.Release(n)
+	e.refs -= n
+	k.drop(key, e)
+}
+
+// Do runs fn while holding n permits of key's semaphore, as [Weighted.Do]
+// does: the permits are released however fn ends, and a panic in fn is
+// returned as a [*PanicError].
+func (k *Keyed[K]) Do(ctx context.Context, key K, n int64, fn func() error) error {
+	if err := k.Acquire(ctx, key, n); err != nil {
+		return err
+	}
+	defer k.Release(key, n)
+	return panics.Run(fn, nil)
+}
+
+// Len returns the number of keys in use: keys with permits held or
+// requests waiting.
+func (k *Keyed[K]) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.sems)
+}
+
+// Held returns the number of permits of key held right now.
+func (k *Keyed[K]) Held(key K) int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e := k.sems[key]; e != nil {
+		return e.Held()
+	}
+	return 0
+}
+
+// Limit returns the limit of every key's semaphore.
+func (k *Keyed[K]) Limit() int64 { return k.limit }
+
+// Close closes every key's semaphore, as [Weighted.Close] does: blocked and
+// later Acquire calls fail with [ErrClosed], for known and new keys alike.
+// Permits held may still be released.
+func (k *Keyed[K]) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
+	for _, e := range k.sems {
+		e.Close()
+	}
+}
+
+// get returns key's semaphore, creating it if needed. k.mu must be held.
+func (k *Keyed[K]) get(key K) (*keyedSem, error) {
+	if e := k.sems[key]; e != nil {
+		return e, nil
+	}
+	if k.closed {
+		return nil, ErrClosed
+	}
+	e := &keyedSem{}
+	e.policy = k.policy
+	e.limit.Store(k.limit)
+	e.state.Store(k.limit << stateShift)
+	k.sems[key] = e
+	return e, nil
+}
+
+// drop forgets key's semaphore if nothing refers to it. k.mu must be held.
+func (k *Keyed[K]) drop(key K, e *keyedSem) {
+	if e.refs == 0 && k.sems[key] == e {
+		delete(k.sems, key)
+	}
+}

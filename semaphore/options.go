@@ -1,0 +1,88 @@
+package semaphore
+
+import "time"
+
+// Policy decides who gets permits when there are not enough for everyone.
+// Under every policy a Release hands permits straight to waiters or wakes
+// only a waiter whose whole request fits, never one that would have to go
+// back to sleep for lack of permits.
+type Policy int
+
+const (
+	// Fair, the default, serves waiters in arrival order and never starves
+	// a request, whatever its size. To avoid convoys (every Acquire parking
+	// behind a queue that never drains, a context switch per call) it
+	// borrows the rule of sync.Mutex: while the request at the head of the
+	// queue has waited less than 1 ms, a new request may take free permits
+	// ahead of it, and a woken waiter competes for its permits instead of
+	// being handed them. Once the head has waited 1 ms, the semaphore
+	// switches to strict [FIFO] hand-off (released permits go to the queue
+	// in order, new requests queue behind it) until the backlog is served.
+	// The cost of fairness is head-of-line blocking in that mode: free
+	// permits stay unused while the head waits for enough of them.
+	Fair Policy = iota
+
+	// FIFO serves requests strictly in arrival order: once a request waits,
+	// every later request queues behind it, and released permits are handed
+	// to the queue in order (the behaviour of golang.org/x/sync/semaphore).
+	// It gives the most predictable ordering, at the cost of head-of-line
+	// blocking and of a context switch per Acquire while the semaphore is
+	// saturated: a queue fed by goroutines that re-acquire at once never
+	// drains.
+	FIFO
+
+	// Barging grants every request that fits as soon as it fits. Waiters
+	// are still considered in arrival order, but one that does not fit no
+	// longer blocks those behind it, and a new request (including
+	// [Weighted.TryAcquire]) takes free permits even while others wait. It
+	// keeps permits busy with mixed request sizes, at the price that a large
+	// request can be starved by a steady stream of small ones.
+	Barging
+)
+
+// starveAfter is how long the head of the queue may wait under [Fair]
+// before the semaphore switches to strict hand-off.
+const starveAfter = time.Millisecond
+
+// String returns "Fair", "FIFO" or "Barging".
+func (p Policy) String() string {
+	switch p {
+	case Fair:
+		return "Fair"
+	case FIFO:
+		return "FIFO"
+	case Barging:
+		return "Barging"
+	}
+	return "Policy(?)"
+}
+
+// Option configures [New] and [NewKeyed].
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	policy Policy
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithPolicy selects the queueing policy. The default is [Fair]. An unknown
+// policy panics.
+func WithPolicy(p Policy) Option {
+	if p != Fair && p != FIFO && p != Barging {
+		panic("semaphore: unknown policy")
+	}
+	return optionFunc(func(c *config) { c.policy = p })
+}
+
+func newConfig(opts []Option) config {
+	var c config
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	return c
+}

@@ -1,0 +1,259 @@
+package semaphore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// acquireSlow is Acquire when the fast path failed: the permits are not
+// free, the policy makes new requests queue, the semaphore is closed, or
+// n <= 0.
+func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
+	if n < 0 {
+		panic("semaphore: negative permit count")
+	}
+	s.mu.lock()
+	if err := s.check(n); err != nil || n == 0 {
+		s.mu.unlock()
+		return err
+	}
+	done := ctx.Done()
+	for {
+		st := s.state.Load()
+		if st&flagHandoff == 0 && st>>stateShift >= n {
+			if s.state.CompareAndSwap(st, st-n<<stateShift) {
+				s.mu.unlock()
+				return nil
+			}
+			continue
+		}
+		if done != nil {
+			select {
+			case <-done:
+				s.mu.unlock()
+				return context.Cause(ctx)
+			default:
+			}
+		}
+		if s.markQueued(st, false) {
+			break
+		}
+	}
+	w := s.newWaiter(n)
+	w.since = time.Now()
+	s.push(w, false)
+	s.waiting.Add(1)
+	s.mu.unlock()
+	return s.wait(ctx, w)
+}
+
+// check reports why a request for n permits must fail now, if it must.
+// s.mu must be held.
+func (s *Weighted) check(n int64) error {
+	if s.closed {
+		return ErrClosed
+	}
+	if limit := s.limit.Load(); n > limit {
+		return fmt.Errorf("%w: %d permits, limit %d", ErrExceedsLimit, n, limit)
+	}
+	return nil
+}
+
+// markQueued sets the flags for a waiter about to be queued, by a
+// compare-and-swap on st, the state the decision to queue was based on: a
+// Release racing us either shows in st or fails its own compare-and-swap
+// and comes to the lock to serve us. It reports false if st is stale.
+// s.mu must be held.
+func (s *Weighted) markQueued(st int64, starving bool) bool {
+	set := int64(flagWaiters)
+	if s.policy == FIFO || starving {
+		set |= flagHandoff
+	}
+	return st&set == set || s.state.CompareAndSwap(st, st|set)
+}
+
+// wait parks until w is granted, fails, or is woken to compete for its
+// permits (then it takes them or queues again at the front).
+func (s *Weighted) wait(ctx context.Context, w *waiter) error {
+	done := ctx.Done()
+	for {
+		if done == nil {
+			<-w.ready
+		} else {
+			select {
+			case <-w.ready:
+			case <-done:
+				return s.cancel(ctx, w)
+			}
+		}
+		if w.outcome != outWoken {
+			err := w.err()
+			s.recycle(w)
+			return err
+		}
+		if err, ok := s.compete(w); ok {
+			s.recycle(w)
+			return err
+		}
+	}
+}
+
+// compete runs a woken waiter's attempt to take its permits. It reports
+// ok with the result of Acquire, or !ok if w lost the race to a new request
+// and is queued again, first in line.
+func (s *Weighted) compete(w *waiter) (err error, ok bool) {
+	var wake wakeList
+	s.mu.lock()
+	s.state.And(^int64(flagWoken))
+	if err = s.check(w.n); err == nil {
+		for {
+			st := s.state.Load()
+			if st>>stateShift >= w.n {
+				if !s.state.CompareAndSwap(st, st-w.n<<stateShift) {
+					continue
+				}
+				ok = true
+				break
+			}
+			starving := s.policy == Fair && time.Since(w.since) >= starveAfter
+			if s.markQueued(st, starving) {
+				s.push(w, true)
+				break
+			}
+		}
+	} else {
+		ok = true
+	}
+	if ok {
+		s.waiting.Add(-1)
+		s.dispatch(&wake) // pass the turn on
+	}
+	s.mu.unlock()
+	wake.wake()
+	return err, ok
+}
+
+// cancel withdraws a waiter whose context ended. Whatever the race with
+// Release, SetLimit or Close turned out to be, the semaphore ends as if the
+// waiter had never queued.
+func (s *Weighted) cancel(ctx context.Context, w *waiter) error {
+	var wake wakeList
+	s.mu.lock()
+	o := w.outcome
+	switch o {
+	case outPending:
+		s.remove(w)
+		s.waiting.Add(-1)
+	case outWoken:
+		s.state.And(^int64(flagWoken))
+		s.waiting.Add(-1)
+	case outGranted:
+		// The grant won the race: put the permits back.
+		s.state.Add(w.n << stateShift)
+	}
+	s.dispatch(&wake) // the ones behind may proceed now
+	s.mu.unlock()
+	wake.wake()
+	if o != outPending {
+		<-w.ready // sent once the waker released the lock
+	}
+	s.recycle(w)
+	return context.Cause(ctx)
+}
+
+// releaseSlow is Release when a waiter must be served or woken, the
+// semaphore is closed, the fast over-release check was inconclusive, or
+// n <= 0.
+func (s *Weighted) releaseSlow(n int64) {
+	if n <= 0 {
+		if n < 0 {
+			panic("semaphore: negative permit count")
+		}
+		return
+	}
+	var wake wakeList
+	s.mu.lock()
+	for {
+		st := s.state.Load()
+		if n > s.limit.Load()-st>>stateShift {
+			s.mu.unlock()
+			panic("semaphore: released more than held")
+		}
+		if s.state.CompareAndSwap(st, st+n<<stateShift) {
+			break
+		}
+	}
+	s.dispatch(&wake)
+	s.mu.unlock()
+	wake.wake()
+}
+
+// dispatch restores the invariant after permits became available or the
+// queue or mode changed: in hand-off mode, the head of the queue does not
+// fit in the free permits; otherwise, either a woken waiter is on its way
+// or no waiter the policy would wake fits. It grants or wakes waiters onto
+// wake and updates the flags. s.mu must be held.
+func (s *Weighted) dispatch(wake *wakeList) {
+	for s.head != nil {
+		st := s.state.Load()
+		if st&flagHandoff != 0 {
+			w := s.head
+			if !s.take(w.n) {
+				break
+			}
+			s.settle(w, outGranted, wake)
+			// Fair leaves hand-off mode once it serves a waiter that did
+			// not wait long: the backlog is gone.
+			if s.policy == Fair && time.Since(w.since) < starveAfter {
+				s.state.And(^int64(flagHandoff))
+			}
+			continue
+		}
+		if st&flagWoken != 0 {
+			break
+		}
+		if w := s.fitting(st >> stateShift); w != nil {
+			s.state.Or(flagWoken)
+			s.settle(w, outWoken, wake)
+			break
+		}
+		if s.policy == Fair && time.Since(s.head.since) >= starveAfter {
+			s.state.Or(flagHandoff)
+			continue
+		}
+		break
+	}
+	if s.head == nil && s.state.Load()&(flagWaiters|flagHandoff) != 0 {
+		s.state.And(^int64(flagWaiters | flagHandoff))
+	}
+}
+
+// fitting returns the waiter to wake when avail permits are free: the head
+// if it fits, or under Barging the first waiter that fits. s.mu must be
+// held.
+func (s *Weighted) fitting(avail int64) *waiter {
+	for w := s.head; w != nil; w = w.next {
+		if w.n <= avail {
+			return w
+		}
+		if s.policy != Barging {
+			break
+		}
+	}
+	return nil
+}
+
+// take removes n permits from the state if they are available. s.mu must
+// be held; new requests may still race it.
+func (s *Weighted) take(n int64) bool {
+	for {
+		st := s.state.Load()
+		if st>>stateShift < n {
+			return false
+		}
+		if s.state.CompareAndSwap(st, st-n<<stateShift) {
+			return true
+		}
+	}
+}

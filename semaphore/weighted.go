@@ -1,0 +1,186 @@
+package semaphore
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// MaxLimit is the largest limit [New] and [Weighted.SetLimit] accept.
+const MaxLimit = 1 << 58
+
+// The state word packs the permits available (limit minus held; negative
+// after a shrink while surplus permits are still held) with four flags, so
+// that the uncontended paths are a single compare-and-swap.
+const (
+	// flagWaiters: the queue is not empty.
+	flagWaiters = 1 << iota
+	// flagClosed: Close was called.
+	flagClosed
+	// flagHandoff: released permits are handed to the queue in order and
+	// new requests queue behind it (FIFO, or Fair after starveAfter).
+	flagHandoff
+	// flagWoken: a waiter was taken off the queue and woken to compete for
+	// permits, and has not run yet. While it is set, releases need not wake
+	// anyone: the woken waiter passes the turn on when it runs.
+	flagWoken
+
+	stateShift = 4
+)
+
+// Weighted is a counting semaphore whose requests have weights: Acquire(ctx,
+// n) takes n permits out of a limit and Release(n) gives them back.
+//
+// Requests that cannot be served at once wait in a queue in arrival order
+// and are served by the [Policy] chosen with [WithPolicy] (by default
+// [Fair]: no request is ever starved). Waiting never spins: a waiter parks
+// on a channel of its own, and is woken only when its whole request can be
+// granted.
+//
+// The zero value is a [Fair] semaphore with a limit of zero: usable once
+// [Weighted.SetLimit] raises the limit, but [New] is the usual constructor.
+// A Weighted must not be copied after first use. All methods are safe for
+// concurrent use. Inside a testing/synctest bubble, create the semaphore
+// inside the bubble: it keeps channels for reuse.
+//
+// In the terminology of the Go memory model, a Release of permits
+// synchronizes before any Acquire or TryAcquire that obtains those permits
+// returns.
+//
+// Costs: when permits are free, Acquire, TryAcquire and Release are one
+// atomic compare-and-swap each and do not allocate. A waiter does not
+// allocate either once the semaphore has seen as many simultaneous waiters
+// as it is seeing now: waiter records are reused, and kept until the
+// semaphore is garbage, so their memory is bounded by the peak number of
+// waiters.
+type Weighted struct {
+	_ noCopy
+
+	state  atomic.Int64 // available<<stateShift | flags
+	limit  atomic.Int64 // written with mu held
+	policy Policy       // set by New only
+
+	mu      spinLock
+	head    *waiter // guarded by mu
+	tail    *waiter // guarded by mu
+	closed  bool    // guarded by mu
+	waiting atomic.Int64
+	free    atomic.Pointer[waiter] // pushed by anyone, popped with mu held
+}
+
+// New returns a semaphore with the given limit and options. It panics if
+// limit is negative or larger than [MaxLimit].
+func New(limit int64, opts ...Option) *Weighted {
+	checkLimit(limit)
+	s := &Weighted{policy: newConfig(opts).policy}
+	s.limit.Store(limit)
+	s.state.Store(limit << stateShift)
+	return s
+}
+
+// Acquire takes n permits, blocking until they are granted, ctx is done, or
+// the semaphore is closed. It returns nil once the caller holds the n
+// permits; give them back with [Weighted.Release].
+//
+// On failure Acquire holds nothing and leaves the semaphore as if it had not
+// been called: a waiter that gives up does not keep permits, even when its
+// cancellation races their grant (they are passed on to the waiters behind
+// it), and a waiter at the head of the queue that gives up lets the ones
+// behind it proceed. It returns
+//   - context.Cause(ctx) if ctx ends before the permits are granted (when ctx
+//     is already done, Acquire may still succeed without blocking, as with
+//     golang.org/x/sync/semaphore);
+//   - an error wrapping [ErrExceedsLimit] at once if n is larger than the
+//     limit, or later if [Weighted.SetLimit] lowers the limit below n while
+//     the call waits;
+//   - [ErrClosed] if the semaphore is closed before the permits are granted.
+//
+// Acquire(ctx, 0) returns nil at once unless the semaphore is closed. A
+// negative n panics.
+func (s *Weighted) Acquire(ctx context.Context, n int64) error {
+	if n > 0 && s.tryFast(n) {
+		return nil
+	}
+	return s.acquireSlow(ctx, n)
+}
+
+// TryAcquire takes n permits if it can do so without waiting and reports
+// whether it did. It never blocks.
+//
+// TryAcquire follows the policy exactly as a new Acquire would. Under
+// [FIFO] it respects the queue: it fails whenever anyone waits, even if n
+// permits are free, because taking them would let a stream of TryAcquire
+// calls starve the request at the head of the queue, which is what FIFO
+// promises not to do (x/sync/semaphore behaves the same). Under [Barging]
+// it takes any free permits. Under [Fair] it takes free permits unless the
+// semaphore is in its strict hand-off mode, so it can delay a waiter by at
+// most the same bounded amount as any other new request.
+//
+// TryAcquire fails if n is larger than the limit or the semaphore is closed.
+// TryAcquire(0) reports whether the semaphore is open. A negative n panics.
+func (s *Weighted) TryAcquire(n int64) bool {
+	if n > 0 {
+		return s.tryFast(n)
+	}
+	if n < 0 {
+		panic("semaphore: negative permit count")
+	}
+	return s.state.Load()&flagClosed == 0
+}
+
+// tryFast takes n > 0 permits with a compare-and-swap if they are free and
+// the policy lets a new request take them.
+func (s *Weighted) tryFast(n int64) bool {
+	for {
+		st := s.state.Load()
+		if st&(flagClosed|flagHandoff) != 0 || st>>stateShift < n {
+			return false
+		}
+		if s.state.CompareAndSwap(st, st-n<<stateShift) {
+			return true
+		}
+	}
+}
+
+// Release gives back n permits, handing them to waiters or waking the
+// waiter they satisfy, as the policy says. It never blocks and may be
+// called after [Weighted.Close], so holders can give back what they hold.
+//
+// Release panics with "semaphore: released more than held" if n is larger
+// than the number of permits held, and panics if n is negative.
+// Release(0) does nothing.
+func (s *Weighted) Release(n int64) {
+	for n > 0 {
+		st := s.state.Load()
+		// The fast path may not run in hand-off mode, after Close, or when
+		// a waiter must be woken (someone waits and nobody is woken yet).
+		if st&(flagClosed|flagHandoff) != 0 || st&(flagWaiters|flagWoken) == flagWaiters {
+			break
+		}
+		// Over-release check: n must not exceed held = limit - available.
+		// The limit is read after the state; SetLimit updates the two in
+		// the order that makes a stale pair err on the strict side, and the
+		// slow path rechecks with the lock held.
+		if n > s.limit.Load()-st>>stateShift {
+			break
+		}
+		if s.state.CompareAndSwap(st, st+n<<stateShift) {
+			return
+		}
+	}
+	s.releaseSlow(n)
+}
+
+func checkLimit(limit int64) {
+	if limit < 0 {
+		panic("semaphore: negative limit")
+	}
+	if limit > MaxLimit {
+		panic("semaphore: limit larger than MaxLimit")
+	}
+}
+
+// noCopy makes go vet's copylocks check flag copies of a Weighted.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
