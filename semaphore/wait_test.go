@@ -1,0 +1,329 @@
+package semaphore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weftgo/weft/semaphore"
+)
+
+// acquireAsync starts Acquire(ctx, n) on its own goroutine and returns a
+// channel that receives its result.
+func acquireAsync(ctx context.Context, s *semaphore.Weighted, n int64) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- s.Acquire(ctx, n) }()
+	return ch
+}
+
+// pending reports whether the Acquire behind ch is still blocked.
+func pending(ch <-chan error) bool {
+	select {
+	case <-ch:
+		return false
+	default:
+		return true
+	}
+}
+
+func TestAcquireBlocksUntilRelease(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := semaphore.New(2, semaphore.WithPolicy(p))
+				require.NoError(t, s.Acquire(t.Context(), 2))
+				got := acquireAsync(t.Context(), s, 1)
+				synctest.Wait()
+				assert.True(t, pending(got))
+				assert.Equal(t, 1, s.Waiting())
+				s.Release(1)
+				require.NoError(t, <-got)
+				assert.Equal(t, int64(2), s.Held())
+				assert.Equal(t, 0, s.Waiting())
+				s.Release(2)
+			})
+		})
+	}
+}
+
+func TestAcquireTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(1)
+		require.NoError(t, s.Acquire(t.Context(), 1))
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := s.Acquire(ctx, 1)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, time.Second, time.Since(start))
+		assert.Equal(t, int64(1), s.Held())
+		assert.Equal(t, 0, s.Waiting())
+		s.Release(1)
+		assert.True(t, s.TryAcquire(1), "the cancelled waiter left nothing behind")
+	})
+}
+
+func TestAcquireReturnsCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(0)
+		s.SetLimit(1)
+		require.True(t, s.TryAcquire(1))
+		cause := errors.New("shutting down")
+		ctx, cancel := context.WithCancelCause(t.Context())
+		got := acquireAsync(ctx, s, 1)
+		synctest.Wait()
+		cancel(cause)
+		assert.Same(t, cause, <-got)
+		// An already-done context fails at once when the permits are taken.
+		assert.Same(t, cause, s.Acquire(ctx, 1))
+	})
+}
+
+func TestFIFOOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(3, semaphore.WithPolicy(semaphore.FIFO))
+		require.NoError(t, s.Acquire(t.Context(), 3))
+		order := make(chan int, 3)
+		for i, n := range []int64{2, 1, 3} {
+			go func() {
+				if s.Acquire(t.Context(), n) == nil {
+					order <- i
+				}
+			}()
+			synctest.Wait() // queue in this order
+		}
+		// FIFO: one free permit is not used by the 1-permit request
+		// behind the 2-permit head.
+		s.Release(1)
+		synctest.Wait()
+		assert.Empty(t, order)
+		assert.False(t, s.TryAcquire(1), "TryAcquire respects the queue under FIFO")
+		s.Release(2) // 3 free: the head (2) and then the 1 fit
+		assert.ElementsMatch(t, []int{0, 1}, []int{<-order, <-order})
+		s.Release(3) // now the 3
+		assert.Equal(t, 2, <-order)
+		s.Release(3)
+	})
+}
+
+func TestBargingPassesBlockedHead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(3, semaphore.WithPolicy(semaphore.Barging))
+		require.NoError(t, s.Acquire(t.Context(), 3))
+		big := acquireAsync(t.Context(), s, 3)
+		synctest.Wait()
+		small := acquireAsync(t.Context(), s, 1)
+		synctest.Wait()
+		s.Release(1)
+		require.NoError(t, <-small, "a small waiter passes a head that does not fit")
+		assert.True(t, pending(big))
+		s.Release(1)
+		assert.True(t, s.TryAcquire(1), "TryAcquire barges under Barging")
+		s.Release(1)
+		s.Release(1)
+		s.Release(1)
+		require.NoError(t, <-big)
+		s.Release(3)
+	})
+}
+
+// Under Fair a new request may take free permits ahead of the queue, but
+// not for long: a large request is served within about starveAfter even
+// while a stream of small requests keeps every permit busy.
+func TestFairDoesNotStarveLargeRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(4)
+		ctx, stop := context.WithCancel(t.Context())
+		defer stop()
+		done := make(chan struct{})
+		for range 4 {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for ctx.Err() == nil {
+					if s.Acquire(ctx, 1) != nil {
+						return
+					}
+					time.Sleep(100 * time.Microsecond)
+					s.Release(1)
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond)
+		start := time.Now()
+		require.NoError(t, s.Acquire(t.Context(), 4))
+		assert.Less(t, time.Since(start), 3*time.Millisecond)
+		stop()
+		s.Release(4)
+		for range 4 {
+			<-done
+		}
+	})
+}
+
+// Without the switch to hand-off mode, Barging starves the large request.
+func TestBargingCanStarveLargeRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(4, semaphore.WithPolicy(semaphore.Barging))
+		ctx, stop := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		for i := range 4 {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				time.Sleep(time.Duration(i) * 25 * time.Microsecond) // stagger
+				for ctx.Err() == nil {
+					if s.Acquire(ctx, 1) != nil {
+						return
+					}
+					time.Sleep(100 * time.Microsecond)
+					s.Release(1)
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond)
+		big, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		assert.ErrorIs(t, s.Acquire(big, 4), context.DeadlineExceeded)
+		stop()
+		for range 4 {
+			<-done
+		}
+	})
+}
+
+func TestCancelledHeadLetsOthersProceed(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := semaphore.New(4, semaphore.WithPolicy(p))
+				require.NoError(t, s.Acquire(t.Context(), 3))
+				ctx, cancel := context.WithCancel(t.Context())
+				head := acquireAsync(ctx, s, 4)
+				synctest.Wait()
+				behind := acquireAsync(t.Context(), s, 1)
+				synctest.Wait()
+				if p != semaphore.FIFO {
+					// Fair lets a new request pass a head that does not
+					// fit while the head has waited less than starveAfter.
+					require.NoError(t, <-behind)
+				} else {
+					assert.True(t, pending(behind))
+					cancel()
+					require.NoError(t, <-behind, "the waiter behind a cancelled head gets the free permit")
+				}
+				cancel()
+				assert.ErrorIs(t, <-head, context.Canceled)
+				assert.Equal(t, int64(4), s.Held())
+				assert.Equal(t, 0, s.Waiting())
+				s.Release(4)
+			})
+		})
+	}
+}
+
+// A cancellation racing the grant of the permits must not lose or leak
+// them: whichever wins, the permits end with exactly one owner.
+func TestCancelRacesGrant(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			var won, lost int
+			for i := range 20 {
+				synctest.Test(t, func(t *testing.T) {
+					s := semaphore.New(1, semaphore.WithPolicy(p))
+					require.True(t, s.TryAcquire(1))
+					ctx, cancel := context.WithCancel(t.Context())
+					first := acquireAsync(ctx, s, 1)
+					synctest.Wait()
+					second := acquireAsync(t.Context(), s, 1)
+					synctest.Wait()
+					// The cancel wakes first before it can run; the release
+					// then finds it still queued. Or the other way round.
+					if i%2 == 0 {
+						cancel()
+						s.Release(1)
+					} else {
+						s.Release(1)
+						cancel()
+					}
+					if err := <-first; err == nil {
+						won++
+						assert.True(t, pending(second))
+						s.Release(1)
+					} else {
+						lost++
+						assert.ErrorIs(t, err, context.Canceled)
+					}
+					require.NoError(t, <-second, "the permit reaches the second waiter")
+					assert.Equal(t, int64(1), s.Held())
+					s.Release(1)
+					assert.Equal(t, int64(1), s.Available())
+					assert.Equal(t, 0, s.Waiting())
+				})
+			}
+			t.Logf("grant won %d, cancel won %d", won, lost)
+			assert.NotZero(t, lost)
+		})
+	}
+}
+
+func TestCloseWakesWaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(1)
+		require.NoError(t, s.Acquire(t.Context(), 1))
+		a := acquireAsync(t.Context(), s, 1)
+		b := acquireAsync(t.Context(), s, 1)
+		synctest.Wait()
+		assert.Equal(t, 2, s.Waiting())
+		s.Close()
+		assert.ErrorIs(t, <-a, semaphore.ErrClosed)
+		assert.ErrorIs(t, <-b, semaphore.ErrClosed)
+		assert.Equal(t, 0, s.Waiting())
+		s.Release(1)
+	})
+}
+
+func TestSetLimit(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := semaphore.New(2, semaphore.WithPolicy(p))
+				require.NoError(t, s.Acquire(t.Context(), 2))
+				a := acquireAsync(t.Context(), s, 2)
+				synctest.Wait()
+				b := acquireAsync(t.Context(), s, 1)
+				synctest.Wait()
+				s.SetLimit(5) // grows by 3: both fit
+				require.NoError(t, <-a)
+				require.NoError(t, <-b)
+				assert.Equal(t, int64(5), s.Held())
+
+				// Shrinking revokes nothing ...
+				s.SetLimit(2)
+				assert.Equal(t, int64(5), s.Held())
+				assert.Equal(t, int64(-3), s.Available())
+				assert.False(t, s.TryAcquire(1))
+				c := acquireAsync(t.Context(), s, 1)
+				tooBig := acquireAsync(t.Context(), s, 2)
+				synctest.Wait()
+				// ... but fails waiters that no longer fit.
+				s.SetLimit(1)
+				err := <-tooBig
+				assert.ErrorIs(t, err, semaphore.ErrExceedsLimit)
+				assert.EqualError(t, err, "semaphore: request exceeds the limit: 2 permits, limit 1")
+				s.Release(2)
+				s.Release(2)
+				synctest.Wait()
+				assert.True(t, pending(c), "held 1 of limit 1")
+				s.Release(1)
+				require.NoError(t, <-c)
+				s.Release(1)
+				assert.Equal(t, int64(1), s.Available())
+				assert.Equal(t, 0, s.Waiting())
+			})
+		})
+	}
+}
