@@ -121,14 +121,12 @@ func (g *Group) Wait() error {
 	p := g.p
 	p.mu.Lock()
 	lent := g.inTask && g.outstanding > 0
-	var start []task
 	if lent {
 		p.blocked++
-		start = p.takeStartable()
 	}
 	p.mu.Unlock()
-	for _, t := range start {
-		p.startWorker(t)
+	if lent {
+		p.wakeForQueue()
 	}
 
 	p.mu.Lock()

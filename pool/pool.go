@@ -30,6 +30,7 @@ type Pool struct {
 	workers int // live worker goroutines
 	blocked int // workers parked in Group.Wait; they lend their slot
 	running int // tasks executing
+	waking  int // workers woken or started that have not looked at the queue yet
 	idle    []*worker
 	queue   taskQueue
 	closed  bool
@@ -99,8 +100,9 @@ func (p *Pool) TrySubmit(fn func(context.Context) error) error {
 	return p.submit(context.Background(), task{fn: fn}, false)
 }
 
-// submit places t with an idle worker, a new worker, or the queue, in that
-// order, waiting for room if block is set.
+// submit queues t and wakes a worker for it, waiting for room if block is
+// set. A task is accepted while the queue holds fewer than the queue bound
+// plus the workers free to take a task at once.
 func (p *Pool) submit(ctx context.Context, t task, block bool) error {
 	if t.plain == nil && t.fn == nil {
 		panic("pool: nil task")
@@ -112,27 +114,8 @@ func (p *Pool) submit(ctx context.Context, t task, block bool) error {
 			p.mu.Unlock()
 			return ErrClosed
 		}
-		if len(p.idle) > 0 {
-			w := p.popIdle()
-			p.accept(t)
-			p.running++
-			p.mu.Unlock()
-			w.wake <- t // never blocks: an idle worker's channel is empty
-			return nil
-		}
-		if p.workers-p.blocked < p.limit {
-			p.workers++
-			p.accept(t)
-			p.running++
-			p.mu.Unlock()
-			p.startWorker(t)
-			return nil
-		}
-		if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize {
-			p.queue.push(t)
-			p.accept(t)
-			p.mu.Unlock()
-			return nil
+		if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize+p.freeWorkers() {
+			break
 		}
 		if !block {
 			p.st.rejected++
@@ -145,13 +128,55 @@ func (p *Pool) submit(ctx context.Context, t task, block bool) error {
 			return err
 		}
 	}
-}
-
-// accept counts a task the pool has taken on. p.mu is held.
-func (p *Pool) accept(t task) {
+	p.queue.push(t)
 	p.st.submitted++
 	if t.g != nil {
 		t.g.add()
+	}
+	// Waking a parked goroutine costs far more than a queue push, so while
+	// one wake-up is in flight the submitter only queues: the woken worker
+	// fans out further wake-ups if the queue is still long when it starts.
+	// In hand-off mode every task gets its own worker at once.
+	var w *worker
+	var spawn bool
+	if p.waking == 0 || p.cfg.queueSize == 0 {
+		w, spawn = p.wakeLocked()
+	}
+	p.mu.Unlock()
+	p.startWake(w, spawn)
+	return nil
+}
+
+// freeWorkers counts workers that can take a task at once: idle, being
+// woken, or not yet started. p.mu is held.
+func (p *Pool) freeWorkers() int {
+	return len(p.idle) + p.waking + max(0, p.limit-(p.workers-p.blocked))
+}
+
+// wakeLocked picks an idle worker to wake, or reserves a new worker to
+// start, if a queued task lacks one. p.mu is held; the caller passes the
+// result to startWake after unlocking.
+func (p *Pool) wakeLocked() (w *worker, spawn bool) {
+	if p.queue.len() <= p.waking {
+		return nil, false
+	}
+	if len(p.idle) > 0 {
+		p.waking++
+		return p.popIdle(), false
+	}
+	if p.workers-p.blocked < p.limit {
+		p.waking++
+		p.workers++
+		return nil, true
+	}
+	return nil, false
+}
+
+func (p *Pool) startWake(w *worker, spawn bool) {
+	if w != nil {
+		w.wake <- true // never blocks: an idle worker's channel is empty
+	} else if spawn {
+		p.startWorker()
 	}
 }
 
@@ -168,26 +193,23 @@ func (p *Pool) Resize(limit int) {
 	for len(p.idle) > 0 && p.workers-p.blocked > p.limit {
 		p.retireIdle()
 	}
-	start := p.takeStartable()
+	p.space.Broadcast() // the room for submitters may have grown
 	p.mu.Unlock()
-	for _, t := range start {
-		p.startWorker(t)
-	}
+	p.wakeForQueue()
 }
 
-// takeStartable moves queued tasks to new workers while the limit allows,
-// returning the tasks to start once p.mu is released. p.mu is held.
-func (p *Pool) takeStartable() []task {
-	var start []task
-	for p.queue.len() > 0 && p.workers-p.blocked < p.limit {
-		p.workers++
-		p.running++
-		start = append(start, p.queue.pop())
+// wakeForQueue wakes or starts workers for every queued task that lacks
+// one, as far as the limit allows.
+func (p *Pool) wakeForQueue() {
+	for {
+		p.mu.Lock()
+		w, spawn := p.wakeLocked()
+		p.mu.Unlock()
+		if w == nil && !spawn {
+			return
+		}
+		p.startWake(w, spawn)
 	}
-	if len(start) > 0 || p.cfg.queueSize == 0 {
-		p.space.Broadcast() // room in the queue, or workers to hand off to
-	}
-	return start
 }
 
 // Limit reports the current limit on tasks running at once.
@@ -201,7 +223,7 @@ func (p *Pool) Limit() int {
 func (p *Pool) retireIdle() {
 	w := p.popIdle()
 	p.workers--
-	w.wake <- task{} // the empty task means "exit"
+	w.wake <- false
 }
 
 // noCopy lets go vet's copylocks check flag copies of a Pool.

@@ -153,6 +153,7 @@ func TestHandOffModeHasNoQueue(t *testing.T) {
 		require.NoError(t, p.TrySubmit(block))
 		require.NoError(t, p.TrySubmit(block))
 		assert.ErrorIs(t, p.TrySubmit(block), pool.ErrQueueFull)
+		synctest.Wait()
 		assert.Equal(t, 0, p.Stats().Queued)
 
 		got := make(chan error, 1)

@@ -7,27 +7,72 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// worker is one goroutine's loop of tasks. While idle it sits in p.idle and
-// parks on wake, so waking it costs one channel send and it is durably
-// blocked inside a testing/synctest bubble.
+// worker is one goroutine's loop of tasks, taken from the pool's queue.
+// While idle it sits in p.idle and parks on wake, so waking it costs one
+// channel send and it is durably blocked inside a testing/synctest bubble.
 type worker struct {
 	p     *Pool
-	wake  chan task // capacity 1; an empty task means "exit"
+	wake  chan bool // capacity 1: true means "look at the queue", false "exit"
 	idx   int       // position in p.idle, or -1 while busy
 	timer *time.Timer
 }
 
-func (p *Pool) startWorker(t task) {
-	w := &worker{p: p, wake: make(chan task, 1), idx: -1}
-	go w.loop(t)
+// startWorker starts a worker reserved by wakeLocked (counted in p.workers
+// and p.waking).
+func (p *Pool) startWorker() {
+	w := &worker{p: p, wake: make(chan bool, 1), idx: -1}
+	go w.serve(task{}, nil)
 }
 
-func (w *worker) loop(t task) {
+// serve settles the task that just ended (none at start) and then runs
+// tasks from the queue until the worker must exit.
+func (w *worker) serve(done task, err error) {
+	p := w.p
+	if done.plain == nil && done.fn == nil {
+		p.mu.Lock()
+		p.woke()
+	} else {
+		p.report(done, err)
+		p.mu.Lock()
+		p.finish(done, err)
+	}
 	for {
-		err := w.run(t)
-		var ok bool
-		if t, ok = w.next(t, err); !ok {
+		switch {
+		case p.workers-p.blocked > p.limit:
+			p.exitLocked()
 			return
+		case p.queue.len() > 0:
+			t := p.queue.pop()
+			p.running++
+			p.space.Signal()
+			p.mu.Unlock()
+			err := w.run(t)
+			p.report(t, err)
+			p.mu.Lock()
+			p.finish(t, err)
+			continue
+		case p.closed:
+			p.exitLocked()
+			return
+		}
+		if !w.park() {
+			return
+		}
+	}
+}
+
+// woke accounts for a worker that was woken or started and now looks at
+// the queue; if more tasks wait than workers are on their way, it wakes one
+// more, so wake-ups fan out from worker to worker instead of all being paid
+// by the submitter. p.mu is held.
+func (p *Pool) woke() {
+	p.waking--
+	if p.queue.len() > 1+p.waking {
+		w, spawn := p.wakeLocked()
+		if w != nil {
+			w.wake <- true
+		} else if spawn {
+			p.startWorker()
 		}
 	}
 }
@@ -45,7 +90,7 @@ func (w *worker) run(t task) (err error) {
 			err = panics.New(v)
 			return
 		}
-		go w.resume(t)
+		go w.serve(t, ErrGoexit)
 	}()
 	if t.plain != nil {
 		t.plain()
@@ -56,12 +101,6 @@ func (w *worker) run(t task) (err error) {
 	return err
 }
 
-func (w *worker) resume(t task) {
-	if next, ok := w.next(t, ErrGoexit); ok {
-		w.loop(next)
-	}
-}
-
 func (p *Pool) taskContext(t task) context.Context {
 	if t.g != nil {
 		return t.g.ctx
@@ -69,70 +108,51 @@ func (p *Pool) taskContext(t task) context.Context {
 	return p.ctx
 }
 
-// next settles the task that just ended and returns the worker's next task,
-// parking the worker while there is none. It returns false when the worker
-// should exit.
-func (w *worker) next(done task, err error) (task, bool) {
+// park idles the worker until it is woken or its idle timeout passes. p.mu
+// is held on entry, and again on return when park returns true (go on
+// serving). It returns false, with p.mu released and the worker retired,
+// when the worker should exit.
+func (w *worker) park() bool {
 	p := w.p
-	if err != nil && done.g == nil && p.cfg.onError != nil {
-		p.handle(err)
-	}
-	p.mu.Lock()
-	p.finish(done, err)
-	switch {
-	case p.workers-p.blocked > p.limit:
-		return task{}, p.exitLocked()
-	case p.queue.len() > 0:
-		t := p.queue.pop()
-		p.running++
-		p.space.Signal()
-		p.mu.Unlock()
-		return t, true
-	case p.closed:
-		return task{}, p.exitLocked()
-	}
 	p.pushIdle(w)
 	if p.cfg.queueSize == 0 {
 		p.space.Signal() // hand-off mode: a blocked submitter can use us
 	}
 	p.mu.Unlock()
-	t, ok := w.park()
-	if !ok {
-		p.mu.Lock()
-		if w.idx >= 0 { // timed out and nobody picked us meanwhile
-			p.removeIdle(w)
-			return task{}, p.exitLocked()
-		}
-		p.mu.Unlock()
-		t = <-w.wake // picked (or retired) just as the timer fired
-	}
-	return t, t.plain != nil || t.fn != nil
-}
 
-// park waits for a task or the idle timeout; ok is false on timeout.
-func (w *worker) park() (t task, ok bool) {
-	d := w.p.cfg.idleTimeout
+	d := p.cfg.idleTimeout
 	if w.timer == nil {
 		w.timer = time.NewTimer(d)
 	} else {
 		w.timer.Reset(d)
 	}
+	var work bool
 	select {
-	case t = <-w.wake:
+	case work = <-w.wake:
 		w.timer.Stop()
-		return t, true
 	case <-w.timer.C:
-		return task{}, false
+		p.mu.Lock()
+		if w.idx >= 0 { // nobody picked us meanwhile
+			p.removeIdle(w)
+			p.exitLocked()
+			return false
+		}
+		p.mu.Unlock()
+		work = <-w.wake // picked (or retired) just as the timer fired
 	}
+	if !work {
+		return false // retired: p.workers was already decremented
+	}
+	p.mu.Lock()
+	p.woke()
+	return true
 }
 
-// exitLocked retires the calling worker and unlocks p.mu. It returns false
-// so callers can write "return task{}, p.exitLocked()".
-func (p *Pool) exitLocked() bool {
+// exitLocked retires the calling worker and unlocks p.mu.
+func (p *Pool) exitLocked() {
 	p.workers--
 	p.notifySettled()
 	p.mu.Unlock()
-	return false
 }
 
 // finish accounts for a task that ended. p.mu is held.
@@ -154,9 +174,13 @@ func (p *Pool) finish(t task, err error) {
 	p.notifySettled()
 }
 
-// handle passes a task error to the user's handler, keeping the handler's
-// own panic for Wait rather than losing it or the worker.
-func (p *Pool) handle(err error) {
+// report passes a fire-and-forget task's error to the user's handler, if
+// there is one, keeping the handler's own panic for Wait rather than losing
+// it or the worker. p.mu is not held.
+func (p *Pool) report(t task, err error) {
+	if err == nil || t.g != nil || p.cfg.onError == nil {
+		return
+	}
 	if herr := panics.Run(func() error { p.cfg.onError(err); return nil }, nil); herr != nil {
 		p.mu.Lock()
 		p.errs = append(p.errs, herr)

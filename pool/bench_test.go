@@ -1,0 +1,121 @@
+package pool_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/weftgo/weft/pool"
+)
+
+// Each benchmark op submits one empty task (an atomic add); the pool or
+// baseline is made before the loop and waited for after it, so ns/op is the
+// cost of one task at that concurrency. The baselines run in the same
+// benchmark so the ratio is what is read.
+func BenchmarkSubmit(b *testing.B) {
+	for _, limit := range []int{runtime.GOMAXPROCS(0), 1000} {
+		var n atomic.Int64
+		work := func() { n.Add(1) }
+		b.Run(fmt.Sprintf("weft/limit=%d", limit), func(b *testing.B) {
+			b.ReportAllocs()
+			p := pool.New(limit)
+			for b.Loop() {
+				_ = p.Go(work)
+			}
+			_ = p.Shutdown(context.Background())
+		})
+		b.Run(fmt.Sprintf("goroutines/limit=%d", limit), func(b *testing.B) {
+			b.ReportAllocs()
+			sem := make(chan struct{}, limit)
+			var wg sync.WaitGroup
+			for b.Loop() {
+				sem <- struct{}{}
+				wg.Go(func() { work(); <-sem })
+			}
+			wg.Wait()
+		})
+		b.Run(fmt.Sprintf("errgroup/limit=%d", limit), func(b *testing.B) {
+			b.ReportAllocs()
+			var g errgroup.Group
+			g.SetLimit(limit)
+			for b.Loop() {
+				g.Go(func() error { work(); return nil })
+			}
+			_ = g.Wait()
+		})
+		b.Run(fmt.Sprintf("chanpool/limit=%d", limit), func(b *testing.B) {
+			b.ReportAllocs()
+			tasks := make(chan func(), limit)
+			var wg sync.WaitGroup
+			for range limit {
+				wg.Go(func() {
+					for t := range tasks {
+						t()
+					}
+				})
+			}
+			for b.Loop() {
+				tasks <- work
+			}
+			close(tasks)
+			wg.Wait()
+		})
+	}
+}
+
+// BenchmarkGroup measures a fan-out of 100 tasks and its Wait on a shared
+// pool, against errgroup with the same limit.
+func BenchmarkGroup(b *testing.B) {
+	limit := runtime.GOMAXPROCS(0)
+	var n atomic.Int64
+	b.Run("weft", func(b *testing.B) {
+		b.ReportAllocs()
+		p := pool.New(limit)
+		defer p.Shutdown(context.Background())
+		for b.Loop() {
+			g, _ := p.Group(context.Background())
+			for range 100 {
+				_ = g.Go(func(context.Context) error { n.Add(1); return nil })
+			}
+			_ = g.Wait()
+		}
+	})
+	b.Run("errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			g, _ := errgroup.WithContext(context.Background())
+			g.SetLimit(limit)
+			for range 100 {
+				g.Go(func() error { n.Add(1); return nil })
+			}
+			_ = g.Wait()
+		}
+	})
+}
+
+// BenchmarkQueuedMemory reports the bytes each queued task costs beyond its
+// closure: a million tasks are queued behind a blocked worker.
+func BenchmarkQueuedMemory(b *testing.B) {
+	const queued = 1_000_000
+	noop := func() {}
+	for b.Loop() {
+		p := pool.New(1)
+		release := make(chan struct{})
+		_ = p.Go(func() { <-release })
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for range queued {
+			_ = p.Go(noop)
+		}
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/queued, "B/queued-task")
+		close(release)
+		_ = p.Shutdown(context.Background())
+	}
+}

@@ -1,0 +1,140 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/weftgo/weft/pool"
+)
+
+func ExamplePool() {
+	p := pool.New(4)
+	var sum atomic.Int64
+	for i := 1; i <= 100; i++ {
+		_ = p.Go(func() { sum.Add(int64(i)) })
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		fmt.Println("tasks failed:", err)
+	}
+	fmt.Println(sum.Load())
+	// Output: 5050
+}
+
+func ExamplePool_Wait_panic() {
+	p := pool.New(2)
+	_ = p.Go(func() { panic("something broke") })
+	err := p.Wait()
+
+	var pe *pool.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println("recovered:", pe.Value)
+	}
+	_ = p.Shutdown(context.Background())
+	// Output: recovered: something broke
+}
+
+func ExamplePool_TrySubmit() {
+	p := pool.New(1, pool.WithQueueSize(0)) // hand-off: no queue at all
+	release := make(chan struct{})
+	_ = p.TrySubmit(func(context.Context) error { <-release; return nil })
+
+	err := p.TrySubmit(func(context.Context) error { return nil })
+	fmt.Println(errors.Is(err, pool.ErrQueueFull))
+	close(release)
+	_ = p.Shutdown(context.Background())
+	// Output: true
+}
+
+func ExamplePool_Stop() {
+	p := pool.New(1)
+	started := make(chan struct{})
+	_ = p.Submit(context.Background(), func(ctx context.Context) error {
+		close(started)
+		<-ctx.Done() // Stop cancels running tasks
+		return nil
+	})
+	<-started
+	for range 3 {
+		_ = p.Go(func() {})
+	}
+	fmt.Println("dropped:", p.Stop())
+	fmt.Println(p.Go(func() {}))
+	// Output:
+	// dropped: 3
+	// pool: closed
+}
+
+func ExamplePool_Group() {
+	p := pool.New(8)
+	defer p.Shutdown(context.Background())
+
+	g, ctx := p.Group(context.Background(), pool.WithFailFast())
+	for _, name := range []string{"alpha", "beta", "gamma"} {
+		_ = g.Go(func(context.Context) error {
+			if name == "beta" {
+				return fmt.Errorf("%s: not found", name)
+			}
+			return nil
+		})
+	}
+	fmt.Println(g.Wait())
+	fmt.Println(context.Cause(ctx))
+	// Output:
+	// beta: not found
+	// beta: not found
+}
+
+func ExampleMap() {
+	p := pool.New(4)
+	defer p.Shutdown(context.Background())
+
+	words := []string{"weft", "warp", "loom"}
+	upper, err := pool.Map(context.Background(), p, words, func(_ context.Context, w string) (string, error) {
+		return strings.ToUpper(w), nil
+	})
+	fmt.Println(upper, err)
+	// Output: [WEFT WARP LOOM] <nil>
+}
+
+func ExampleMapSeq() {
+	p := pool.New(4)
+	defer p.Shutdown(context.Background())
+
+	squares := pool.MapSeq(context.Background(), p, slices.Values([]int{1, 2, 3, 4, 5}),
+		func(_ context.Context, n int) (int, error) { return n * n, nil })
+	for sq, err := range squares {
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		if sq > 10 {
+			break // the calls still in flight are cancelled and waited for
+		}
+		fmt.Println(sq)
+	}
+	// Output:
+	// 1
+	// 4
+	// 9
+}
+
+func ExamplePool_Stats() {
+	p := pool.New(2)
+	for i := range 10 {
+		_ = p.Submit(context.Background(), func(context.Context) error {
+			if i%5 == 0 {
+				return errors.New("bad input")
+			}
+			return nil
+		})
+	}
+	_ = p.Wait()
+	st := p.Stats()
+	fmt.Printf("submitted=%d completed=%d failed=%d\n", st.Submitted, st.Completed, st.Failed)
+	_ = p.Shutdown(context.Background())
+	// Output: submitted=10 completed=8 failed=2
+}
