@@ -1,0 +1,144 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/alitto/pond/v2"
+	"github.com/panjf2000/ants/v2"
+	concpool "github.com/sourcegraph/conc/pool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/weftgo/weft/pool"
+)
+
+// A batch is the whole life of a pool: create it, submit every task, wait
+// for them, shut it down. Each runner does one batch of n tasks of work at
+// the given concurrency.
+type batchRunner func(concurrency, n int, work func())
+
+var poolRunners = []struct {
+	name string
+	run  batchRunner
+}{
+	{"weft", func(c, n int, work func()) {
+		p := pool.New(c)
+		for range n {
+			_ = p.Go(work)
+		}
+		_ = p.Shutdown(context.Background())
+	}},
+	{"pond", func(c, n int, work func()) {
+		p := pond.NewPool(c)
+		for range n {
+			_ = p.Go(work)
+		}
+		p.StopAndWait()
+	}},
+	{"ants", func(c, n int, work func()) {
+		p, _ := ants.NewPool(c)
+		var wg sync.WaitGroup
+		wg.Add(n)
+		for range n {
+			_ = p.Submit(func() { work(); wg.Done() })
+		}
+		wg.Wait()
+		p.Release()
+	}},
+	{"conc", func(c, n int, work func()) {
+		p := concpool.New().WithMaxGoroutines(c)
+		for range n {
+			p.Go(work)
+		}
+		p.Wait()
+	}},
+	{"errgroup", func(c, n int, work func()) {
+		var g errgroup.Group
+		g.SetLimit(c)
+		for range n {
+			g.Go(func() error { work(); return nil })
+		}
+		_ = g.Wait()
+	}},
+	{"goroutines", func(c, n int, work func()) {
+		sem := make(chan struct{}, c)
+		var wg sync.WaitGroup
+		for range n {
+			sem <- struct{}{}
+			wg.Go(func() { work(); <-sem })
+		}
+		wg.Wait()
+	}},
+	{"chanpool", func(c, n int, work func()) {
+		tasks := make(chan func(), c)
+		var wg sync.WaitGroup
+		for range c {
+			wg.Go(func() {
+				for t := range tasks {
+					t()
+				}
+			})
+		}
+		for range n {
+			tasks <- work
+		}
+		close(tasks)
+		wg.Wait()
+	}},
+}
+
+// benchBatches runs one batch per b.Loop iteration and reports per-task
+// figures: ns/task, allocs/task and B/task.
+func benchBatches(b *testing.B, n int, batch func()) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	batches := 0
+	for b.Loop() {
+		batch()
+		batches++
+	}
+	runtime.ReadMemStats(&after)
+	tasks := float64(batches * n)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/tasks, "ns/task")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/tasks, "allocs/task")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/tasks, "B/task")
+}
+
+func BenchmarkPoolEmpty(b *testing.B) {
+	const n = 100_000
+	for _, c := range []int{runtime.GOMAXPROCS(0), 1000} {
+		for _, r := range poolRunners {
+			b.Run(fmt.Sprintf("conc=%d/impl=%s", c, r.name), func(b *testing.B) {
+				benchBatches(b, n, func() { r.run(c, n, EmptyTask) })
+			})
+		}
+	}
+}
+
+func BenchmarkPoolIO(b *testing.B) {
+	const n = 10_000
+	for _, c := range []int{100, 1000} {
+		for _, r := range poolRunners {
+			b.Run(fmt.Sprintf("conc=%d/impl=%s", c, r.name), func(b *testing.B) {
+				benchBatches(b, n, func() { r.run(c, n, IOTask) })
+			})
+		}
+	}
+}
+
+// BenchmarkPoolCPU reports, besides ns/task, the ratio to the ideal time
+// (tasks × measured task cost ÷ GOMAXPROCS): 1.00 is perfect scaling.
+func BenchmarkPoolCPU(b *testing.B) {
+	const n = 1000
+	c := runtime.GOMAXPROCS(0)
+	ideal := float64(CPUTaskCost.Nanoseconds()) / float64(c)
+	for _, r := range poolRunners {
+		b.Run(fmt.Sprintf("conc=%d/impl=%s", c, r.name), func(b *testing.B) {
+			benchBatches(b, n, func() { r.run(c, n, CPUTask) })
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/ideal, "x-ideal")
+		})
+	}
+}
