@@ -51,18 +51,16 @@ func Map[T, U any](ctx context.Context, r Runner, in iter.Seq[T], fn func(contex
 			q[head] = nil
 			head, n = (head+1)%len(q), n-1
 			v, err := f.Result(ctx)
-			if !f.State().final() {
+			if ctx.Err() != nil {
+				// ctx ended: report it once, whatever this task did.
 				f.Cancel()
 				<-f.Done()
-				yield(zero, err) // ctx ended first
+				yield(zero, context.Cause(ctx))
 				return false
 			}
 			return yield(v, err)
 		}
 		for x := range in {
-			if n == len(q) && !next() {
-				return
-			}
 			task := func(ctx context.Context) (U, error) { return fn(ctx, x) }
 			var f *Future[U]
 			if r == nil {
@@ -76,6 +74,11 @@ func Map[T, U any](ctx context.Context, r Runner, in iter.Seq[T], fn func(contex
 			}
 			q[(head+n)%len(q)] = f
 			n++
+			// Wait for the oldest before pulling more input, so in is read
+			// no further than k elements ahead of the consumer.
+			if n == len(q) && !next() {
+				return
+			}
 		}
 		for n > 0 {
 			if !next() {

@@ -34,13 +34,16 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 		failure = failure || failed(f)
 	}
 	satisfied := func() bool {
+		if remaining == 0 {
+			return true // nothing left to wait for, whatever the mode
+		}
 		switch when {
 		case FirstCompleted:
 			return len(done) > 0
 		case FirstException:
-			return failure || remaining == 0
+			return failure
 		}
-		return remaining == 0
+		return false
 	}
 	var buf []*callback[T]
 	for err == nil && !satisfied() {
