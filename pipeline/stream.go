@@ -37,7 +37,7 @@ type Stats struct {
 }
 
 type stageStats struct {
-	name                                 string
+	name                                string
 	in, out, inFlight, buffered, errors atomic.Int64
 }
 

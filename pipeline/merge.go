@@ -1,0 +1,38 @@
+package pipeline
+
+import "sync/atomic"
+
+// Merge returns a stream of the items of all the given streams, in the order
+// they arrive (items of one input keep their relative order). It ends when
+// every input has ended; with no input it is empty. The inputs belong to the
+// same pipeline run, so an error in any of them stops all of them.
+func Merge[T any](streams ...*Stream[T]) *Stream[T] {
+	return newStream("merge", nil, func(r *run, out *outPort[T], c *config) {
+		if len(streams) == 0 {
+			out.close()
+			return
+		}
+		var live atomic.Int32
+		live.Store(int32(len(streams)))
+		for _, s := range streams {
+			in := s.start(r)
+			r.goroutine(func() {
+				defer func() {
+					if live.Add(-1) == 0 {
+						out.close()
+					}
+				}()
+				for {
+					batch, ok := in.recv(r)
+					if !ok {
+						return
+					}
+					out.st.in.Add(int64(len(batch)))
+					if !out.send(r, batch) {
+						return
+					}
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// errTeeStopped fails a Tee branch that starts after every other branch has
+// stopped, or that was still open when they did.
+var errTeeStopped = errors.New("pipeline: Tee branch started after the other branches stopped")
+
+// Tee returns n streams that each receive every item of s, in order. The
+// branches may be consumed by one sink (after [Merge] for example) or by
+// different sinks, which must then run concurrently: s runs once, starting
+// when the first branch starts and delivering once every branch has
+// started, and a branch waits for the slowest one (backpressure), so
+// consuming the branches one after the other deadlocks.
+//
+// An error or panic upstream of the Tee is returned by every branch's sink.
+// A branch whose sink stops (early, or on its own error) is dropped and the
+// others go on. The part of the pipeline upstream of the Tee stops when
+// every branch has stopped, and the sink of the last branch to stop waits
+// for its goroutines; the sinks of the other branches wait only for their
+// own. Items are copied for all branches but one, so each receiver owns its
+// items' slices as usual.
+//
+// Tee reads [WithBuffer], [WithChunkSize] and [WithName] for its branches.
+// It panics if n < 1.
+func Tee[T any](s *Stream[T], n int, opts ...Option) []*Stream[T] {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: Tee into %d branches", n))
+	}
+	t := &tee[T]{src: s, branches: make([]teeBranch[T], n), allOpen: make(chan struct{})}
+	streams := make([]*Stream[T], n)
+	for i := range streams {
+		streams[i] = newStream(fmt.Sprintf("tee %d", i), opts, func(r *run, out *outPort[T], c *config) {
+			t.open(i, r, out)
+		})
+	}
+	return streams
+}
+
+type tee[T any] struct {
+	src     *Stream[T]
+	allOpen chan struct{}
+
+	mu       sync.Mutex
+	up       *run // runs s and the distributor; nil until a branch opens
+	branches []teeBranch[T]
+	opened   int
+	attached int
+	ended    bool  // the distributor has closed every opened branch
+	err      error // why it ended, if not by exhausting its input
+}
+
+type teeBranch[T any] struct {
+	r   *run
+	out *outPort[T]
+}
+
+func (t *tee[T]) open(i int, r *run, out *outPort[T]) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.branches[i] = teeBranch[T]{r: r, out: out}
+	t.opened++
+	if t.opened == len(t.branches) {
+		close(t.allOpen)
+	}
+	if t.ended {
+		out.close()
+		r.fail(t.err)
+		return
+	}
+	t.attached++
+	r.after = append(r.after, t.detach)
+	if t.up == nil {
+		t.up = newRun(context.Background())
+		in := build(t.up, t.src)
+		t.up.goroutine(func() { t.distribute(in) })
+	}
+}
+
+// detach runs when a branch's sink has finished. The last branch stops the
+// upstream part and waits for it.
+func (t *tee[T]) detach() {
+	t.mu.Lock()
+	t.attached--
+	last := t.attached == 0
+	t.mu.Unlock()
+	if last {
+		t.up.finish()
+	}
+}
+
+// end closes every opened branch, failing its run if upstream failed or
+// stopped before the branch saw the end of the input.
+func (t *tee[T]) end(exhausted bool) {
+	t.up.mu.Lock()
+	err := t.up.err
+	t.up.mu.Unlock()
+	if err == nil && !exhausted {
+		err = errTeeStopped
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ended, t.err = true, err
+	for _, b := range t.branches {
+		if b.out == nil {
+			continue
+		}
+		if err != nil {
+			b.r.fail(err)
+		}
+		b.out.close()
+	}
+}
+
+func (t *tee[T]) distribute(in inPort[T]) {
+	up := t.up
+	exhausted := false
+	defer func() { t.end(exhausted) }()
+	select {
+	case <-t.allOpen:
+	case <-up.done:
+		return // upstream failed, or every opened branch stopped
+	}
+	branches := t.branches // complete, and no longer written
+	gone := make([]bool, len(branches))
+	live := len(branches)
+	for live > 0 {
+		batch, ok := in.recv(up)
+		if !ok {
+			exhausted = up.ctx.Err() == nil
+			return
+		}
+		for i, b := range branches {
+			if gone[i] {
+				continue
+			}
+			c := batch
+			if i < len(branches)-1 {
+				c = append([]T(nil), batch...)
+			}
+			n := int64(len(c))
+			b.out.st.in.Add(n)
+			b.out.st.buffered.Add(n)
+			select {
+			case b.out.ch <- c:
+				b.out.st.out.Add(n)
+			case <-b.r.done:
+				b.out.st.buffered.Add(-n)
+				gone[i] = true
+				live--
+			case <-up.done:
+				b.out.st.buffered.Add(-n)
+				return
+			}
+		}
+	}
+}

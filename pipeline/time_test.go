@@ -1,0 +1,157 @@
+package pipeline_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weftgo/weft/pipeline"
+)
+
+type at[T any] struct {
+	V  T
+	At time.Duration
+}
+
+// collectTimed runs s in the background and reports every item with the
+// fake time it reached the sink.
+func collectTimed[T any](s *pipeline.Stream[T]) (<-chan []at[T], <-chan error) {
+	start := time.Now()
+	got := make(chan []at[T], 1)
+	errc := make(chan error, 1)
+	go func() {
+		var all []at[T]
+		err := pipeline.ForEach(bg, s, func(_ context.Context, v T) error {
+			all = append(all, at[T]{v, time.Since(start)})
+			return nil
+		})
+		got <- all
+		errc <- err
+	}()
+	return got, errc
+}
+
+// feed sends items on ch at the given offsets from now, then closes it.
+func feed(ch chan<- string, items []at[string]) {
+	start := time.Now()
+	for _, it := range items {
+		time.Sleep(it.At - time.Since(start))
+		ch <- it.V
+	}
+	close(ch)
+}
+
+func TestBatchBySizeAndMaxWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan string)
+		go feed(ch, []at[string]{
+			{"a", 0}, {"b", 0}, {"c", 0}, // full batch at once
+			{"d", 2 * time.Second}, {"e", 2500 * time.Millisecond}, // timer from d
+			{"f", 5 * time.Second}, {"g", 5 * time.Second}, {"h", 5200 * time.Millisecond},
+			{"i", 7 * time.Second}, // input ends at 7s: partial batch at once
+		})
+		got, errc := collectTimed(pipeline.Batch(pipeline.FromChan(ch), 3, time.Second))
+		require.NoError(t, <-errc)
+		assert.Equal(t, []at[[]string]{
+			{[]string{"a", "b", "c"}, 0},
+			{[]string{"d", "e"}, 3 * time.Second},
+			{[]string{"f", "g", "h"}, 5200 * time.Millisecond},
+			{[]string{"i"}, 7 * time.Second},
+		}, <-got)
+	})
+}
+
+func TestBatchWithoutMaxWait(t *testing.T) {
+	got, err := pipeline.Collect(bg, pipeline.Batch(pipeline.FromSlice(seq(7)), 3, 0))
+	require.NoError(t, err)
+	assert.Equal(t, [][]int{{0, 1, 2}, {3, 4, 5}, {6}}, got)
+	assert.Panics(t, func() { pipeline.Batch(pipeline.FromSlice(seq(1)), 0, 0) })
+}
+
+func TestTumblingWindows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan string)
+		go feed(ch, []at[string]{
+			{"a", 100 * time.Millisecond}, {"b", 900 * time.Millisecond},
+			{"c", 2500 * time.Millisecond}, // nothing in [1s, 2s): no window
+			{"d", 3100 * time.Millisecond},
+		})
+		got, errc := collectTimed(pipeline.Tumbling(pipeline.FromChan(ch), time.Second))
+		require.NoError(t, <-errc)
+		assert.Equal(t, []at[[]string]{
+			{[]string{"a", "b"}, time.Second},
+			{[]string{"c"}, 3 * time.Second},
+			{[]string{"d"}, 3100 * time.Millisecond}, // input ended
+		}, <-got)
+	})
+}
+
+func TestSlidingWindows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan string)
+		go feed(ch, []at[string]{
+			{"a", 500 * time.Millisecond}, {"b", 1500 * time.Millisecond},
+			{"c", 4200 * time.Millisecond},
+			{"d", 6 * time.Second},
+		})
+		got, errc := collectTimed(pipeline.Sliding(pipeline.FromChan(ch), 2*time.Second, time.Second))
+		require.NoError(t, <-errc)
+		assert.Equal(t, []at[[]string]{
+			{[]string{"a"}, time.Second},
+			{[]string{"a", "b"}, 2 * time.Second},
+			{[]string{"b"}, 3 * time.Second},
+			{[]string{"c"}, 5 * time.Second},
+			{[]string{"c"}, 6 * time.Second},
+			{[]string{"c", "d"}, 6 * time.Second}, // input ended with d fresh
+		}, <-got)
+	})
+}
+
+func TestRateLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var started []time.Duration
+		m := pipeline.Map(pipeline.FromSlice(seq(5)), func(_ context.Context, v int) (int, error) {
+			started = append(started, time.Since(start))
+			return v, nil
+		}, pipeline.WithRateLimit(2, time.Second))
+		got, errc := collectTimed(m)
+		require.NoError(t, <-errc)
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{0, 500 * ms, 1000 * ms, 1500 * ms, 2000 * ms}, started)
+		// Each item reaches the sink as soon as it is processed: pacing
+		// never holds back an item already allowed.
+		assert.Equal(t, []at[int]{{0, 0}, {1, 500 * ms}, {2, 1000 * ms}, {3, 1500 * ms}, {4, 2000 * ms}}, <-got)
+	})
+}
+
+func TestRateLimitIdleDoesNotBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan string)
+		go feed(ch, []at[string]{{"a", 0}, {"b", 5 * time.Second}, {"c", 5 * time.Second}})
+		m := pipeline.Map(pipeline.FromChan(ch), func(_ context.Context, v string) (string, error) { return v, nil },
+			pipeline.WithRateLimit(1, time.Second))
+		got, errc := collectTimed(m)
+		require.NoError(t, <-errc)
+		assert.Equal(t, []at[string]{{"a", 0}, {"b", 5 * time.Second}, {"c", 6 * time.Second}}, <-got)
+	})
+}
+
+func TestWindowsStopOnCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int) // never closed
+		ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+		defer cancel()
+		src := pipeline.Merge(
+			pipeline.Batch(pipeline.FromChan(ch), 10, time.Second),
+			pipeline.Tumbling(pipeline.FromSeq(ints(3)), time.Second),
+			pipeline.Sliding(pipeline.FromSeq(ints(3)), time.Second, time.Second),
+		)
+		_, err := pipeline.Collect(ctx, src)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}

@@ -1,0 +1,124 @@
+package pipeline
+
+import "time"
+
+// Tumbling returns a stream of consecutive, non-overlapping time windows of
+// the items of s: every d, starting when the pipeline starts, it emits the
+// items that arrived during the last d, in arrival order. Empty windows are
+// not emitted. When the input ends, the partial window is emitted at once.
+// The slices are owned by the receiver.
+//
+// Tumbling reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
+// d <= 0.
+func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T] {
+	if d <= 0 {
+		panic("pipeline: Tumbling needs a positive duration")
+	}
+	return newStream("tumbling", opts, func(r *run, out *outPort[[]T], c *config) {
+		in := s.start(r)
+		r.goroutine(func() {
+			defer out.close()
+			tick := time.NewTicker(d)
+			defer tick.Stop()
+			var cur []T
+			emit := func() bool {
+				w := cur
+				cur = nil
+				out.st.inFlight.Add(-int64(len(w)))
+				return out.send(r, [][]T{w})
+			}
+			for {
+				select {
+				case items, ok := <-in.ch:
+					if !ok {
+						if len(cur) > 0 {
+							emit()
+						}
+						return
+					}
+					in.st.buffered.Add(-int64(len(items)))
+					out.st.in.Add(int64(len(items)))
+					out.st.inFlight.Add(int64(len(items)))
+					cur = append(cur, items...)
+				case <-tick.C:
+					if len(cur) > 0 && !emit() {
+						return
+					}
+				case <-r.done:
+					return
+				}
+			}
+		})
+	})
+}
+
+// Sliding returns a stream of overlapping time windows of the items of s:
+// every period, starting when the pipeline starts, it emits the items that
+// arrived during the last size, in arrival order, so an item appears in
+// about size/period windows. Empty windows are not emitted. When the input
+// ends, if items arrived since the last window, one final window of the
+// items of the last size is emitted at once. The slices are owned by the
+// receiver.
+//
+// Sliding reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
+// size or period is not positive.
+func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *Stream[[]T] {
+	if size <= 0 || period <= 0 {
+		panic("pipeline: Sliding needs a positive size and period")
+	}
+	type stamped struct {
+		at time.Time
+		v  T
+	}
+	return newStream("sliding", opts, func(r *run, out *outPort[[]T], c *config) {
+		in := s.start(r)
+		r.goroutine(func() {
+			defer out.close()
+			tick := time.NewTicker(period)
+			defer tick.Stop()
+			var held []stamped // arrival order
+			fresh := false     // an item arrived since the last window
+			emit := func(now time.Time, onlyFresh bool) bool {
+				drop := 0
+				for drop < len(held) && !held[drop].at.After(now.Add(-size)) {
+					drop++
+				}
+				out.st.inFlight.Add(-int64(drop))
+				held = append(held[:0], held[drop:]...)
+				if len(held) == 0 || (onlyFresh && !fresh) {
+					return true
+				}
+				fresh = false
+				w := make([]T, len(held))
+				for i, h := range held {
+					w[i] = h.v
+				}
+				return out.send(r, [][]T{w})
+			}
+			for {
+				select {
+				case items, ok := <-in.ch:
+					if !ok {
+						emit(time.Now(), true)
+						out.st.inFlight.Add(-int64(len(held)))
+						return
+					}
+					in.st.buffered.Add(-int64(len(items)))
+					out.st.in.Add(int64(len(items)))
+					out.st.inFlight.Add(int64(len(items)))
+					now := time.Now()
+					for _, v := range items {
+						held = append(held, stamped{now, v})
+					}
+					fresh = fresh || len(items) > 0
+				case now := <-tick.C:
+					if !emit(now, false) {
+						return
+					}
+				case <-r.done:
+					return
+				}
+			}
+		})
+	})
+}
