@@ -18,16 +18,24 @@ type semImpl struct {
 	make func(limit int64) (acquire, release func())
 }
 
-var semImpls = []semImpl{
-	{"weft", func(limit int64) (func(), func()) {
-		s := semaphore.New(limit)
+func weft(opts ...semaphore.Option) func(limit int64) (func(), func()) {
+	return func(limit int64) (func(), func()) {
+		s := semaphore.New(limit, opts...)
 		ctx := context.Background()
 		return func() {
 			if err := s.Acquire(ctx, 1); err != nil {
 				panic(err)
 			}
 		}, func() { s.Release(1) }
-	}},
+	}
+}
+
+// weft-fifo is the strict FIFO policy, shown for comparison with the
+// default (Fair): like the channel it hands every permit to the next
+// queued goroutine once saturated, a context switch per operation.
+var semImpls = []semImpl{
+	{"weft", weft()},
+	{"weft-fifo", weft(semaphore.WithPolicy(semaphore.FIFO))},
 	{"xsync", func(limit int64) (func(), func()) {
 		s := xsemaphore.NewWeighted(limit)
 		ctx := context.Background()
@@ -51,6 +59,9 @@ var semImpls = []semImpl{
 // Read the ratios of weft to xsync and chan within each group.
 func BenchmarkSemaphore(b *testing.B) {
 	for _, impl := range semImpls {
+		if impl.name == "weft-fifo" {
+			continue // the same code as weft without contention
+		}
 		b.Run("uncontended/"+impl.name, func(b *testing.B) {
 			acquire, release := impl.make(1)
 			b.ReportAllocs()

@@ -56,17 +56,19 @@ func BenchmarkContended(b *testing.B) {
 		if yield {
 			hold = runtime.Gosched
 		}
-		b.Run(name+"/weft", func(b *testing.B) {
-			s := semaphore.New(4)
-			ctx := context.Background()
-			parallel16(b, func() {
-				if err := s.Acquire(ctx, 1); err != nil {
-					panic(err)
-				}
-				hold()
-				s.Release(1)
+		for _, p := range []semaphore.Policy{semaphore.Fair, semaphore.FIFO, semaphore.Barging} {
+			b.Run(name+"/weft-"+p.String(), func(b *testing.B) {
+				s := semaphore.New(4, semaphore.WithPolicy(p))
+				ctx := context.Background()
+				parallel16(b, func() {
+					if err := s.Acquire(ctx, 1); err != nil {
+						panic(err)
+					}
+					hold()
+					s.Release(1)
+				})
 			})
-		})
+		}
 		b.Run(name+"/chan", func(b *testing.B) {
 			ch := make(chan struct{}, 4)
 			parallel16(b, func() {
@@ -80,16 +82,19 @@ func BenchmarkContended(b *testing.B) {
 
 // BenchmarkConvoy starts 16 goroutines on a limit of 4 with every permit
 // taken, so that all of them queue before the first release: the steady
-// state a FIFO semaphore falls into sooner or later under RunParallel.
+// state a strict FIFO semaphore (and a channel) falls into sooner or later
+// under RunParallel, and never leaves. The default policy leaves it.
 func BenchmarkConvoy(b *testing.B) {
-	b.Run("weft", func(b *testing.B) {
-		s := semaphore.New(4)
-		ctx := context.Background()
-		convoy16(b, func() { _ = s.Acquire(ctx, 4) }, func() { s.Release(4) }, func() {
-			_ = s.Acquire(ctx, 1)
-			s.Release(1)
+	for _, p := range []semaphore.Policy{semaphore.Fair, semaphore.FIFO} {
+		b.Run("weft-"+p.String(), func(b *testing.B) {
+			s := semaphore.New(4, semaphore.WithPolicy(p))
+			ctx := context.Background()
+			convoy16(b, func() { _ = s.Acquire(ctx, 4) }, func() { s.Release(4) }, func() {
+				_ = s.Acquire(ctx, 1)
+				s.Release(1)
+			})
 		})
-	})
+	}
 	b.Run("chan", func(b *testing.B) {
 		ch := make(chan struct{}, 4)
 		convoy16(b, func() {

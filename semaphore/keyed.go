@@ -51,6 +51,7 @@ func NewKeyed[K comparable](limit int64, opts ...Option) *Keyed[K] {
 // [Weighted.Acquire] does, and returns the same errors. A successful
 // Acquire must be matched by a Release of the same key.
 func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
+	checkCount(n)
 	k.mu.Lock()
 	e, err := k.get(key)
 	if err != nil {
@@ -80,6 +81,7 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 // TryAcquire takes n permits of key's semaphore if it can do so without
 // waiting, as [Weighted.TryAcquire] does, and reports whether it did.
 func (k *Keyed[K]) TryAcquire(key K, n int64) bool {
+	checkCount(n)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e, err := k.get(key)
@@ -99,13 +101,11 @@ func (k *Keyed[K]) TryAcquire(key K, n int64) bool {
 func (k *Keyed[K]) Release(key K, n int64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	checkCount(n)
 	e := k.sems[key]
 	if e == nil {
 		if n == 0 {
 			return
-		}
-		if n < 0 {
-			panic("semaphore: negative permit count")
 		}
 		panic("semaphore: released more than held")
 	}

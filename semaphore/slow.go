@@ -10,9 +10,7 @@ import (
 // free, the policy makes new requests queue, the semaphore is closed, or
 // n <= 0.
 func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
-	if n < 0 {
-		panic("semaphore: negative permit count")
-	}
+	checkCount(n)
 	s.mu.lock()
 	if err := s.check(n); err != nil || n == 0 {
 		s.mu.unlock()
@@ -41,7 +39,9 @@ func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
 		}
 	}
 	w := s.newWaiter(n)
-	w.since = time.Now()
+	if s.policy == Fair {
+		w.since = time.Now()
+	}
 	s.push(w, false)
 	s.waiting.Add(1)
 	s.mu.unlock()
@@ -166,10 +166,7 @@ func (s *Weighted) cancel(ctx context.Context, w *waiter) error {
 // semaphore is closed, the fast over-release check was inconclusive, or
 // n <= 0.
 func (s *Weighted) releaseSlow(n int64) {
-	if n <= 0 {
-		if n < 0 {
-			panic("semaphore: negative permit count")
-		}
+	if checkCount(n); n == 0 {
 		return
 	}
 	var wake wakeList

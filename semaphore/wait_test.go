@@ -327,3 +327,31 @@ func TestSetLimit(t *testing.T) {
 		})
 	}
 }
+
+// Under Fair a woken waiter competes for its permits: a new request that
+// gets there first wins, and the waiter queues again, first in line. Once
+// it has waited starveAfter, the semaphore hands permits over instead.
+func TestFairWokenWaiterCompetes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(1)
+		require.True(t, s.TryAcquire(1))
+		a := acquireAsync(t.Context(), s, 1)
+		synctest.Wait()
+		s.Release(1)                     // wakes a, which has not run yet
+		require.True(t, s.TryAcquire(1)) // and barges ahead of it
+		synctest.Wait()
+		assert.True(t, pending(a), "a lost the race and queued again")
+		assert.Equal(t, 1, s.Waiting())
+
+		time.Sleep(time.Millisecond) // a is starving now
+		s.Release(1)
+		require.True(t, s.TryAcquire(1))
+		synctest.Wait() // a loses once more and switches to hand-off
+		s.Release(1)
+		assert.False(t, s.TryAcquire(1), "hand-off mode: new requests queue")
+		require.NoError(t, <-a)
+		s.Release(1)
+		assert.True(t, s.TryAcquire(1), "back to normal once the queue is empty")
+		s.Release(1)
+	})
+}

@@ -8,13 +8,15 @@ import (
 // A waiter is one blocked Acquire. It is queued with s.mu held; whoever
 // removes it from the queue sets its outcome, still holding s.mu, and then
 // sends on ready once s.mu is released. The waiter's goroutine reads the
-// outcome after receiving from ready, and only then recycles the record.
+// outcome after receiving from ready, and only then recycles the record. A
+// waiter woken to compete for its permits (outWoken) that loses the race
+// goes back to the queue, first in line, and waits for another wake.
 type waiter struct {
 	ready      chan struct{} // capacity 1, so waking never blocks
 	n          int64
 	outcome    outcome
 	limit      int64     // the limit that made the request too large
-	since      time.Time // when the request first queued
+	since      time.Time // when the request first queued (Fair only)
 	prev, next *waiter   // queue links; next also links a wakeList
 	freeNext   *waiter   // link in Weighted.free
 }

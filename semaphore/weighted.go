@@ -121,9 +121,7 @@ func (s *Weighted) TryAcquire(n int64) bool {
 	if n > 0 {
 		return s.tryFast(n)
 	}
-	if n < 0 {
-		panic("semaphore: negative permit count")
-	}
+	checkCount(n)
 	return s.state.Load()&flagClosed == 0
 }
 
@@ -168,6 +166,12 @@ func (s *Weighted) Release(n int64) {
 		}
 	}
 	s.releaseSlow(n)
+}
+
+func checkCount(n int64) {
+	if n < 0 {
+		panic("semaphore: negative permit count")
+	}
 }
 
 func checkLimit(limit int64) {
