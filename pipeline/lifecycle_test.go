@@ -128,7 +128,9 @@ func TestContextCancelReturnsCause(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(bg)
 	cause := errors.New("shutting down")
 	errc := make(chan error, 1)
-	go func() { errc <- pipeline.ForEach(ctx, pipeline.FromChan(ch), func(context.Context, int) error { return nil }) }()
+	go func() {
+		errc <- pipeline.ForEach(ctx, pipeline.FromChan(ch), func(context.Context, int) error { return nil })
+	}()
 	cancel(cause)
 	require.ErrorIs(t, <-errc, cause)
 }
