@@ -35,18 +35,20 @@ type Executor struct {
 	p      *pool.Pool
 	mu     sync.Mutex
 	closed bool
-	queued execList // futures submitted and not started
-	kept   error    // pool errors collected by Close, for Shutdown
+	kept   error // pool errors collected by Close, for Shutdown
+	// queued holds the futures submitted and maybe not started. Only
+	// submitters and shutdown touch it: workers never take e.mu. Entries that
+	// are no longer Pending are dropped whenever the slice has doubled since
+	// the last compaction, so it stays within twice the queued futures.
+	queued    []queuedFuture
+	compactAt int
 }
 
-// execNode links a queued future into its executor's list.
-type execNode struct {
-	prev, next *execNode
-	f          interface{ cancelPending() bool }
-	linked     bool
+// queuedFuture is the untyped view of a future an executor tracks.
+type queuedFuture interface {
+	State() State
+	cancelPending() bool
 }
-
-type execList struct{ head, tail *execNode }
 
 // NewExecutor returns an executor that runs at most limit tasks at once on a
 // pool made with pool.New(limit, opts...). A limit below 1 panics.
@@ -135,80 +137,58 @@ func (e *Executor) isClosed() bool {
 func (e *Executor) close(cancelFutures bool) int {
 	e.mu.Lock()
 	e.closed = true
-	var queued []*execNode
+	var queued []queuedFuture
 	if cancelFutures {
-		for n := e.queued.head; n != nil; n = n.next {
-			queued = append(queued, n)
-		}
+		queued = e.queued
+		e.queued = nil
 	}
 	e.mu.Unlock()
 	cancelled := 0
-	for _, n := range queued {
-		if n.f.cancelPending() {
+	for _, f := range queued {
+		if f.cancelPending() {
 			cancelled++
 		}
 	}
 	return cancelled
 }
 
-func (e *Executor) link(n *execNode) bool {
+// track records a future about to be submitted; false if e is closed.
+func (e *Executor) track(f queuedFuture) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return false
 	}
-	l := &e.queued
-	n.prev, n.linked = l.tail, true
-	if l.tail != nil {
-		l.tail.next = n
-	} else {
-		l.head = n
+	if len(e.queued) >= e.compactAt {
+		live := e.queued[:0]
+		for _, q := range e.queued {
+			if q.State() == Pending {
+				live = append(live, q)
+			}
+		}
+		clear(e.queued[len(live):])
+		e.queued = live
+		e.compactAt = max(64, 2*len(live))
 	}
-	l.tail = n
+	e.queued = append(e.queued, f)
 	return true
-}
-
-func (e *Executor) unlink(n *execNode) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !n.linked {
-		return
-	}
-	l := &e.queued
-	if n.prev != nil {
-		n.prev.next = n.next
-	} else {
-		l.head = n.next
-	}
-	if n.next != nil {
-		n.next.prev = n.prev
-	} else {
-		l.tail = n.prev
-	}
-	n.prev, n.next, n.linked = nil, nil, false
 }
 
 // submitExec is [Submit] and [TrySubmit] for an executor.
 func submitExec[T any](ctx context.Context, e *Executor, fn func(context.Context) (T, error), block bool) (*Future[T], error) {
 	f := &Future[T]{fn: fn}
 	f.ext.Store(&ext[T]{owner: e})
-	n := &execNode{f: f}
-	if !e.link(n) {
+	if !e.track(f) {
 		return nil, ErrClosed
-	}
-	task := func(ctx context.Context) error {
-		_, cbErr := f.run(ctx)
-		e.unlink(n)
-		return cbErr
 	}
 	var err error
 	if block {
-		err = e.p.Submit(ctx, task)
+		err = e.p.Submit(ctx, f.poolTask)
 	} else {
-		err = e.p.TrySubmit(task)
+		err = e.p.TrySubmit(f.poolTask)
 	}
 	if err != nil {
-		e.unlink(n)
+		f.cancelPending() // so that shutdown neither keeps nor counts it
 		return nil, err
 	}
 	return f, nil

@@ -3,6 +3,7 @@ package future
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -88,6 +89,14 @@ func (f *Future[T]) Result(ctx context.Context) (T, error) {
 	}
 	if f.help(ctx) {
 		return f.val, f.err
+	}
+	// A task just handed to a worker usually finishes within a few
+	// scheduling rounds; yielding a little first often saves parking.
+	for range spinYields {
+		runtime.Gosched()
+		if f.State().final() {
+			return f.val, f.err
+		}
 	}
 	select {
 	case <-f.Done():
@@ -312,6 +321,9 @@ func (f *Future[T]) callback(cb *callback[T]) (err error) {
 	}()
 	return callProtected(cb.fn, f)
 }
+
+// spinYields is how many times Result yields the processor before parking.
+const spinYields = 1
 
 type noCopy struct{}
 

@@ -1,0 +1,188 @@
+package future_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/pool"
+)
+
+// Submit a function to an executor and wait for its result.
+func ExampleSubmit() {
+	ctx := context.Background()
+	e := future.NewExecutor(4)
+	defer e.Shutdown(ctx, false)
+
+	f, err := future.Submit(ctx, e, func(context.Context) (string, error) {
+		return strings.ToUpper("weft"), nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	v, err := f.Result(ctx)
+	fmt.Println(v, err)
+	// Output: WEFT <nil>
+}
+
+// Submit works on a plain pool too.
+func ExampleSubmit_pool() {
+	ctx := context.Background()
+	p := pool.New(2)
+	defer p.Shutdown(ctx)
+
+	f, _ := future.Submit(ctx, p, func(context.Context) (int, error) { return 6 * 7, nil })
+	fmt.Println(f.Result(ctx))
+	// Output: 42 <nil>
+}
+
+func ExampleGo() {
+	ctx := context.Background()
+	f := future.Go(ctx, func(context.Context) (int, error) {
+		return 0, errors.New("no answer")
+	})
+	_, err := f.Result(ctx)
+	fmt.Println(err, f.State())
+	// Output: no answer FINISHED
+}
+
+func ExampleWait() {
+	ctx := context.Background()
+	slow, fast := future.NewPromise[string](), future.NewPromise[string]()
+	_ = fast.Resolve("fast")
+
+	done, notDone, err := future.Wait(ctx, future.FirstCompleted, slow.Future(), fast.Future())
+	fmt.Println(len(done), len(notDone), err)
+	v, _ := done[0].Result(ctx)
+	fmt.Println(v)
+	// Output:
+	// 1 1 <nil>
+	// fast
+}
+
+func ExampleAsCompleted() {
+	ctx := context.Background()
+	ps := []future.Promise[int]{future.NewPromise[int](), future.NewPromise[int](), future.NewPromise[int]()}
+	fs := []*future.Future[int]{ps[0].Future(), ps[1].Future(), ps[2].Future()}
+	_ = ps[2].Resolve(2) // already done: yielded first
+
+	i := 0
+	order := []int{1, 0}
+	for f := range future.AsCompleted(ctx, fs...) {
+		v, _ := f.Result(ctx)
+		fmt.Println("completed", v)
+		if i < len(order) {
+			_ = ps[order[i]].Resolve(order[i]) // complete the next one
+			i++
+		}
+	}
+	// Output:
+	// completed 2
+	// completed 1
+	// completed 0
+}
+
+func ExampleMap() {
+	ctx := context.Background()
+	e := future.NewExecutor(4)
+	defer e.Shutdown(ctx, false)
+
+	words := slices.Values([]string{"weave", "the", "weft"})
+	for n, err := range future.Map(ctx, e, words, func(_ context.Context, w string) (int, error) {
+		return len(w), nil
+	}, future.WithBufferSize(2)) {
+		fmt.Println(n, err)
+	}
+	// Output:
+	// 5 <nil>
+	// 3 <nil>
+	// 4 <nil>
+}
+
+func ExampleFuture_Cancel() {
+	ctx := context.Background()
+	e := future.NewExecutor(1)
+	defer e.Shutdown(ctx, false)
+
+	started, release := make(chan struct{}), make(chan struct{})
+	running, _ := future.Submit(ctx, e, func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done() // cooperative cancellation
+		close(release)
+		return 0, ctx.Err()
+	})
+	<-started
+	queued, _ := future.Submit(ctx, e, func(context.Context) (int, error) { return 1, nil })
+
+	fmt.Println(queued.Cancel())  // never runs
+	fmt.Println(running.Cancel()) // its context is cancelled
+	<-release
+	_, err := queued.Result(ctx)
+	fmt.Println(errors.Is(err, future.ErrCancelled), errors.Is(err, context.Canceled))
+	_, err = running.Result(ctx)
+	fmt.Println(err)
+	// Output:
+	// CANCELLED
+	// RUNNING
+	// true true
+	// context canceled
+}
+
+func ExampleNewPromise() {
+	p := future.NewPromise[string]()
+	_ = p.Future().OnDone(func(f *future.Future[string]) {
+		v, _, _ := f.TryResult()
+		fmt.Println("callback saw", v)
+	})
+	fmt.Println(p.Resolve("hello"))
+	fmt.Println(p.Resolve("again"))
+	// Output:
+	// callback saw hello
+	// <nil>
+	// future: promise already completed
+}
+
+func ExampleAll() {
+	ctx := context.Background()
+	a := future.Go(ctx, func(context.Context) (int, error) { return 1, nil })
+	b := future.Go(ctx, func(context.Context) (int, error) { return 2, nil })
+	fmt.Println(future.All(ctx, a, b))
+	// Output: [1 2] <nil>
+}
+
+func ExampleThen() {
+	ctx := context.Background()
+	p := future.NewPromise[int]()
+	s := future.Then(p.Future(), func(_ context.Context, v int) (string, error) {
+		return fmt.Sprint("#", v), nil
+	})
+	_ = p.Resolve(7)
+	fmt.Println(s.Result(ctx))
+	// Output: #7 <nil>
+}
+
+func ExampleExecutor_Shutdown() {
+	ctx := context.Background()
+	e := future.NewExecutor(1)
+	started, release := make(chan struct{}), make(chan struct{})
+	running, _ := future.Submit(ctx, e, func(context.Context) (string, error) {
+		close(started)
+		<-release
+		return "ran", nil
+	})
+	<-started
+	queued, _ := future.Submit(ctx, e, func(context.Context) (string, error) { return "ran too", nil })
+
+	go close(release)
+	err := e.Shutdown(ctx, true) // cancel what is still queued, wait for the rest
+	fmt.Println(err)
+	fmt.Println(running.Result(ctx))
+	fmt.Println(queued.State())
+	// Output:
+	// <nil>
+	// ran <nil>
+	// CANCELLED
+}

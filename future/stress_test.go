@@ -1,0 +1,105 @@
+package future_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/weftgo/weft/future"
+)
+
+// TestStressExecutor races submitters, cancellers, waiters and a shutdown,
+// and checks that every future ends done, exactly once, with its callbacks run.
+func TestStressExecutor(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	perG := 2000
+	if testing.Short() {
+		perG = 200
+	}
+	e := future.NewExecutor(procs)
+	var callbacks atomic.Int64
+	futures := make(chan *future.Future[int], 4*procs*perG)
+	var wg sync.WaitGroup
+	for g := range 2 * procs {
+		wg.Go(func() {
+			for i := range perG {
+				f, err := future.Submit(context.Background(), e, func(ctx context.Context) (int, error) {
+					if i%7 == 0 {
+						<-ctx.Done()
+						return 0, ctx.Err()
+					}
+					return i, nil
+				})
+				if err != nil {
+					return // closed by the shutdown below
+				}
+				_ = f.OnDone(func(*future.Future[int]) { callbacks.Add(1) })
+				if (g+i)%3 == 0 || i%7 == 0 {
+					f.Cancel()
+				}
+				futures <- f
+			}
+		})
+	}
+	wg.Go(func() {
+		var fs []*future.Future[int]
+		for range 3 * procs {
+			select {
+			case f := <-futures:
+				fs = append(fs, f)
+				futures <- f
+			default:
+			}
+		}
+		for range future.AsCompleted(context.Background(), fs...) {
+		}
+	})
+	wg.Wait()
+	if err := e.Shutdown(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	close(futures)
+	seen := map[*future.Future[int]]bool{}
+	for f := range futures {
+		seen[f] = true
+		if _, err := f.Result(context.Background()); f.State() == future.Pending || f.State() == future.Running {
+			t.Fatalf("future left %v (%v)", f.State(), err)
+		}
+	}
+	if int(callbacks.Load()) != len(seen) {
+		t.Fatalf("%d callbacks for %d futures", callbacks.Load(), len(seen))
+	}
+}
+
+// TestStressWaitAsCompleted completes futures from many goroutines while
+// Wait and AsCompleted watch them.
+func TestStressWaitAsCompleted(t *testing.T) {
+	n := 500 * runtime.GOMAXPROCS(0)
+	if testing.Short() {
+		n = 100
+	}
+	ps, fs := promises(n)
+	var wg sync.WaitGroup
+	for w := range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := w; i < n; i += runtime.GOMAXPROCS(0) {
+				if i%5 == 0 {
+					fs[i].Cancel()
+				} else {
+					_ = ps[i].Resolve(i)
+				}
+			}
+		})
+	}
+	got := 0
+	for range future.AsCompleted(context.Background(), fs...) {
+		got++
+	}
+	done, notDone, err := future.Wait(context.Background(), future.AllCompleted, fs...)
+	wg.Wait()
+	if got != n || len(done) != n || len(notDone) != 0 || err != nil {
+		t.Fatalf("AsCompleted %d, Wait %d/%d %v of %d", got, len(done), len(notDone), err, n)
+	}
+}
