@@ -6,8 +6,10 @@ import "context"
 // [WithConcurrency] goroutines (default 1); with more than one the results
 // come in completion order unless [WithOrdered] is given. fn receives the
 // pipeline's context, which is cancelled when any stage fails or the sink
-// stops. An error from fn is handled by the stage's [ErrorPolicy]; a panic
-// stops the pipeline with a [*PanicError].
+// stops. An error from fn is handled by the stage's [ErrorPolicy]; with the
+// default [StopOnError], the results of the items the same worker handled
+// before the failing one are still passed on, then the pipeline stops. A
+// panic stops the pipeline with a [*PanicError].
 //
 // Map reads [WithConcurrency], [WithOrdered], [WithReorderWindow],
 // [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
@@ -24,7 +26,7 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 					if r.absorb(c.policy, st, err) {
 						continue
 					}
-					return nil, err
+					return res, err
 				}
 				res = append(res, w)
 			}
@@ -49,7 +51,8 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 					if r.absorb(c.policy, st, err) {
 						continue
 					}
-					return nil, err
+					clear(batch[len(res):])
+					return res, err
 				}
 				if ok {
 					res = append(res, v)
@@ -77,7 +80,7 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 					if r.absorb(c.policy, st, err) {
 						continue
 					}
-					return nil, err
+					return res, err
 				}
 				res = append(res, vs...)
 			}

@@ -9,7 +9,9 @@ import (
 )
 
 // batchFunc processes one batch of a stage's input. A non-nil error stops
-// the pipeline; errors absorbed by the error policy are handled inside.
+// the pipeline, after the results of the items before the failing one (res)
+// have been passed on; errors absorbed by the error policy are handled
+// inside.
 type batchFunc[A, B any] func(ctx context.Context, in []A) ([]B, error)
 
 // runWorkers starts c.concurrency goroutines that apply fn to the batches
@@ -42,8 +44,8 @@ func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn b
 }
 
 // process runs fn on one batch with panics captured, keeping the in and
-// in-flight counters. It reports false (after failing the run) on error.
-func process[A, B any](r *run, st *stageStats, fn batchFunc[A, B], c []A) ([]B, bool) {
+// in-flight counters. On error the caller passes res on, then fails the run.
+func process[A, B any](r *run, st *stageStats, fn batchFunc[A, B], c []A) ([]B, error) {
 	n := int64(len(c))
 	st.in.Add(n)
 	st.inFlight.Add(n)
@@ -52,11 +54,7 @@ func process[A, B any](r *run, st *stageStats, fn batchFunc[A, B], c []A) ([]B, 
 		res, err = fn(r.ctx, c)
 		return err
 	})
-	if err != nil {
-		r.fail(err)
-		return nil, false
-	}
-	return res, true
+	return res, err
 }
 
 func work[A, B any](r *run, in inPort[A], out *outPort[B], fn batchFunc[A, B]) {
@@ -65,12 +63,13 @@ func work[A, B any](r *run, in inPort[A], out *outPort[B], fn batchFunc[A, B]) {
 		if !ok {
 			return
 		}
-		res, ok := process(r, out.st, fn, c)
-		if !ok {
-			return
-		}
+		res, err := process(r, out.st, fn, c)
 		out.st.inFlight.Add(-int64(len(c)))
 		if !out.send(r, res) {
+			return
+		}
+		if err != nil {
+			r.fail(err)
 			return
 		}
 	}
@@ -133,8 +132,12 @@ func (o *orderer[A, B]) work(r *run, in inPort[A], out *outPort[B], fn batchFunc
 		if !ok {
 			return
 		}
-		res, ok := process(r, out.st, fn, c)
-		if !ok || !o.emit(r, seq, slot[B]{res: res, n: len(c)}, out) {
+		res, err := process(r, out.st, fn, c)
+		if !o.emit(r, seq, slot[B]{res: res, n: len(c)}, out) {
+			return
+		}
+		if err != nil {
+			r.fail(err)
 			return
 		}
 	}

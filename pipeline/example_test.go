@@ -1,0 +1,226 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/weftgo/weft/pipeline"
+)
+
+func ExampleQueue() {
+	ctx := context.Background()
+	q := pipeline.NewQueue[string](pipeline.WithCapacity(10))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for job := range q.All(ctx) { // until closed and drained
+			fmt.Println("got", job)
+		}
+	}()
+	for _, job := range []string{"a", "b", "c"} {
+		_ = q.Put(ctx, job)
+	}
+	q.Close()
+	<-done
+	fmt.Println(q.Put(ctx, "d"))
+	// Output:
+	// got a
+	// got b
+	// got c
+	// pipeline: queue closed
+}
+
+func ExampleQueue_Join() {
+	ctx := context.Background()
+	q := pipeline.NewQueue[int]()
+	for i := range 3 {
+		_ = q.Put(ctx, i)
+	}
+	go func() {
+		for {
+			v, err := q.Get(ctx)
+			if err != nil {
+				return
+			}
+			fmt.Println("processed", v)
+			_ = q.TaskDone()
+		}
+	}()
+	_ = q.Join(ctx) // every item put has been marked done
+	q.Close()
+	fmt.Println("all done; extra TaskDone:", q.TaskDone())
+	// Output:
+	// processed 0
+	// processed 1
+	// processed 2
+	// all done; extra TaskDone: pipeline: TaskDone called more times than items were put
+}
+
+func ExampleQueue_Shutdown() {
+	ctx := context.Background()
+	q := pipeline.NewQueue[int]()
+	for i := range 5 {
+		_ = q.Put(ctx, i)
+	}
+	v, _ := q.Get(ctx)
+	fmt.Println("got", v, "dropped", q.Shutdown())
+	_, err := q.Get(ctx)
+	fmt.Println(err)
+	_ = q.TaskDone()         // the one item got before the shutdown
+	fmt.Println(q.Join(ctx)) // dropped items count as done
+	// Output:
+	// got 0 dropped 4
+	// pipeline: queue closed
+	// <nil>
+}
+
+func ExampleNewPriorityQueue() {
+	type task struct {
+		prio int
+		name string
+	}
+	q := pipeline.NewPriorityQueue(func(a, b task) bool { return a.prio < b.prio })
+	q.TryPut(task{3, "low"})
+	q.TryPut(task{1, "urgent"})
+	q.TryPut(task{2, "normal"})
+	for range 3 {
+		t, _ := q.TryGet()
+		fmt.Println(t.name)
+	}
+	// Output:
+	// urgent
+	// normal
+	// low
+}
+
+func ExampleMap() {
+	src := pipeline.FromSlice([]string{"a", "b", "c", "d"})
+	upper := pipeline.Map(src, func(_ context.Context, s string) (string, error) {
+		return strings.ToUpper(s), nil
+	}, pipeline.WithConcurrency(4), pipeline.WithOrdered())
+	out, err := pipeline.Collect(context.Background(), upper)
+	fmt.Println(out, err)
+	// Output: [A B C D] <nil>
+}
+
+func ExampleFilter() {
+	src := pipeline.FromSlice([]int{1, 2, 3, 4, 5, 6})
+	even := pipeline.Filter(src, func(_ context.Context, v int) (bool, error) { return v%2 == 0, nil })
+	out, _ := pipeline.Collect(context.Background(), even)
+	fmt.Println(out)
+	// Output: [2 4 6]
+}
+
+func ExampleFlatMap() {
+	src := pipeline.FromSlice([]string{"a b", "c"})
+	words := pipeline.FlatMap(src, func(_ context.Context, s string) ([]string, error) {
+		return strings.Fields(s), nil
+	})
+	out, _ := pipeline.Collect(context.Background(), words)
+	fmt.Println(out)
+	// Output: [a b c]
+}
+
+func ExampleReduce() {
+	src := pipeline.FromSeq(slices.Values([]int{1, 2, 3, 4}))
+	squares := pipeline.Map(src, func(_ context.Context, v int) (int, error) { return v * v, nil },
+		pipeline.WithConcurrency(2))
+	sum, err := pipeline.Reduce(context.Background(), squares, 0, func(acc, v int) (int, error) { return acc + v, nil })
+	fmt.Println(sum, err)
+	// Output: 30 <nil>
+}
+
+func ExampleAll() {
+	src := pipeline.FromSlice([]int{1, 2, 3, 4, 5})
+	checked := pipeline.Map(src, func(_ context.Context, v int) (int, error) {
+		if v == 4 {
+			return 0, errors.New("four is not allowed")
+		}
+		return v, nil
+	})
+	for v, err := range pipeline.All(context.Background(), checked) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		fmt.Println(v)
+	}
+	// Output:
+	// 1
+	// 2
+	// 3
+	// error: four is not allowed
+}
+
+func ExampleForEach() {
+	ctx := context.Background()
+	src := pipeline.FromSlice([]int{1, 2, 3})
+	err := pipeline.ForEach(ctx, src, func(_ context.Context, v int) error {
+		fmt.Println(v)
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// 1
+	// 2
+	// 3
+	// <nil>
+}
+
+func ExampleBatch() {
+	src := pipeline.FromSlice([]int{1, 2, 3, 4, 5, 6, 7})
+	batches := pipeline.Batch(src, 3, time.Second)
+	out, _ := pipeline.Collect(context.Background(), batches)
+	fmt.Println(out)
+	// Output: [[1 2 3] [4 5 6] [7]]
+}
+
+func ExampleTumbling() {
+	// The input ends at once, so the only window is emitted at the end.
+	src := pipeline.FromSlice([]string{"x", "y"})
+	windows := pipeline.Tumbling(src, time.Minute)
+	out, _ := pipeline.Collect(context.Background(), windows)
+	fmt.Println(out)
+	// Output: [[x y]]
+}
+
+func ExampleTee() {
+	branches := pipeline.Tee(pipeline.FromSlice([]int{1, 2, 3}), 2)
+	tens := pipeline.Map(branches[1], func(_ context.Context, v int) (int, error) { return 10 * v, nil })
+	out, _ := pipeline.Collect(context.Background(), pipeline.Merge(branches[0], tens))
+	slices.Sort(out)
+	fmt.Println(out)
+	// Output: [1 2 3 10 20 30]
+}
+
+func ExampleWithErrorPolicy() {
+	src := pipeline.FromSlice([]string{"1", "x", "3"})
+	nums := pipeline.Map(src, func(_ context.Context, s string) (int, error) {
+		var n int
+		_, err := fmt.Sscan(s, &n)
+		return n, err
+	}, pipeline.WithErrorPolicy(pipeline.SkipErrors))
+	out, err := pipeline.Collect(context.Background(), nums)
+	fmt.Println(out, err, nums.Stats().Errors)
+	// Output: [1 3] <nil> 1
+}
+
+func ExamplePanicError() {
+	src := pipeline.FromSlice([]int{1, 2, 3})
+	m := pipeline.Map(src, func(_ context.Context, v int) (int, error) {
+		if v == 2 {
+			panic("two")
+		}
+		return v, nil
+	})
+	_, err := pipeline.Collect(context.Background(), m)
+	var pe *pipeline.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println("recovered:", pe.Value)
+	}
+	// Output: recovered: two
+}
