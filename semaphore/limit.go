@@ -3,13 +3,12 @@ package semaphore
 // SetLimit changes the limit to n. It never blocks for long and is safe to
 // call concurrently with every other method.
 //
-// Raising the limit grants the new permits at once to the waiters they
-// satisfy, in the order of the policy. Lowering it never revokes permits
-// already held: if more are held than the new limit allows, the surplus is
-// retired as it is released, and nothing new is granted until the number
-// held is below the new limit. Waiters asking for more than the new limit
-// could never be served, so they fail with an error wrapping
-// [ErrExceedsLimit].
+// Raising the limit serves the waiters the new permits satisfy, in the
+// order of the policy. Lowering it never revokes permits already held: if
+// more are held than the new limit allows, the surplus is retired as it is
+// released, and nothing new is granted until the number held is below the
+// new limit. Waiters asking for more than the new limit could never be
+// served, so they fail with an error wrapping [ErrExceedsLimit].
 //
 // SetLimit panics if n is negative or larger than [MaxLimit]. It still
 // works after [Weighted.Close], although nothing can be acquired then.
@@ -48,8 +47,9 @@ func (s *Weighted) Limit() int64 { return s.limit.Load() }
 
 // Available returns the number of permits that are free right now: the
 // limit minus the permits held. It is negative after [Weighted.SetLimit]
-// lowered the limit below the number held. Under [FIFO], free permits can
-// still be out of reach of a new request while someone is waiting.
+// lowered the limit below the number held. Free permits can still be out of
+// reach of a new request while someone waits, under [FIFO] or in [Fair]'s
+// hand-off mode.
 func (s *Weighted) Available() int64 { return s.state.Load() >> stateShift }
 
 // Held returns the number of permits held right now: acquired and not yet
