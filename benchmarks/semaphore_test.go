@@ -30,12 +30,11 @@ func weft(opts ...semaphore.Option) func(limit int64) (func(), func()) {
 	}
 }
 
-// weft-fifo is the strict FIFO policy, shown for comparison with the
-// default (Fair): like the channel it hands every permit to the next
-// queued goroutine once saturated, a context switch per operation.
+// semImpls are the contenders. weft is the default (Fair) policy;
+// weft-fifo, the strict FIFO policy, is shown for comparison: like the
+// channel and x/sync it hands every permit to the next queued goroutine
+// once saturated, a context switch per operation.
 var semImpls = []semImpl{
-	{"weft", weft()},
-	{"weft-fifo", weft(semaphore.WithPolicy(semaphore.FIFO))},
 	{"xsync", func(limit int64) (func(), func()) {
 		s := xsemaphore.NewWeighted(limit)
 		ctx := context.Background()
@@ -49,6 +48,8 @@ var semImpls = []semImpl{
 		ch := make(chan struct{}, limit)
 		return func() { ch <- struct{}{} }, func() { <-ch }
 	}},
+	{"weft", weft()},
+	{"weft-fifo", weft(semaphore.WithPolicy(semaphore.FIFO))},
 }
 
 // BenchmarkSemaphore measures one acquire+release of a single permit:
@@ -56,13 +57,15 @@ var semImpls = []semImpl{
 //   - contended: 16 goroutines on a limit of 4, empty critical section;
 //   - yield: the same with runtime.Gosched() while holding the permit.
 //
-// Read the ratios of weft to xsync and chan within each group.
+// Read the ratios of weft to xsync and chan within each case:
+//
+//	benchstat -col /impl results.txt
 func BenchmarkSemaphore(b *testing.B) {
 	for _, impl := range semImpls {
 		if impl.name == "weft-fifo" {
 			continue // the same code as weft without contention
 		}
-		b.Run("uncontended/"+impl.name, func(b *testing.B) {
+		b.Run("case=uncontended/impl="+impl.name, func(b *testing.B) {
 			acquire, release := impl.make(1)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -72,12 +75,12 @@ func BenchmarkSemaphore(b *testing.B) {
 		})
 	}
 	for _, impl := range semImpls {
-		b.Run("contended/"+impl.name, func(b *testing.B) {
+		b.Run("case=contended/impl="+impl.name, func(b *testing.B) {
 			contended(b, impl, func() {})
 		})
 	}
 	for _, impl := range semImpls {
-		b.Run("yield/"+impl.name, func(b *testing.B) {
+		b.Run("case=yield/impl="+impl.name, func(b *testing.B) {
 			contended(b, impl, runtime.Gosched)
 		})
 	}
