@@ -27,10 +27,10 @@ func (c *collector[T]) watch(fs []*Future[T]) (done, pending []*Future[T]) {
 		if f == nil {
 			panic("future: nil *Future")
 		}
-		if _, dup := seen[f]; dup {
-			continue
+		n := len(seen)
+		if seen[f] = struct{}{}; len(seen) == n {
+			continue // a duplicate: one map operation, not two
 		}
-		seen[f] = struct{}{}
 		uniq = append(uniq, f)
 	}
 	c.signal = make(chan struct{}, 1)
@@ -55,8 +55,12 @@ func (c *collector[T]) watch(fs []*Future[T]) (done, pending []*Future[T]) {
 // push is the callback body: it runs on the completing goroutine.
 func (c *collector[T]) push(cb *callback[T]) {
 	c.mu.Lock()
+	first := len(c.ready) == 0
 	c.ready = append(c.ready, cb)
 	c.mu.Unlock()
+	if !first {
+		return // the consumer only parks after finding the list empty
+	}
 	select {
 	case c.signal <- struct{}{}:
 	default:

@@ -2,7 +2,6 @@ package future
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -18,12 +17,13 @@ import (
 // done-callback runs. A Future must not be copied after first use.
 //
 // A completed Future[int] that nobody waited on occupies 80 bytes; the done
-// channel and the callback list are allocated only when someone asks for them.
+// channel is allocated only when someone asks for it.
 type Future[T any] struct {
 	_     noCopy
 	state atomic.Uint32 // State | ctxDoneBit
 	mu    sync.Mutex    // guards transitions and *ext
 	ext   atomic.Pointer[ext[T]]
+	cbs   *callback[T] // pending done-callbacks, newest first; guarded by mu
 	val   T
 	err   error
 	// fn is the task, until the goroutine that starts it takes it.
@@ -35,20 +35,11 @@ type Future[T any] struct {
 
 // ext holds what only some futures need. Allocated on first use, under mu.
 type ext[T any] struct {
-	done       chan struct{} // closed on completion
-	head, tail *callback[T]  // pending done-callbacks, in registration order
-	ctxDone    chan struct{} // Done channel of the task's context
-	stopAfter  func() bool   // unregisters the AfterFunc on parent
-	cbErr      error         // panics of done-callbacks, joined
-	owner      any           // the *Executor whose queue holds the task
-}
-
-type callback[T any] struct {
-	prev, next *callback[T]
-	fn         func(*Future[T])
-	sink       *collector[T] // set for the internal callbacks of Wait and AsCompleted
-	f          *Future[T]    // the watched future (internal callbacks only)
-	seen       bool          // consumed by the collector's owner
+	done      chan struct{} // closed on completion
+	ctxDone   chan struct{} // Done channel of the task's context
+	stopAfter func() bool   // unregisters the AfterFunc on parent
+	cbErr     error         // panics of done-callbacks, joined
+	owner     any           // the *Executor whose queue holds the task
 }
 
 // State reports the current state. It never blocks.
@@ -166,42 +157,6 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 	}
 }
 
-// OnDone registers fn to be called with f once f is done (Python's
-// add_done_callback). Callbacks run exactly once, in registration order, on
-// the goroutine that completes or cancels the future, after the result is
-// visible; if f is already done, fn runs at once on the calling goroutine.
-//
-// A panic in fn is recovered as a [*PanicError] and never lost: it is kept on
-// the future, where [Future.CallbackErr] returns it, and it is also returned
-// by whatever ran the callback — OnDone itself when f was already done,
-// [Promise.Complete] and friends for a promise, and for a future run by a
-// pool or an [Executor], the pool task's error (see [Submit]). Callbacks
-// should be short: they delay the completing goroutine.
-func (f *Future[T]) OnDone(fn func(*Future[T])) error {
-	if fn == nil {
-		panic("future: OnDone with nil func")
-	}
-	f.mu.Lock()
-	if f.State().final() {
-		f.mu.Unlock()
-		return f.callback(&callback[T]{fn: fn})
-	}
-	f.pushLocked(&callback[T]{fn: fn})
-	f.mu.Unlock()
-	return nil
-}
-
-// CallbackErr returns the panics of the done-callbacks run so far, joined,
-// or nil. It never blocks.
-func (f *Future[T]) CallbackErr() error {
-	if f.ext.Load() == nil {
-		return nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.ext.Load().cbErr
-}
-
 func (f *Future[T]) extLocked() *ext[T] {
 	e := f.ext.Load()
 	if e == nil {
@@ -209,37 +164,6 @@ func (f *Future[T]) extLocked() *ext[T] {
 		f.ext.Store(e)
 	}
 	return e
-}
-
-func (f *Future[T]) pushLocked(cb *callback[T]) {
-	e := f.extLocked()
-	cb.prev = e.tail
-	if e.tail != nil {
-		e.tail.next = cb
-	} else {
-		e.head = cb
-	}
-	e.tail = cb
-}
-
-// removeLocked unlinks a callback that has not run. It is a no-op once the
-// future is done (the list was handed to the completing goroutine).
-func (f *Future[T]) removeLocked(cb *callback[T]) {
-	if f.State().final() {
-		return
-	}
-	e := f.ext.Load()
-	if cb.prev != nil {
-		cb.prev.next = cb.next
-	} else {
-		e.head = cb.next
-	}
-	if cb.next != nil {
-		cb.next.prev = cb.prev
-	} else {
-		e.tail = cb.prev
-	}
-	cb.prev, cb.next = nil, nil
 }
 
 // complete moves a Pending or Running future to Finished. It returns false if
@@ -270,9 +194,11 @@ func (f *Future[T]) complete(v T, err error) (bool, error) {
 // releaseLocked wakes the waiters of a future that has just become final and
 // detaches its callbacks. old is the state word before the transition.
 func (f *Future[T]) releaseLocked(old uint32) (*callback[T], func() bool) {
+	cbs := f.cbs
+	f.cbs = nil
 	e := f.ext.Load()
 	if e == nil {
-		return nil, nil
+		return cbs, nil
 	}
 	if e.done != nil {
 		close(e.done)
@@ -280,52 +206,15 @@ func (f *Future[T]) releaseLocked(old uint32) (*callback[T], func() bool) {
 	if old&ctxDoneBit == 0 && e.ctxDone != nil {
 		close(e.ctxDone)
 	}
-	cbs, stop := e.head, e.stopAfter
-	e.head, e.tail, e.stopAfter = nil, nil, nil
+	stop := e.stopAfter
+	e.stopAfter = nil
 	return cbs, stop
 }
-
-// finish runs the detached callbacks in order, outside the lock.
-func (f *Future[T]) finish(cbs *callback[T], stop func() bool) error {
-	if stop != nil {
-		stop()
-	}
-	var errs []error
-	for cb := cbs; cb != nil; {
-		next := cb.next
-		cb.prev, cb.next = nil, nil
-		if err := f.callback(cb); err != nil {
-			errs = append(errs, err)
-		}
-		cb = next
-	}
-	if errs == nil {
-		return nil
-	}
-	return errors.Join(errs...)
-}
-
-// callback runs one callback, recovering and recording a panic.
-func (f *Future[T]) callback(cb *callback[T]) (err error) {
-	if cb.sink != nil {
-		cb.sink.push(cb)
-		return nil
-	}
-	defer func() {
-		if err != nil {
-			f.mu.Lock()
-			e := f.extLocked()
-			e.cbErr = errors.Join(e.cbErr, err)
-			f.mu.Unlock()
-		}
-	}()
-	return callProtected(cb.fn, f)
-}
-
-// spinYields is how many times Result yields the processor before parking.
-const spinYields = 1
 
 type noCopy struct{}
 
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
+
+// spinYields is how many times Result yields the processor before parking.
+const spinYields = 1

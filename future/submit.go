@@ -33,8 +33,8 @@ type TryRunner interface {
 // Submitting a task on the same bounded pool from inside a task and waiting
 // for it can deadlock a saturated pool; [Executor] avoids that.
 func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, error)) (*Future[T], error) {
-	if fn == nil {
-		panic("future: Submit with nil func")
+	if fn == nil || r == nil {
+		panic("future: Submit with nil func or Runner")
 	}
 	if e, ok := r.(*Executor); ok {
 		return submitExec(ctx, e, fn, true)
@@ -49,8 +49,8 @@ func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, e
 // TrySubmit is the non-blocking twin of [Submit]: it fails with r's error
 // (for a pool, pool.ErrQueueFull or pool.ErrClosed) instead of waiting.
 func TrySubmit[T any](r TryRunner, fn func(context.Context) (T, error)) (*Future[T], error) {
-	if fn == nil {
-		panic("future: TrySubmit with nil func")
+	if fn == nil || r == nil {
+		panic("future: TrySubmit with nil func or Runner")
 	}
 	if e, ok := r.(*Executor); ok {
 		return submitExec(context.Background(), e, fn, false)
