@@ -73,14 +73,12 @@ func FromChan[T any](ch <-chan T, opts ...Option) *Stream[T] {
 // yields or ends. It reads [WithChunkSize], [WithBuffer] and [WithName].
 func FromSeq[T any](seq iter.Seq[T], opts ...Option) *Stream[T] {
 	return newStream("seq", opts, func(r *run, out *outPort[T], c *config) {
-		// The producer hands items over through a small queue, so the
-		// sender can pass on whatever is ready while seq is blocked.
-		q := NewQueue[T](WithCapacity(c.chunk))
+		h := newHandoff[T](c.chunk)
 		r.goroutine(func() {
-			defer q.Close()
+			defer h.close()
 			err := r.call(func() error {
 				for v := range seq {
-					if q.Put(r.ctx, v) != nil {
+					if h.put(r.ctx, v) != nil {
 						break
 					}
 				}
@@ -90,7 +88,19 @@ func FromSeq[T any](seq iter.Seq[T], opts ...Option) *Stream[T] {
 				r.fail(err)
 			}
 		})
-		r.goroutine(func() { sendFromQueue(r, q, out, c) })
+		r.goroutine(func() {
+			defer out.close()
+			for {
+				batch, ok := h.take(r.ctx)
+				if !ok {
+					return
+				}
+				out.st.in.Add(int64(len(batch)))
+				if !out.send(r, batch) {
+					return
+				}
+			}
+		})
 	})
 }
 

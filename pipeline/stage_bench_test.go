@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"flag"
 	"iter"
 	"testing"
 
@@ -9,6 +10,8 @@ import (
 )
 
 const benchItems = 1_000_000
+
+var fromSlice = flag.Bool("fromslice", false, "benchmark sources read a slice")
 
 func ints(n int) iter.Seq[int] {
 	return func(yield func(int) bool) {
@@ -33,7 +36,7 @@ func BenchmarkPipelineSum(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				src := pipeline.FromSeq(ints(benchItems))
+				src := benchSource()
 				doubled := pipeline.Map(src, func(_ context.Context, x int) (int, error) { return x * 2, nil }, opts...)
 				even := pipeline.Filter(doubled, func(_ context.Context, x int) (bool, error) { return x%2 == 0, nil }, opts...)
 				sum, err := pipeline.Reduce(bg, even, 0, func(acc, x int) (int, error) { return acc + x, nil })
@@ -44,4 +47,13 @@ func BenchmarkPipelineSum(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchItems), "ns/item")
 		})
 	}
+}
+
+var benchSlice = seq(benchItems)
+
+func benchSource() *pipeline.Stream[int] {
+	if *fromSlice {
+		return pipeline.FromSlice(benchSlice)
+	}
+	return pipeline.FromSeq(ints(benchItems))
 }

@@ -31,8 +31,8 @@ type Stats struct {
 	Name     string
 	In       int64 // items received (for a source: read from its input)
 	Out      int64 // items emitted to the next stage
-	InFlight int64 // items received and not yet emitted or dropped
-	Buffered int64 // items emitted and not yet taken by the next stage
+	InFlight int64 // items received and not yet finished (processed, or waiting for their turn in an ordered stage)
+	Buffered int64 // items finished and not yet taken by the next stage (in the output buffer or waiting to enter it)
 	Errors   int64 // callback errors skipped or collected by the error policy
 }
 
