@@ -58,6 +58,21 @@ func (m *model) serve() {
 	}
 }
 
+// wakes returns the index of the waiter a release wakes to compete under
+// Fair or Barging: the head if it fits, or under Barging the first that
+// fits; -1 if none.
+func (m *model) wakes() int {
+	for i, r := range m.queue {
+		if r.n <= m.limit-m.held {
+			return i
+		}
+		if m.policy != semaphore.Barging {
+			break
+		}
+	}
+	return -1
+}
+
 func (m *model) fail(pred func(modelReq) bool, result string) {
 	m.queue = slices.DeleteFunc(m.queue, func(r modelReq) bool {
 		if pred(r) {
@@ -91,6 +106,10 @@ func FuzzWeighted(f *testing.F) {
 	f.Add(uint8(2), []byte{1, 4, 1, 3, 1, 1, 2, 2, 0, 1, 6, 1, 4, 0, 2, 7, 3, 1})
 	f.Add(uint8(0), []byte{0, 2, 1, 3, 6, 1, 3, 1, 3, 6, 2, 1, 1, 5, 5, 8, 2, 9})
 	f.Add(uint8(1), []byte{1, 4, 1, 2, 4, 0, 2, 4, 1, 3, 4, 1, 3, 0, 2, 9, 3, 8})
+	f.Add(uint8(2), []byte{0, 3, 1, 2, 1, 1, 7, 2, 7, 0, 2, 9})
+	f.Add(uint8(0), []byte{0, 3, 1, 1, 1, 2, 7, 0, 7, 1, 2, 9})
+	f.Add(uint8(0), []byte{0, 4, 1, 2, 7, 1, 2, 1}) // the woken waiter loses
+	f.Add(uint8(2), []byte{0, 4, 1, 3, 1, 1, 7, 1, 2, 1, 2, 2})
 	f.Fuzz(func(t *testing.T, policy uint8, data []byte) {
 		synctest.Test(t, func(t *testing.T) {
 			runModel(t, semaphore.Policy(policy%3), data)
@@ -123,7 +142,7 @@ func runModel(t *testing.T, policy semaphore.Policy, data []byte) {
 	}()
 
 	for len(data) >= 2 {
-		op, arg := data[0]%7, int64(data[1])
+		op, arg := data[0]%8, int64(data[1])
 		data = data[2:]
 		var step string
 		switch op {
@@ -171,6 +190,40 @@ func runModel(t *testing.T, policy semaphore.Policy, data []byte) {
 				m.held -= n
 				m.serve()
 			}
+		case 7:
+			// Release, then a new request before the waiter the release
+			// woke has run: under Fair and Barging the new request may win,
+			// and the woken waiter goes back to the queue, first in line.
+			n, want := int64(1+arg%2), int64(1+arg/2%3)
+			if n > m.held {
+				continue
+			}
+			step = fmt.Sprintf("Release(%d)+TryAcquire(%d)", n, want)
+			s.Release(n)
+			got := s.TryAcquire(want)
+			m.held -= n
+			if m.policy == semaphore.FIFO {
+				m.serve()
+				if got != (!m.closed && m.fits(want)) {
+					t.Fatalf("%s: TryAcquire got %v", step, got)
+				}
+				if got {
+					m.held += want
+				}
+				break
+			}
+			woken := m.wakes()
+			if got != (!m.closed && m.fits(want)) {
+				t.Fatalf("%s: TryAcquire got %v", step, got)
+			}
+			if got {
+				m.held += want
+			}
+			if woken >= 0 && m.queue[woken].n > m.limit-m.held {
+				r := m.queue[woken] // lost: first in line now
+				m.queue = slices.Insert(slices.Delete(m.queue, woken, woken+1), 0, r)
+			}
+			m.serve()
 		case 3:
 			l := arg % 9
 			step = fmt.Sprintf("SetLimit(%d)", l)

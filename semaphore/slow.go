@@ -92,7 +92,7 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 			s.recycle(w)
 			return err
 		}
-		if err, ok := s.compete(w); ok {
+		if ok, err := s.compete(w); ok {
 			s.recycle(w)
 			return err
 		}
@@ -102,7 +102,7 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 // compete runs a woken waiter's attempt to take its permits. It reports
 // ok with the result of Acquire, or !ok if w lost the race to a new request
 // and is queued again, first in line.
-func (s *Weighted) compete(w *waiter) (err error, ok bool) {
+func (s *Weighted) compete(w *waiter) (ok bool, err error) {
 	var wake wakeList
 	s.mu.lock()
 	s.state.And(^int64(flagWoken))
@@ -127,11 +127,13 @@ func (s *Weighted) compete(w *waiter) (err error, ok bool) {
 	}
 	if ok {
 		s.waiting.Add(-1)
-		s.dispatch(&wake) // pass the turn on
 	}
+	// Pass the turn on: whether or not w got its permits, another waiter
+	// may fit now (under Barging, one behind w that asks for less).
+	s.dispatch(&wake)
 	s.mu.unlock()
 	wake.wake()
-	return err, ok
+	return ok, err
 }
 
 // cancel withdraws a waiter whose context ended. Whatever the race with

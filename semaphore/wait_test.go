@@ -355,3 +355,23 @@ func TestFairWokenWaiterCompetes(t *testing.T) {
 		s.Release(1)
 	})
 }
+
+// A woken waiter that loses its race passes the turn on: under Barging a
+// smaller waiter behind it may fit in what is left.
+func TestBargingLoserPassesTurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := semaphore.New(3, semaphore.WithPolicy(semaphore.Barging))
+		require.True(t, s.TryAcquire(3))
+		a := acquireAsync(t.Context(), s, 2)
+		synctest.Wait()
+		b := acquireAsync(t.Context(), s, 1)
+		synctest.Wait()
+		s.Release(2)                     // wakes a
+		require.True(t, s.TryAcquire(1)) // takes half of what a needs
+		require.NoError(t, <-b, "b fits in the permit a could not use")
+		assert.True(t, pending(a))
+		s.Release(3)
+		require.NoError(t, <-a)
+		s.Release(2)
+	})
+}
