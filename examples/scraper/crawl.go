@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/pool"
+	"github.com/weftgo/weft/semaphore"
+)
+
+// crawler holds what the fetches share. Everything that changes during a
+// crawl is either owned by the goroutine running crawl (seen, the results)
+// or an atomic counter read by the progress printer: no lock is needed.
+type crawler struct {
+	cfg     config
+	client  *http.Client
+	allowed map[string]bool // hosts the crawl may visit
+
+	workers *pool.Pool               // global limit: requests in flight
+	perHost *semaphore.Keyed[string] // per-host limit
+
+	// Progress counters.
+	done, failed, retries, waitingHost atomic.Int64
+}
+
+// page is the outcome of fetching one URL, after retries.
+type page struct {
+	url, host string
+	status    int   // last HTTP status, 0 if none arrived
+	err       error // nil if the page was fetched
+	attempts  int
+	latency   time.Duration // first attempt to last answer, backoff included
+	links     []string      // absolute, normalised
+}
+
+func newCrawler(cfg config, client *http.Client, allowed map[string]bool) *crawler {
+	return &crawler{
+		cfg:     cfg,
+		client:  client,
+		allowed: allowed,
+		workers: pool.New(cfg.workers),
+		perHost: semaphore.NewKeyed[string](int64(cfg.perHost)),
+	}
+}
+
+// crawl visits the site from start and returns every page it fetched, in
+// completion order. It returns early, with what it has, when ctx ends; in
+// every case nothing it started is still running when it returns.
+//
+// Each URL becomes a future as soon as it is discovered and its results are
+// read with future.AsCompleted, so a slow page never holds up the pages
+// behind it. AsCompleted watches a fixed set of futures while the crawl
+// keeps adding new ones, so the loop breaks out and watches afresh once the
+// new futures outnumber the old ones still pending: each future is watched
+// O(1) times on average. Only this goroutine touches the URL table, so
+// de-duplication needs no lock.
+func (c *crawler) crawl(ctx context.Context, start string) []page {
+	t := &frontier{c: c, ctx: ctx, urls: map[string]*node{}}
+	t.visit(start, 0)
+	var results []page
+	handled := map[*future.Future[page]]bool{}
+	pending := t.launched
+	for len(pending) > 0 && ctx.Err() == nil {
+		t.launched = nil
+		left := len(pending)
+		for f := range future.AsCompleted(ctx, pending...) {
+			handled[f] = true
+			left--
+			if p, err, _ := f.TryResult(); err == nil { // err: the fetch never ran (ctx ended)
+				results = append(results, p)
+				t.fetched(p)
+			}
+			if len(t.launched) > 0 && len(t.launched) >= left {
+				break
+			}
+		}
+		pending = slices.DeleteFunc(pending, func(f *future.Future[page]) bool { return handled[f] })
+		pending = append(pending, t.launched...)
+	}
+	// On Ctrl-C the loop stops early: wait until every launched fetch has
+	// noticed and returned, then retire the workers.
+	// The fetches that ended after the loop stopped (cancelled ones mostly)
+	// go into the results too, so the summary accounts for every page.
+	_, _ = future.AllSettled(context.Background(), t.all...)
+	_ = c.workers.Shutdown(context.Background())
+	for _, f := range t.all {
+		if p, err, _ := f.TryResult(); !handled[f] && err == nil {
+			results = append(results, p)
+		}
+	}
+	return results
+}
+
+// frontier is the crawl's table of URLs, owned by the crawl goroutine.
+type frontier struct {
+	c        *crawler
+	ctx      context.Context
+	urls     map[string]*node
+	launched []*future.Future[page] // since the last look
+	all      []*future.Future[page]
+}
+
+// node is what the crawl knows of a URL: its depth, the shortest distance
+// from the start page found so far, and, once fetched, its links.
+type node struct {
+	depth   int
+	fetched bool
+	links   []string
+}
+
+// visit records that u is reachable in depth hops and launches its fetch
+// if it is new, allowed and within the limits. If u was known at a greater
+// depth and has been fetched already, its links are followed again from the
+// smaller depth, so the set of pages crawled is exactly those within the
+// depth limit, whatever order the answers come in.
+func (t *frontier) visit(u string, depth int) {
+	if depth > t.c.cfg.depth || !t.c.allowed[hostOf(u)] {
+		return
+	}
+	n := t.urls[u]
+	switch {
+	case n == nil:
+		if t.c.cfg.maxPages > 0 && len(t.urls) >= t.c.cfg.maxPages {
+			return
+		}
+		t.urls[u] = &node{depth: depth}
+		f := t.c.launch(t.ctx, u)
+		t.launched = append(t.launched, f)
+		t.all = append(t.all, f)
+	case depth < n.depth:
+		n.depth = depth
+		if n.fetched {
+			for _, l := range n.links {
+				t.visit(l, depth+1)
+			}
+		}
+	}
+}
+
+// fetched follows the links of a page that has just been fetched.
+func (t *frontier) fetched(p page) {
+	n := t.urls[p.url]
+	n.fetched, n.links = true, p.links
+	for _, l := range p.links {
+		t.visit(l, n.depth+1)
+	}
+}
+
+// launch returns the future of fetching u. It first waits for a permit of
+// u's host on a goroutine of its own (future.Go), and only then submits the
+// fetch to the pool (future.Compose): a URL of a busy host waits without
+// holding one of the pool's workers, so a slow host cannot starve the
+// others. The fetch gives the permit back when it ends.
+func (c *crawler) launch(ctx context.Context, u string) *future.Future[page] {
+	host := hostOf(u)
+	permit := future.Go(ctx, func(ctx context.Context) (struct{}, error) {
+		c.waitingHost.Add(1)
+		defer c.waitingHost.Add(-1)
+		return struct{}{}, c.perHost.Acquire(ctx, host, 1)
+	})
+	return future.Compose(permit, func(context.Context, struct{}) (*future.Future[page], error) {
+		// The fetch follows ctx (Ctrl-C), not the task's own context, which
+		// only Future.Cancel and pool.Stop would cancel; the crawler uses
+		// neither.
+		f, err := future.Submit(ctx, c.workers, func(context.Context) (page, error) {
+			defer c.perHost.Release(host, 1)
+			p := c.fetch(ctx, u)
+			c.done.Add(1)
+			if p.err != nil {
+				c.failed.Add(1)
+			}
+			return p, nil
+		})
+		if err != nil {
+			c.perHost.Release(host, 1)
+		}
+		return f, err
+	})
+}
+
+func hostOf(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return pu.Host
+}
+
+// isTimeout reports whether err is a request that ran out of time.
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// statusError is an HTTP answer other than 200 OK.
+type statusError int
+
+func (e statusError) Error() string {
+	return fmt.Sprintf("HTTP %d %s", int(e), http.StatusText(int(e)))
+}
+
+// fetch gets u with a timeout per attempt, retrying with exponential backoff
+// and jitter when the server fails (5xx) or the attempt times out; a 4xx is
+// final. It stops at once when ctx ends.
+func (c *crawler) fetch(ctx context.Context, u string) (p page) {
+	p = page{url: u, host: hostOf(u)}
+	start := time.Now()
+	defer func() { p.latency = time.Since(start) }()
+	for {
+		p.attempts++
+		status, body, err := c.get(ctx, u)
+		p.status = status
+		switch {
+		case ctx.Err() != nil:
+			p.err = context.Cause(ctx)
+			return p
+		case err == nil && status == http.StatusOK:
+			p.err = nil
+			p.links = extractLinks(u, body)
+			return p
+		case err == nil:
+			p.err = statusError(status)
+		default:
+			p.err = err
+		}
+		retryable := isTimeout(err) || status >= 500
+		if !retryable || p.attempts > c.cfg.retries {
+			return p
+		}
+		c.retries.Add(1)
+		if !sleep(ctx, backoff(c.cfg.backoff, p.attempts)) {
+			p.err = context.Cause(ctx)
+			return p
+		}
+	}
+}
+
+// get makes one attempt at u within the per-request timeout.
+func (c *crawler) get(ctx context.Context, u string) (status int, body []byte, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("User-Agent", "weft-scraper-example/1.0")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	} else {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	}
+	return resp.StatusCode, body, err
+}
+
+// backoff is base·2^(attempt-1), with ±50% jitter so that retries of pages
+// that failed together do not hit the server together again.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << (attempt - 1)
+	return d/2 + rand.N(d+1)
+}
+
+// sleep waits for d and reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+var hrefRE = regexp.MustCompile(`(?i)<a\s[^>]*href\s*=\s*["']([^"']+)["']`)
+
+// extractLinks returns the http(s) links of an HTML page, resolved against
+// its URL, without fragments. It is a regular expression, not an HTML
+// parser: enough for a demo, not for the wild web.
+func extractLinks(base string, body []byte) []string {
+	b, err := url.Parse(base)
+	if err != nil {
+		return nil
+	}
+	var links []string
+	for _, m := range hrefRE.FindAllSubmatch(body, -1) {
+		l, err := b.Parse(string(m[1]))
+		if err != nil || (l.Scheme != "http" && l.Scheme != "https") {
+			continue
+		}
+		l.Fragment, l.RawFragment = "", ""
+		links = append(links, l.String())
+	}
+	return links
+}

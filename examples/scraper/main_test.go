@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// counts are the figures of the summary's second line.
+type counts struct {
+	pages, ok, errors, c4xx, c5xx, timeouts, other, retries int
+}
+
+var summaryRE = regexp.MustCompile(`crawled (\d+) pages in \S+: [\d.]+ pages/s\n` +
+	`(\d+) ok, (\d+) errors \((\d+) 4xx, (\d+) 5xx, (\d+) timeouts, (\d+) other\), (\d+) retries`)
+
+func parseSummary(t *testing.T, out string) counts {
+	t.Helper()
+	m := summaryRE.FindStringSubmatch(out)
+	require.NotNil(t, m, "no summary in:\n%s", out)
+	n := make([]int, len(m)-1)
+	for i := range n {
+		n[i], _ = strconv.Atoi(m[i+1])
+	}
+	return counts{n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]}
+}
+
+// expect crawls the site model sequentially, breadth first, and returns
+// the counts the crawler must report: the pages within depth hops of the
+// start page, and what each of them does.
+func expect(m siteModel, depth, retries int) counts {
+	var c counts
+	dist := map[link]int{{0, 0}: 0}
+	queue := []link{{0, 0}}
+	for len(queue) > 0 {
+		l := queue[0]
+		queue = queue[1:]
+		c.pages++
+		ok := false
+		switch k := m.kind(l.host, l.page); {
+		case l.page >= m.pages:
+			c.c4xx++
+		case k == okPage:
+			ok = true
+		case k == flakyPage && retries > 0:
+			ok = true
+			c.retries++
+		case k == flakyPage:
+			c.c5xx++
+		case k == brokenPage:
+			c.c5xx++
+			c.retries += retries
+		case k == hangPage:
+			c.timeouts++
+			c.retries += retries
+		}
+		if !ok {
+			continue
+		}
+		c.ok++
+		if dist[l] == depth {
+			continue
+		}
+		for _, n := range m.links(l.host, l.page) {
+			if _, seen := dist[n]; !seen {
+				dist[n] = dist[l] + 1
+				queue = append(queue, n)
+			}
+		}
+	}
+	c.errors = c.c4xx + c.c5xx + c.timeouts
+	return c
+}
+
+var smallSite = []string{
+	"-hosts", "3", "-pages", "12", "-depth", "3", "-workers", "4", "-per-host", "2",
+	"-timeout", "300ms", "-retries", "1", "-backoff", "5ms", "-latency", "5ms", "-slow", "30ms",
+	"-progress", "50ms",
+}
+
+func TestScraperCrawlsLocalSiteAsModelled(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, run(context.Background(), smallSite, &buf))
+	out := buf.String()
+	t.Log("\n" + out)
+
+	want := expect(siteModel{hosts: 3, pages: 12, seed: 1}, 3, 1)
+	// The scenario must exercise every injected failure, or the test
+	// proves less than it claims.
+	require.Positive(t, want.c4xx, "model has no dead link")
+	require.Positive(t, want.c5xx, "model has no broken page")
+	require.Equal(t, 1, want.timeouts, "model has no hanging page")
+	require.Greater(t, want.retries, want.timeouts+want.c5xx, "model has no flaky page")
+
+	assert.Equal(t, want, parseSummary(t, out), "crawl differs from the sequential model")
+	assert.Contains(t, out, "local test site: 3 hosts × 12 pages on 127.0.0.1")
+	assert.Contains(t, out, "(slow)")
+	assert.Regexp(t, `(?m)^\s+total\s+\d+`, out)
+	for h := range 3 {
+		assert.Regexp(t, `(?m)^\s+h`+strconv.Itoa(h)+` 127\.0\.0\.1:\d+`, out, "a table row per host")
+	}
+	assert.NotContains(t, out, "interrupted")
+	assert.NotContains(t, out, "cancelled")
+}
+
+// cancelWriter records the output and calls cancel on the first progress
+// line, as a user pressing Ctrl-C mid-crawl would.
+type cancelWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	once   sync.Once
+	cancel func()
+	at     time.Time
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if bytes.Contains(p, []byte("fetched")) {
+		w.once.Do(func() { w.at = time.Now(); w.cancel() })
+	}
+	return w.buf.Write(p)
+}
+
+func TestScraperStopsCleanlyOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelWriter{cancel: cancel}
+	args := append(append([]string{}, smallSite...), "-pages", "40", "-slow", "200ms", "-progress", "20ms")
+
+	err := run(ctx, args, w)
+	returned := time.Now()
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.buf.String()
+	t.Log("\n" + out)
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, w.at.IsZero(), "no progress line was printed")
+	assert.Less(t, returned.Sub(w.at), time.Second, "run took too long to stop after cancel")
+	assert.Contains(t, out, "interrupted: partial results")
+	got := parseSummary(t, out)
+	assert.Equal(t, got.ok+got.errors, got.pages-countCancelled(out), "every page is ok, failed or cancelled")
+	// goleak in TestMain checks that the pool, the host waiters, the
+	// servers and the connections are all gone.
+}
+
+func countCancelled(out string) int {
+	m := regexp.MustCompile(`, (\d+) cancelled`).FindStringSubmatch(out)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func TestScraperRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-workers", "0"}, {"-pages", "2"}, {"-nope"}, {"extra"}, {"-url", "ftp://x"}} {
+		var buf bytes.Buffer
+		assert.Error(t, run(context.Background(), args, &buf), strings.Join(args, " "))
+	}
+}
+
+func TestLoopbackTransportRefusesOtherHosts(t *testing.T) {
+	tr := loopbackTransport()
+	defer tr.CloseIdleConnections()
+	for _, addr := range []string{"example.com:80", "192.0.2.1:80", "[2001:db8::1]:443"} {
+		_, err := tr.DialContext(context.Background(), "tcp", addr)
+		assert.ErrorContains(t, err, "refusing to dial", addr)
+	}
+}
+
+func TestExtractLinksResolvesAndNormalises(t *testing.T) {
+	body := []byte(`<a href="/p/1#top">a</a> <A class=x HREF='http://127.0.0.1:9/p/2'>b</A>
+		<a href="mailto:x@y">c</a> <a href="3">d</a>`)
+	assert.Equal(t, []string{"http://127.0.0.1:8/p/1", "http://127.0.0.1:9/p/2", "http://127.0.0.1:8/q/3"},
+		extractLinks("http://127.0.0.1:8/q/0", body))
+}
