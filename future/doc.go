@@ -83,8 +83,11 @@
 //
 // # Costs
 //
-// A completed Future[int] that nobody waited on is one 80-byte object; the
-// done channel (96 bytes) and the callback list are allocated only when
-// someone waits or registers a callback. Submit on a pool adds a 16-byte
-// closure to the pool's own cost. See the package benchmarks.
+// A completed Future[int] that nobody waited on is one 80-byte object (the
+// bar is 96); the done channel is allocated only when someone parks on the
+// future, and a done-callback costs one small node. Submit on a pool adds a
+// 16-byte closure to the pool's own cost; Result on a done future is a load
+// and costs about 2ns. Wait and AsCompleted cost O(1) per future: one map
+// entry for de-duplication and one callback node, all nodes in one slice.
+// See the package benchmarks and the benchmarks module for figures.
 package future

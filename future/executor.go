@@ -27,6 +27,11 @@ var ErrClosed = pool.ErrClosed
 // executor runs that task itself instead of waiting, so tasks may wait on
 // tasks without deadlocking a saturated executor.
 //
+// Helping covers futures still queued. A task that submits to its own
+// executor with a bounded queue (pool.WithQueueSize) can still block in
+// [Submit] while the queue is full: pass the task's context, which bounds the
+// wait, or use [TrySubmit].
+//
 // Where a done-callback panic goes: the executor's pool keeps it for
 // [Executor.Shutdown] (or hands it to pool.WithErrorHandler), and the future
 // keeps it for [Future.CallbackErr].
