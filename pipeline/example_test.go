@@ -135,6 +135,29 @@ func ExampleReduce() {
 }
 
 func ExampleAll() {
+	src := pipeline.FromSeq(func(yield func(int) bool) {
+		for i := 1; ; i++ { // endless
+			if !yield(i) {
+				return
+			}
+		}
+	})
+	squares := pipeline.Map(src, func(_ context.Context, v int) (int, error) { return v * v, nil },
+		pipeline.WithConcurrency(4), pipeline.WithOrdered())
+	for v, err := range pipeline.All(context.Background(), squares) {
+		if err != nil || v > 20 {
+			break // stops every stage before the loop ends
+		}
+		fmt.Println(v)
+	}
+	// Output:
+	// 1
+	// 4
+	// 9
+	// 16
+}
+
+func ExampleCollect() {
 	src := pipeline.FromSlice([]int{1, 2, 3, 4, 5})
 	checked := pipeline.Map(src, func(_ context.Context, v int) (int, error) {
 		if v == 4 {
@@ -142,18 +165,9 @@ func ExampleAll() {
 		}
 		return v, nil
 	})
-	for v, err := range pipeline.All(context.Background(), checked) {
-		if err != nil {
-			fmt.Println("error:", err)
-			break
-		}
-		fmt.Println(v)
-	}
-	// Output:
-	// 1
-	// 2
-	// 3
-	// error: four is not allowed
+	_, err := pipeline.Collect(context.Background(), checked)
+	fmt.Println(err)
+	// Output: four is not allowed
 }
 
 func ExampleForEach() {

@@ -95,11 +95,9 @@ func TestEarlyExitEverySink(t *testing.T) {
 	for name, sink := range sinks {
 		t.Run(name, func(t *testing.T) {
 			var running atomic.Int64
-			before := runtime.NumGoroutine()
 			err := sink(bg, endless(&running))
 			require.ErrorIs(t, err, stop)
 			assert.Zero(t, running.Load(), "a callback still running after the sink returned")
-			assert.LessOrEqual(t, runtime.NumGoroutine(), before, "stage goroutines outlived the sink")
 			goleak.VerifyNone(t)
 		})
 	}
@@ -232,4 +230,19 @@ func TestPanicWithErrorUnwraps(t *testing.T) {
 		panic(errBoom)
 	}))
 	require.ErrorIs(t, err, errBoom)
+}
+
+func TestGoexitInSinkCallbackStopsPipeline(t *testing.T) {
+	var running atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = pipeline.ForEach(bg, endless(&running), func(context.Context, int) error {
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	<-done
+	assert.Zero(t, running.Load())
+	goleak.VerifyNone(t)
 }

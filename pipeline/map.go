@@ -7,9 +7,9 @@ import "context"
 // come in completion order unless [WithOrdered] is given. fn receives the
 // pipeline's context, which is cancelled when any stage fails or the sink
 // stops. An error from fn is handled by the stage's [ErrorPolicy]; with the
-// default [StopOnError], the results of the items the same worker handled
-// before the failing one are still passed on, then the pipeline stops. A
-// panic stops the pipeline with a [*PanicError].
+// default [StopOnError] the pipeline stops at once, and results not yet
+// delivered to the sink are discarded. A panic stops the pipeline with a
+// [*PanicError].
 //
 // Map reads [WithConcurrency], [WithOrdered], [WithReorderWindow],
 // [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
@@ -26,7 +26,7 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 					if r.absorb(c.policy, st, err) {
 						continue
 					}
-					return res, err
+					return nil, err
 				}
 				res = append(res, w)
 			}
@@ -51,8 +51,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 					if r.absorb(c.policy, st, err) {
 						continue
 					}
-					clear(batch[len(res):])
-					return res, err
+					return nil, err
 				}
 				if ok {
 					res = append(res, v)
@@ -80,7 +79,7 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 					if r.absorb(c.policy, st, err) {
 						continue
 					}
-					return res, err
+					return nil, err
 				}
 				res = append(res, vs...)
 			}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"iter"
+
+	"github.com/weftgo/weft/internal/panics"
 )
 
 // drive runs the pipeline ending in s, handing every batch to each on the
@@ -16,7 +18,13 @@ func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T
 		if !ok {
 			break
 		}
-		if err := r.call(func() error { return each(r, batch) }); err != nil {
+		// A callback calling runtime.Goexit ends the caller's goroutine:
+		// stop the pipeline before it goes.
+		err := panics.Run(func() error { return each(r, batch) }, func() {
+			r.fail(ErrGoexit)
+			r.finish()
+		})
+		if err != nil {
 			r.fail(err)
 			break
 		}

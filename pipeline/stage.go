@@ -9,9 +9,8 @@ import (
 )
 
 // batchFunc processes one batch of a stage's input. A non-nil error stops
-// the pipeline, after the results of the items before the failing one (res)
-// have been passed on; errors absorbed by the error policy are handled
-// inside.
+// the pipeline at once and the batch's results are discarded; errors
+// absorbed by the error policy are handled inside.
 type batchFunc[A, B any] func(ctx context.Context, in []A) ([]B, error)
 
 // runWorkers starts c.concurrency goroutines that apply fn to the batches
@@ -44,7 +43,7 @@ func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn b
 }
 
 // process runs fn on one batch with panics captured, keeping the in and
-// in-flight counters. On error the caller passes res on, then fails the run.
+// in-flight counters. On error the caller fails the run.
 func process[A, B any](r *run, st *stageStats, fn batchFunc[A, B], c []A) ([]B, error) {
 	n := int64(len(c))
 	st.in.Add(n)
@@ -64,12 +63,12 @@ func work[A, B any](r *run, in inPort[A], out *outPort[B], fn batchFunc[A, B]) {
 			return
 		}
 		res, err := process(r, out.st, fn, c)
-		out.st.inFlight.Add(-int64(len(c)))
-		if !out.send(r, res) {
-			return
-		}
 		if err != nil {
 			r.fail(err)
+			return
+		}
+		out.st.inFlight.Add(-int64(len(c)))
+		if !out.send(r, res) {
 			return
 		}
 	}
@@ -133,11 +132,13 @@ func (o *orderer[A, B]) work(r *run, in inPort[A], out *outPort[B], fn batchFunc
 			return
 		}
 		res, err := process(r, out.st, fn, c)
-		if !o.emit(r, seq, slot[B]{res: res, n: len(c)}, out) {
+		if err != nil {
+			// Fail at once: waiting for this batch's turn could wait
+			// for a callback that only ends on cancellation.
+			r.fail(err)
 			return
 		}
-		if err != nil {
-			r.fail(err)
+		if !o.emit(r, seq, slot[B]{res: res, n: len(c)}, out) {
 			return
 		}
 	}
