@@ -57,7 +57,10 @@ func NewLIFOQueue[T any](opts ...Option) *Queue[T] {
 // NewPriorityQueue returns an empty priority queue: Get returns the least
 // item according to less, which must be a strict weak order. Items that
 // compare equal leave in no particular order. less is called with the
-// queue's lock held and must not call the queue. It reads [WithCapacity].
+// queue's lock held and must not call the queue. If less panics, the panic
+// goes on to the caller of Put or Get and the queue's lock is released, but
+// the item being moved may be lost and the order is no longer guaranteed.
+// It reads [WithCapacity].
 func NewPriorityQueue[T any](less func(a, b T) bool, opts ...Option) *Queue[T] {
 	if less == nil {
 		panic("pipeline: NewPriorityQueue with a nil less function")
@@ -115,9 +118,27 @@ func (q *Queue[T]) TryPut(v T) bool {
 }
 
 func (q *Queue[T]) add(v T) {
-	q.items.push(v)
+	if q.items.less != nil {
+		q.lessGuard(func() { q.items.push(v) })
+	} else {
+		q.items.push(v)
+	}
 	q.unfinished++
 	q.notEmpty.Signal()
+}
+
+// lessGuard runs f, which calls a priority queue's less function, and
+// releases q.mu if it panics, so the queue stays usable while the panic
+// goes on to the caller.
+func (q *Queue[T]) lessGuard(f func()) {
+	ok := false
+	defer func() {
+		if !ok {
+			q.mu.Unlock()
+		}
+	}()
+	f()
+	ok = true
 }
 
 // Get removes and returns the next item, blocking while the queue is empty.
@@ -157,8 +178,12 @@ func (q *Queue[T]) TryGet() (T, bool) {
 	return v, true
 }
 
-func (q *Queue[T]) take() T {
-	v := q.items.pop()
+func (q *Queue[T]) take() (v T) {
+	if q.items.less != nil {
+		q.lessGuard(func() { v = q.items.pop() })
+	} else {
+		v = q.items.pop()
+	}
 	if q.capacity > 0 {
 		q.notFull.Signal()
 	}
