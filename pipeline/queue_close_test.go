@@ -159,4 +159,3 @@ func TestQueueShutdownReleasesJoinWhenNothingHeld(t *testing.T) {
 		require.NoError(t, <-joined)
 	})
 }
-
