@@ -20,7 +20,7 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[
 	return func(yield func(*Future[T]) bool) {
 		var c collector[T]
 		done, pending := c.watch(fs)
-		remaining := len(pending)
+		remaining := pending
 		defer func() {
 			if remaining > 0 {
 				c.stop()

@@ -19,37 +19,39 @@ type collector[T any] struct {
 }
 
 // watch dedups fs, returns the futures already done (in argument order) and
-// registers callbacks on the others, which it returns as pending.
-func (c *collector[T]) watch(fs []*Future[T]) (done, pending []*Future[T]) {
-	seen := make(map[*Future[T]]struct{}, len(fs))
-	uniq := make([]*Future[T], 0, len(fs))
+// registers a callback on each of the others, returning how many.
+func (c *collector[T]) watch(fs []*Future[T]) (done []*Future[T], pending int) {
+	var seen map[*Future[T]]struct{}
+	if len(fs) > 1 {
+		seen = make(map[*Future[T]]struct{}, len(fs))
+	}
+	c.signal = make(chan struct{}, 1)
+	c.cbs = make([]callback[T], len(fs)) // never grown: futures point into it
+	k := 0
 	for _, f := range fs {
 		if f == nil {
 			panic("future: nil *Future")
 		}
-		n := len(seen)
-		if seen[f] = struct{}{}; len(seen) == n {
-			continue // a duplicate: one map operation, not two
+		if seen != nil {
+			n := len(seen)
+			if seen[f] = struct{}{}; len(seen) == n {
+				continue // a duplicate: one map operation, not two
+			}
 		}
-		uniq = append(uniq, f)
-	}
-	c.signal = make(chan struct{}, 1)
-	c.cbs = make([]callback[T], len(uniq))
-	for i, f := range uniq {
-		cb := &c.cbs[i]
-		cb.sink, cb.f = c, f
 		f.mu.Lock()
 		if f.State().final() {
 			f.mu.Unlock()
-			cb.f = nil
 			done = append(done, f)
 			continue
 		}
+		cb := &c.cbs[k]
+		k++
+		cb.sink, cb.f = c, f
 		f.pushLocked(cb)
 		f.mu.Unlock()
-		pending = append(pending, f)
 	}
-	return done, pending
+	c.cbs = c.cbs[:k]
+	return done, k
 }
 
 // push is the callback body: it runs on the completing goroutine.

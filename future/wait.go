@@ -28,7 +28,7 @@ const (
 func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, notDone []*Future[T], err error) {
 	var c collector[T]
 	done, pending := c.watch(fs)
-	remaining := len(pending)
+	remaining := pending
 	failure := false
 	for _, f := range done {
 		failure = failure || failed(f)
