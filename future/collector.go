@@ -109,7 +109,7 @@ func (c *collector[T]) helpOne(ctx context.Context) bool {
 		if f == nil || f.State() != Pending {
 			continue
 		}
-		if e := f.ext.Load(); e == nil || e.owner != c.owner {
+		if f.owner() != c.owner {
 			continue
 		}
 		if ran, _ := f.run(ctx); ran {

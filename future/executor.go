@@ -38,6 +38,8 @@ var ErrClosed = pool.ErrClosed
 type Executor struct {
 	_      noCopy
 	p      *pool.Pool
+	ctx    context.Context // parent of every task's context; names e
+	cancel context.CancelCauseFunc
 	mu     sync.Mutex
 	closed bool
 	kept   error // pool errors collected by Close, for Shutdown
@@ -58,7 +60,10 @@ type queuedFuture interface {
 // NewExecutor returns an executor that runs at most limit tasks at once on a
 // pool made with pool.New(limit, opts...). A limit below 1 panics.
 func NewExecutor(limit int, opts ...pool.Option) *Executor {
-	return &Executor{p: pool.New(limit, opts...)}
+	e := &Executor{p: pool.New(limit, opts...)}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	e.ctx, e.cancel = context.WithValue(ctx, ownerKey{}, e), cancel
+	return e
 }
 
 // Submit runs fn as a fire-and-forget task, with no future: it is
@@ -91,6 +96,9 @@ func (e *Executor) TrySubmit(fn func(context.Context) error) error {
 func (e *Executor) Shutdown(ctx context.Context, cancelFutures bool) error {
 	e.close(cancelFutures)
 	err := e.p.Shutdown(ctx)
+	if ctx.Err() == nil {
+		e.cancel(ErrClosed) // no task is left: release the executor's context
+	}
 	e.mu.Lock()
 	kept := e.kept
 	e.kept = nil
@@ -127,6 +135,7 @@ var errClosing = errors.New("future: closing")
 // return. It returns how many queued futures it cancelled.
 func (e *Executor) Stop() (cancelled int) {
 	cancelled = e.close(true)
+	e.cancel(pool.ErrStopped)
 	e.p.Stop()
 	return cancelled
 }
@@ -181,8 +190,8 @@ func (e *Executor) track(f queuedFuture) bool {
 
 // submitExec is [Submit] and [TrySubmit] for an executor.
 func submitExec[T any](ctx context.Context, e *Executor, fn func(context.Context) (T, error), block bool) (*Future[T], error) {
-	f := &Future[T]{fn: fn}
-	f.ext.Store(&ext[T]{owner: e})
+	f := &Future[T]{fn: fn, parent: e.ctx}
+	f.state.Store(execBit)
 	if !e.track(f) {
 		return nil, ErrClosed
 	}

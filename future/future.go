@@ -20,7 +20,7 @@ import (
 // channel is allocated only when someone asks for it.
 type Future[T any] struct {
 	_     noCopy
-	state atomic.Uint32 // State | ctxDoneBit
+	state atomic.Uint32 // State | ctxDoneBit | execBit
 	mu    sync.Mutex    // guards transitions and *ext
 	ext   atomic.Pointer[ext[T]]
 	cbs   *callback[T] // pending done-callbacks, newest first; guarded by mu
@@ -39,7 +39,6 @@ type ext[T any] struct {
 	ctxDone   chan struct{} // Done channel of the task's context
 	stopAfter func() bool   // unregisters the AfterFunc on parent
 	cbErr     error         // panics of done-callbacks, joined
-	owner     any           // the *Executor whose queue holds the task
 }
 
 // State reports the current state. It never blocks.
@@ -130,7 +129,7 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 			// Publish the error with the state: readers that see the final
 			// state read err without the lock.
 			f.err = ErrCancelled
-			if !f.state.CompareAndSwap(s, uint32(Cancelled)|ctxDoneBit) {
+			if !f.state.CompareAndSwap(s, with(s, Cancelled, ctxDoneBit)) {
 				f.err = nil
 				continue
 			}
@@ -181,7 +180,7 @@ func (f *Future[T]) complete(v T, err error) (bool, error) {
 	var old uint32
 	for {
 		old = f.state.Load()
-		if f.state.CompareAndSwap(old, uint32(Finished)|ctxDoneBit) {
+		if f.state.CompareAndSwap(old, with(old, Finished, ctxDoneBit)) {
 			break
 		}
 	}

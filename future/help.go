@@ -8,13 +8,22 @@ import "context"
 // keeps the executor's limit (the caller's worker slot is reused). It
 // reports whether f is done afterwards.
 func (f *Future[T]) help(ctx context.Context) bool {
-	e := f.ext.Load()
-	if e == nil || e.owner == nil || f.State() != Pending {
+	if f.owner() == nil || f.State() != Pending {
 		return false
 	}
-	if ctx.Value(ownerKey{}) != e.owner {
+	if ctx.Value(ownerKey{}) != f.owner() {
 		return false
 	}
 	ran, _ := f.run(ctx)
 	return ran || f.State().final()
+}
+
+// owner returns the *Executor f was submitted to, or nil. An executor's
+// future gets its parent context at creation and never changes it, so
+// reading it here does not race with the task starting.
+func (f *Future[T]) owner() any {
+	if f.state.Load()&execBit == 0 {
+		return nil
+	}
+	return f.parent.Value(ownerKey{})
 }

@@ -21,8 +21,8 @@ type TryRunner interface {
 // pool.ErrClosed or context.Cause(ctx)) and fn will not run.
 //
 // fn receives a context derived from the one r gives its tasks (for a pool,
-// cancelled by pool.Stop), also cancelled by [Future.Cancel] and once fn
-// returns. fn's value, error, panic ([*PanicError]) or runtime.Goexit
+// cancelled by pool.Stop; for an [Executor], by [Executor.Stop]), also
+// cancelled by [Future.Cancel] and once fn returns. fn's value, error, panic ([*PanicError]) or runtime.Goexit
 // ([ErrGoexit]) goes to the future only: the task reports no error to r, so
 // nothing is reported twice. The one exception is a panic in a done-callback
 // that ran when fn returned: it is returned to r as the task's error (for a

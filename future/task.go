@@ -8,14 +8,18 @@ import (
 )
 
 // run starts f's task on the calling goroutine if f is still Pending, with a
-// task context derived from parent. It reports whether it ran the task, and
+// task context derived from parent (for an executor's future, parent is
+// ignored: its context derives from the executor's, set at creation). It reports whether it ran the task, and
 // the panics of the done-callbacks it ran.
 func (f *Future[T]) run(parent context.Context) (ran bool, cbErr error) {
-	if !f.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
+	s := f.state.Load()
+	if State(s&stateMask) != Pending || !f.state.CompareAndSwap(s, with(s, Running, s&ctxDoneBit)) {
 		return false, nil
 	}
 	fn := f.fn
-	f.parent = parent
+	if s&execBit == 0 {
+		f.parent = parent // an executor's future keeps the executor's context
+	}
 	v, err := f.call(fn)
 	_, cbErr = f.complete(v, err)
 	return true, cbErr
@@ -58,22 +62,15 @@ func callProtected[T any](fn func(*Future[T]), f *Future[T]) error {
 // nothing, and the Done channel is made only if the task asks for it.
 type taskCtx[T any] Future[T]
 
-// ownerKey is the context key under which a task context reports the
-// *Executor that runs it.
+// ownerKey is the context key under which an executor's context, and so the
+// context of each of its tasks, reports the *Executor.
 type ownerKey struct{}
 
 func (c *taskCtx[T]) fut() *Future[T] { return (*Future[T])(c) }
 
 func (c *taskCtx[T]) Deadline() (time.Time, bool) { return c.parent.Deadline() }
 
-func (c *taskCtx[T]) Value(key any) any {
-	if _, ok := key.(ownerKey); ok {
-		if e := c.fut().ext.Load(); e != nil && e.owner != nil {
-			return e.owner
-		}
-	}
-	return c.parent.Value(key)
-}
+func (c *taskCtx[T]) Value(key any) any { return c.parent.Value(key) }
 
 func (c *taskCtx[T]) Err() error {
 	if err := c.parent.Err(); err != nil {
