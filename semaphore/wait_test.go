@@ -3,6 +3,7 @@ package semaphore_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -328,24 +329,49 @@ func TestSetLimit(t *testing.T) {
 	}
 }
 
+// newcomerFirst runs attempt, which races a new request against a waiter
+// that a Release has just woken, until the new request wins (attempt
+// reports true). The woken goroutine waits in the run queue of the only P
+// while the test goroutine goes on, so the new request nearly always wins;
+// attempt handles the other case and reports false.
+func newcomerFirst(t *testing.T, attempt func(t *testing.T) bool) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for range 20 {
+		won := false
+		synctest.Test(t, func(t *testing.T) { won = attempt(t) })
+		if won || t.Failed() {
+			return
+		}
+	}
+	t.Fatal("the new request never got ahead of the woken waiter")
+}
+
 // Under Fair a woken waiter competes for its permits: a new request that
 // gets there first wins, and the waiter queues again, first in line. Once
 // it has waited starveAfter, the semaphore hands permits over instead.
 func TestFairWokenWaiterCompetes(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	newcomerFirst(t, func(t *testing.T) bool {
 		s := semaphore.New(1)
 		require.True(t, s.TryAcquire(1))
 		a := acquireAsync(t.Context(), s, 1)
 		synctest.Wait()
-		s.Release(1)                     // wakes a, which has not run yet
-		require.True(t, s.TryAcquire(1)) // and barges ahead of it
+		s.Release(1)          // wakes a, which has not run yet ...
+		if !s.TryAcquire(1) { // ... unless it has
+			require.NoError(t, <-a)
+			s.Release(1)
+			return false
+		}
 		synctest.Wait()
 		assert.True(t, pending(a), "a lost the race and queued again")
 		assert.Equal(t, 1, s.Waiting())
 
 		time.Sleep(time.Millisecond) // a is starving now
 		s.Release(1)
-		require.True(t, s.TryAcquire(1))
+		if !s.TryAcquire(1) {
+			require.NoError(t, <-a)
+			s.Release(1)
+			return false
+		}
 		synctest.Wait() // a loses once more and switches to hand-off
 		s.Release(1)
 		assert.False(t, s.TryAcquire(1), "hand-off mode: new requests queue")
@@ -353,25 +379,33 @@ func TestFairWokenWaiterCompetes(t *testing.T) {
 		s.Release(1)
 		assert.True(t, s.TryAcquire(1), "back to normal once the queue is empty")
 		s.Release(1)
+		return true
 	})
 }
 
 // A woken waiter that loses its race passes the turn on: under Barging a
 // smaller waiter behind it may fit in what is left.
 func TestBargingLoserPassesTurn(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	newcomerFirst(t, func(t *testing.T) bool {
 		s := semaphore.New(3, semaphore.WithPolicy(semaphore.Barging))
 		require.True(t, s.TryAcquire(3))
 		a := acquireAsync(t.Context(), s, 2)
 		synctest.Wait()
 		b := acquireAsync(t.Context(), s, 1)
 		synctest.Wait()
-		s.Release(2)                     // wakes a
-		require.True(t, s.TryAcquire(1)) // takes half of what a needs
+		s.Release(2)          // wakes a
+		if !s.TryAcquire(1) { // a got there first
+			require.NoError(t, <-a)
+			s.Release(3)
+			require.NoError(t, <-b)
+			s.Release(1)
+			return false
+		}
 		require.NoError(t, <-b, "b fits in the permit a could not use")
 		assert.True(t, pending(a))
 		s.Release(3)
 		require.NoError(t, <-a)
 		s.Release(2)
+		return true
 	})
 }
