@@ -34,7 +34,8 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 			}
 			for {
 				select {
-				case items, ok := <-in.ch:
+				case b, ok := <-in.ch:
+					items := b.items
 					if !ok {
 						if len(cur) > 0 {
 							flush()

@@ -15,7 +15,7 @@ import "context"
 // [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
 // [WithName].
 func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), opts ...Option) *Stream[B] {
-	return newStream("map", opts, func(r *run, out *outPort[B], c *config) {
+	return stage(newStream("map", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
 		st := out.st
 		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
@@ -32,14 +32,14 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 			}
 			return res, nil
 		})
-	})
+	}))
 }
 
 // Filter returns a stream of the items of s for which keep returns true.
 // Concurrency, order, errors and panics are as for [Map], and it reads the
 // same options.
 func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, error), opts ...Option) *Stream[T] {
-	return newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
+	return stage(newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
 		in := s.start(r)
 		st := out.st
 		runWorkers(r, in, out, c, func(ctx context.Context, batch []T) ([]T, error) {
@@ -60,7 +60,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 			clear(batch[len(res):])
 			return res, nil
 		})
-	})
+	}))
 }
 
 // FlatMap returns a stream of the items of the slices fn returns for every
@@ -68,7 +68,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 // panics are as for [Map], and it reads the same options. The slice fn
 // returns is read, not kept.
 func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, error), opts ...Option) *Stream[B] {
-	return newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
+	return stage(newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
 		st := out.st
 		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
@@ -85,5 +85,12 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 			}
 			return res, nil
 		})
-	})
+	}))
+}
+
+// stage marks a worker stage's output as sequenced when one worker at a time
+// sends it.
+func stage[T any](s *Stream[T]) *Stream[T] {
+	s.sequenced = s.cfg.concurrency == 1 || s.cfg.ordered
+	return s
 }

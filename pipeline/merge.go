@@ -7,7 +7,7 @@ import "sync/atomic"
 // every input has ended; with no input it is empty. The inputs belong to the
 // same pipeline run, so an error in any of them stops all of them.
 func Merge[T any](streams ...*Stream[T]) *Stream[T] {
-	return newStream("merge", nil, func(r *run, out *outPort[T], c *config) {
+	m := newStream("merge", nil, func(r *run, out *outPort[T], c *config) {
 		if len(streams) == 0 {
 			out.close()
 			return
@@ -35,4 +35,6 @@ func Merge[T any](streams ...*Stream[T]) *Stream[T] {
 			})
 		}
 	})
+	m.sequenced = len(streams) <= 1
+	return m
 }

@@ -8,7 +8,7 @@ import "time"
 // pacing never holds back an item that was allowed to go.
 func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
 	st := &stageStats{name: "rate limit"}
-	out := &outPort[T]{ch: make(chan []T), st: st, max: c.chunk}
+	out := newOutPort[T](0, st, c.chunk)
 	interval := c.ratePer / time.Duration(c.rateN)
 	r.goroutine(func() {
 		defer out.close()
@@ -47,5 +47,5 @@ func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
 			}
 		}
 	})
-	return inPort[T]{ch: out.ch, st: st}
+	return inPort[T]{ch: out.ch, st: st, sequenced: true}
 }

@@ -106,6 +106,24 @@ func newOrderer[A, B any](window int) *orderer[A, B] {
 
 // recv takes the next batch and its number, waiting for room in the window.
 func (o *orderer[A, B]) recv(r *run, in inPort[A]) ([]A, uint64, bool) {
+	if in.sequenced {
+		// The sender's numbers follow channel order: receive without a
+		// lock, then wait for the window if the batch is too far ahead.
+		// The batch at the window's start was received earlier, by a
+		// worker that is not waiting, so the window always moves on.
+		b, ok := in.recvSeq(r)
+		if !ok {
+			return nil, 0, false
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for b.seq-o.nextOut >= uint64(len(o.slots)) {
+			if o.room.Wait(r.ctx) != nil {
+				return nil, 0, false
+			}
+		}
+		return b.items, b.seq, true
+	}
 	o.recvMu.Lock()
 	defer o.recvMu.Unlock()
 	o.mu.Lock()
@@ -163,7 +181,7 @@ func (o *orderer[A, B]) emit(r *run, seq uint64, s slot[B], out *outPort[B]) boo
 		}
 		o.mu.Lock()
 		o.nextOut++
-		o.room.Signal()
+		o.room.Broadcast()
 		next := &o.slots[o.nextOut%uint64(len(o.slots))]
 		if !next.ready {
 			o.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 const benchItems = 1_000_000
 
 var fromSlice = flag.Bool("fromslice", false, "benchmark sources read a slice")
+var window = flag.Int("window", 4, "reorder window")
 
 func ints(n int) iter.Seq[int] {
 	return func(yield func(int) bool) {
@@ -31,7 +32,7 @@ func BenchmarkPipelineSum(b *testing.B) {
 		opts := []pipeline.Option{pipeline.WithConcurrency(2)}
 		if ordered {
 			name = "ordered"
-			opts = append(opts, pipeline.WithOrdered())
+			opts = append(opts, pipeline.WithOrdered(), pipeline.WithReorderWindow(*window))
 		}
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

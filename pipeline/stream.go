@@ -24,6 +24,9 @@ type Stream[T any] struct {
 	cfg   config
 	stats *stageStats
 	used  atomic.Bool
+	// sequenced: one goroutine at a time sends the output, so batch
+	// numbers follow channel order.
+	sequenced bool
 }
 
 // Stats is a snapshot of a stage's counters.
@@ -57,7 +60,7 @@ func (s *Stream[T]) Stats() Stats {
 
 func newStream[T any](name string, opts []Option, open func(r *run, out *outPort[T], c *config)) *Stream[T] {
 	c := newConfig(name, opts)
-	return &Stream[T]{open: open, cfg: c, stats: &stageStats{name: c.name}}
+	return &Stream[T]{open: open, cfg: c, stats: &stageStats{name: c.name}, sequenced: true}
 }
 
 // start launches s and everything upstream of it in r and returns the port
@@ -66,36 +69,54 @@ func (s *Stream[T]) start(r *run) inPort[T] {
 	if s.used.Swap(true) {
 		panic("pipeline: stream consumed twice; use Tee to feed several stages")
 	}
-	out := &outPort[T]{ch: make(chan []T, s.cfg.buffer), st: s.stats, max: s.cfg.chunk}
+	out := newOutPort[T](s.cfg.buffer, s.stats, s.cfg.chunk)
 	s.open(r, out, &s.cfg)
-	return inPort[T]{ch: out.ch, st: s.stats}
+	return inPort[T]{ch: out.ch, st: s.stats, sequenced: s.sequenced}
+}
+
+// batch is what travels between stages: up to a chunk of items, numbered
+// 0, 1, 2, ... by the sending port.
+type batch[T any] struct {
+	seq   uint64
+	items []T
 }
 
 // inPort is the receiving end of a stage's output.
 type inPort[T any] struct {
-	ch <-chan []T
-	st *stageStats // of the stage that sends
+	ch        <-chan batch[T]
+	st        *stageStats // of the stage that sends
+	sequenced bool        // batch numbers follow channel order
 }
 
 // recv returns the next batch, or false when the input is exhausted or the
 // run is cancelled.
 func (p inPort[T]) recv(r *run) ([]T, bool) {
+	b, ok := p.recvSeq(r)
+	return b.items, ok
+}
+
+func (p inPort[T]) recvSeq(r *run) (batch[T], bool) {
 	select {
-	case c, ok := <-p.ch:
+	case b, ok := <-p.ch:
 		if ok {
-			p.st.buffered.Add(-int64(len(c)))
+			p.st.buffered.Add(-int64(len(b.items)))
 		}
-		return c, ok
+		return b, ok
 	case <-r.done:
-		return nil, false
+		return batch[T]{}, false
 	}
 }
 
 // outPort is the sending end of a stage's output.
 type outPort[T any] struct {
-	ch  chan []T
+	ch  chan batch[T]
 	st  *stageStats
 	max int
+	seq atomic.Uint64 // number of the next batch
+}
+
+func newOutPort[T any](buffer int, st *stageStats, max int) *outPort[T] {
+	return &outPort[T]{ch: make(chan batch[T], buffer), st: st, max: max}
 }
 
 // send hands c to the next stage in batches of at most max items. It
@@ -109,7 +130,7 @@ func (p *outPort[T]) send(r *run, c []T) bool {
 		n := int64(len(part))
 		p.st.buffered.Add(n)
 		select {
-		case p.ch <- part:
+		case p.ch <- batch[T]{seq: p.seq.Add(1) - 1, items: part}:
 			p.st.out.Add(n)
 		case <-r.done:
 			p.st.buffered.Add(-n)

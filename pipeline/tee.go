@@ -130,7 +130,7 @@ func (t *tee[T]) distribute(in inPort[T]) {
 	gone := make([]bool, len(branches))
 	live := len(branches)
 	for live > 0 {
-		batch, ok := in.recv(up)
+		items, ok := in.recv(up)
 		if !ok {
 			exhausted = up.ctx.Err() == nil
 			return
@@ -139,15 +139,15 @@ func (t *tee[T]) distribute(in inPort[T]) {
 			if gone[i] {
 				continue
 			}
-			c := batch
+			c := items
 			if i < len(branches)-1 {
-				c = append([]T(nil), batch...)
+				c = append([]T(nil), items...)
 			}
 			n := int64(len(c))
 			b.out.st.in.Add(n)
 			b.out.st.buffered.Add(n)
 			select {
-			case b.out.ch <- c:
+			case b.out.ch <- batch[T]{seq: b.out.seq.Add(1) - 1, items: c}:
 				b.out.st.out.Add(n)
 			case <-b.r.done:
 				b.out.st.buffered.Add(-n)

@@ -29,7 +29,8 @@ func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T]
 			}
 			for {
 				select {
-				case items, ok := <-in.ch:
+				case b, ok := <-in.ch:
+					items := b.items
 					if !ok {
 						if len(cur) > 0 {
 							emit()
@@ -97,7 +98,8 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 			}
 			for {
 				select {
-				case items, ok := <-in.ch:
+				case b, ok := <-in.ch:
+					items := b.items
 					if !ok {
 						emit(time.Now(), true)
 						out.st.inFlight.Add(-int64(len(held)))
