@@ -8,8 +8,8 @@ import (
 )
 
 // Future is the eventual result of a computation: a value of type T or an
-// error. Futures are made by [Go], [Submit], [Executor]s, [NewPromise] and
-// the combinators; the zero value is not usable.
+// error. Futures are made by [Go], [Submit] (on a pool or an [Executor]),
+// [NewPromise] and the combinators; the zero value is not usable.
 //
 // All methods are safe for concurrent use by any number of goroutines.
 // Completing a future synchronizes before every [Future.Result] that returns

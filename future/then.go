@@ -8,7 +8,8 @@ import (
 )
 
 // Then returns a future for fn applied to f's value (Java's thenApply). When
-// f succeeds, fn runs on the goroutine that completed f, with a context that
+// f succeeds, fn runs on the goroutine that completed f (at once on the
+// calling goroutine if f is already done), with a context that
 // the returned future's [Future.Cancel] cancels; when f fails or is
 // cancelled, the returned future fails with the same error and fn does not
 // run. Keep fn short, or start the heavy part with [Go] inside [Compose].
