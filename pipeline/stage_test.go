@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -150,4 +151,43 @@ func TestStats(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, pipeline.Stats{Name: "numbers", In: 1000, Out: 1000}, src.Stats())
 	assert.Equal(t, pipeline.Stats{Name: "filter", In: 1000, Out: 10}, f.Stats())
+}
+
+// A source that blocks after yielding still gets its items through at once.
+func TestFromSeqPassesItemsOnWhileBlocked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		unblock := make(chan struct{})
+		src := pipeline.FromSeq(func(yield func(int) bool) {
+			for i := range 3 {
+				if !yield(i) {
+					return
+				}
+			}
+			<-unblock
+			yield(3)
+		})
+		got := make(chan int, 4)
+		done := make(chan error, 1)
+		go func() {
+			done <- pipeline.ForEach(bg, src, func(_ context.Context, v int) error { got <- v; return nil })
+		}()
+		synctest.Wait()
+		require.Len(t, got, 3, "items yielded before the source blocked must arrive")
+		close(unblock)
+		require.NoError(t, <-done)
+		assert.Len(t, got, 4)
+	})
+}
+
+// An ordered stage after a stage whose output is not sequenced (unordered
+// workers, Merge) keeps every item, with a tiny window and batches of one.
+func TestOrderedAfterUnsequencedInput(t *testing.T) {
+	un := pipeline.Map(pipeline.FromSlice(seq(3000), pipeline.WithChunkSize(1)), double,
+		pipeline.WithConcurrency(4), pipeline.WithChunkSize(1))
+	merged := pipeline.Merge(un, pipeline.FromSlice(seq(100)))
+	ord := pipeline.Map(merged, func(_ context.Context, v int) (int, error) { return v, nil },
+		pipeline.WithConcurrency(3), pipeline.WithOrdered(), pipeline.WithReorderWindow(3))
+	got, err := pipeline.Collect(bg, ord)
+	require.NoError(t, err)
+	assert.Len(t, got, 3100)
 }
