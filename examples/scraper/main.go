@@ -14,6 +14,7 @@
 //	go run ./examples/scraper -url https://example.com/ -depth 2
 //
 // With -url it crawls a real site, following links on that site's host only.
+// It does not read robots.txt: point it only at sites you may crawl.
 package main
 
 import (
