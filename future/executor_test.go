@@ -3,6 +3,7 @@ package future_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -305,6 +306,51 @@ func TestExecutorSubmitContext(t *testing.T) {
 		close(release)
 		if err := e.Shutdown(context.Background(), false); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// Map on the executor from inside one of its tasks: the queued calls are run
+// by the waiting task, so a one-worker executor does not deadlock.
+func TestExecutorMapInsideTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := future.NewExecutor(1)
+		defer e.Shutdown(context.Background(), false)
+		outer, _ := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
+			sum := 0
+			for v, err := range future.Map(ctx, e, slices.Values([]int{1, 2, 3, 4}), func(_ context.Context, i int) (int, error) {
+				return i * 10, nil
+			}, future.WithBufferSize(2)) {
+				if err != nil {
+					return 0, err
+				}
+				sum += v
+			}
+			return sum, nil
+		})
+		if v, err := outer.Result(t.Context()); v != 100 || err != nil {
+			t.Fatalf("outer = %v, %v", v, err)
+		}
+	})
+}
+
+// On a plain pool nothing runs the queued task for the waiting one: the wait
+// fails through its context instead of hanging silently.
+func TestPoolTaskWaitsOnTaskFailsByContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		defer p.Shutdown(context.Background())
+		outer, _ := future.Submit(t.Context(), p, func(ctx context.Context) (int, error) {
+			inner, err := future.Submit(ctx, p, func(context.Context) (int, error) { return 1, nil })
+			if err != nil {
+				return 0, err
+			}
+			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			return inner.Result(wctx)
+		})
+		if _, err := outer.Result(t.Context()); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("outer = %v", err)
 		}
 	})
 }
