@@ -75,13 +75,14 @@ func work[A, B any](r *run, in inPort[A], out *outPort[B], fn batchFunc[A, B]) {
 }
 
 // orderer lets the workers of an ordered stage run batches concurrently and
-// emit results in input order. Batches are numbered as they are received
-// (receiving and numbering happen under recvMu, so numbers follow channel
-// order). The worker whose batch is next emits it, then every following
-// result already done; other workers park their results in a ring of size
-// window. A worker starts a batch only within window of the oldest batch
-// not yet emitted, so one slow batch stalls the stage only when the window
-// is full.
+// emit results in input order. Batches keep the numbers their sender gave
+// them when it sends from one goroutine at a time (inPort.sequenced);
+// otherwise they are numbered as they are received, under recvMu, so that
+// numbers follow channel order either way. The worker whose batch is next
+// emits it, then every following result already done; other workers park
+// their results in a ring of size window. A worker starts a batch only
+// within window of the oldest batch not yet emitted, so one slow batch
+// stalls the stage only when the window is full.
 type orderer[A, B any] struct {
 	recvMu sync.Mutex
 	nextIn uint64 // guarded by recvMu

@@ -12,8 +12,9 @@ import (
 // [Collect], [Reduce], [All]) consumes the last stream, and then every stage
 // runs on its own goroutines until the input is exhausted, a stage fails or
 // the sink stops. A Stream is consumed once: giving it to two stages or
-// sinks panics; use [Tee] to feed several. Building streams is not safe for
-// concurrent use; [Stream.Stats] is.
+// sinks panics; use [Tee] to feed several. Streams are made only by the
+// functions above (the zero value is not usable) and are used by pointer.
+// Building streams is not safe for concurrent use; [Stream.Stats] is.
 //
 // Items move between stages in batches of up to [WithChunkSize] items, a
 // stage holds at most its concurrency plus its reorder window plus its
