@@ -23,8 +23,14 @@ var errTeeStopped = errors.New("pipeline: Tee branch started after the other bra
 // others go on. The part of the pipeline upstream of the Tee stops when
 // every branch has stopped, and the sink of the last branch to stop waits
 // for its goroutines; the sinks of the other branches wait only for their
-// own. Items are copied for all branches but one, so each receiver owns its
-// items' slices as usual.
+// own. Since the branches may belong to different sinks, callbacks upstream
+// of the Tee get a context of their own, not derived from any sink's
+// context (so it carries none of its values); it is cancelled when
+// upstream fails or every branch has stopped.
+//
+// Each branch receives its own batches (all but one are copies), but the
+// items themselves are shared: a pointer item points to the same value in
+// every branch.
 //
 // Tee reads [WithBuffer], [WithChunkSize] and [WithName] for its branches.
 // It panics if n < 1.
