@@ -238,3 +238,41 @@ func ExamplePanicError() {
 	}
 	// Output: recovered: two
 }
+
+func ExampleFromQueue() {
+	ctx := context.Background()
+	q := pipeline.NewQueue[string]()
+	for _, s := range []string{"x", "y", "z"} {
+		_ = q.Put(ctx, s)
+	}
+	q.Close() // the stream ends once the queue is drained
+	out, err := pipeline.Collect(ctx, pipeline.FromQueue(q))
+	fmt.Println(out, err)
+	// Output: [x y z] <nil>
+}
+
+func ExampleFromChan() {
+	ch := make(chan int)
+	go func() {
+		defer close(ch)
+		for i := range 4 {
+			ch <- i
+		}
+	}()
+	sum, _ := pipeline.Reduce(context.Background(), pipeline.FromChan(ch), 0,
+		func(acc, v int) (int, error) { return acc + v, nil })
+	fmt.Println(sum)
+	// Output: 6
+}
+
+func ExampleStream_Stats() {
+	src := pipeline.FromSlice([]int{1, 2, 3, 4, 5, 6}, pipeline.WithName("numbers"))
+	odd := pipeline.Filter(src, func(_ context.Context, v int) (bool, error) { return v%2 == 1, nil },
+		pipeline.WithName("odd"))
+	_, _ = pipeline.Collect(context.Background(), odd)
+	fmt.Printf("%+v\n", src.Stats())
+	fmt.Printf("%+v\n", odd.Stats())
+	// Output:
+	// {Name:numbers In:6 Out:6 InFlight:0 Buffered:0 Errors:0}
+	// {Name:odd In:6 Out:3 InFlight:0 Buffered:0 Errors:0}
+}

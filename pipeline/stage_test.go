@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -190,4 +191,22 @@ func TestOrderedAfterUnsequencedInput(t *testing.T) {
 	got, err := pipeline.Collect(bg, ord)
 	require.NoError(t, err)
 	assert.Len(t, got, 3100)
+}
+
+func TestOptionMisusePanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"concurrency": func() { pipeline.WithConcurrency(0) },
+		"window":      func() { pipeline.WithReorderWindow(0) },
+		"buffer":      func() { pipeline.WithBuffer(-1) },
+		"chunk":       func() { pipeline.WithChunkSize(0) },
+		"policy":      func() { pipeline.WithErrorPolicy(pipeline.ErrorPolicy(9)) },
+		"rate":        func() { pipeline.WithRateLimit(1, 0) },
+		"tee":         func() { pipeline.Tee(pipeline.FromSlice(seq(1)), 0) },
+		"tumbling":    func() { pipeline.Tumbling(pipeline.FromSlice(seq(1)), 0) },
+		"sliding":     func() { pipeline.Sliding(pipeline.FromSlice(seq(1)), time.Second, 0) },
+	} {
+		assert.Panics(t, f, name)
+	}
+	// Messages name the package.
+	assert.PanicsWithValue(t, "pipeline: concurrency 0 must be at least 1", func() { pipeline.WithConcurrency(0) })
 }
