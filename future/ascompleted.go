@@ -39,6 +39,9 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[
 			}
 			for _, cb := range batch {
 				remaining--
+				if c.dup(cb) {
+					continue
+				}
 				if !yield(cb.f) {
 					return
 				}

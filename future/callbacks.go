@@ -60,6 +60,16 @@ func (f *Future[T]) pushLocked(cb *callback[T]) {
 	f.cbs = cb
 }
 
+// watchedLocked reports whether c already has a callback on f.
+func (f *Future[T]) watchedLocked(c *collector[T]) bool {
+	for cb := f.cbs; cb != nil; cb = cb.next {
+		if cb.sink == c {
+			return true
+		}
+	}
+	return false
+}
+
 // removeLocked unlinks a callback that has not run. It is a no-op once the
 // future is done (the list was handed to the completing goroutine).
 func (f *Future[T]) removeLocked(cb *callback[T]) {

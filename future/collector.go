@@ -16,15 +16,20 @@ type collector[T any] struct {
 	cbs    []callback[T]
 	owner  any // the *Executor whose task is waiting, if any
 	hi     int // next index of cbs to consider for helping
+	// doneSeen holds the futures watch found done, to drop duplicates.
+	doneSeen map[*Future[T]]struct{}
+	mayDup   bool // dup must look in doneSeen
 }
 
 // watch dedups fs, returns the futures already done (in argument order) and
 // registers a callback on each of the others, returning how many.
+//
+// Duplicates are found without a set of all futures: a pending future that
+// already carries this collector's callback is a duplicate, and only the
+// futures found done go in a map (c.doneSeen). A future registered while
+// pending that completes before a later occurrence is met done has its
+// callback dropped by dup when it fires.
 func (c *collector[T]) watch(fs []*Future[T]) (done []*Future[T], pending int) {
-	var seen map[*Future[T]]struct{}
-	if len(fs) > 1 {
-		seen = make(map[*Future[T]]struct{}, len(fs))
-	}
 	c.signal = make(chan struct{}, 1)
 	c.cbs = make([]callback[T], len(fs)) // never grown: futures point into it
 	k := 0
@@ -32,16 +37,23 @@ func (c *collector[T]) watch(fs []*Future[T]) (done []*Future[T], pending int) {
 		if f == nil {
 			panic("future: nil *Future")
 		}
-		if seen != nil {
-			n := len(seen)
-			if seen[f] = struct{}{}; len(seen) == n {
-				continue // a duplicate: one map operation, not two
-			}
-		}
 		f.mu.Lock()
 		if f.State().final() {
 			f.mu.Unlock()
-			done = append(done, f)
+			if c.doneSeen == nil {
+				c.doneSeen = make(map[*Future[T]]struct{})
+			}
+			n := len(c.doneSeen)
+			if c.doneSeen[f] = struct{}{}; len(c.doneSeen) > n {
+				done = append(done, f)
+				// Only a future met done after some registration can also
+				// have a callback of ours.
+				c.mayDup = c.mayDup || k > 0
+			}
+			continue
+		}
+		if f.watchedLocked(c) {
+			f.mu.Unlock()
 			continue
 		}
 		cb := &c.cbs[k]
@@ -52,6 +64,16 @@ func (c *collector[T]) watch(fs []*Future[T]) (done []*Future[T], pending int) {
 	}
 	c.cbs = c.cbs[:k]
 	return done, k
+}
+
+// dup reports whether a fired callback's future was already returned by
+// watch as done (see watch).
+func (c *collector[T]) dup(cb *callback[T]) bool {
+	if !c.mayDup {
+		return false
+	}
+	_, ok := c.doneSeen[cb.f]
+	return ok
 }
 
 // push is the callback body: it runs on the completing goroutine.

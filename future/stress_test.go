@@ -103,3 +103,59 @@ func TestStressWaitAsCompleted(t *testing.T) {
 		t.Fatalf("AsCompleted %d, Wait %d/%d %v of %d", got, len(done), len(notDone), err, n)
 	}
 }
+
+// TestStressDuplicates gives AsCompleted and Wait lists full of duplicates
+// while the futures complete concurrently, so that some complete between two
+// of their occurrences: each must still come out exactly once.
+func TestStressDuplicates(t *testing.T) {
+	rounds := 300
+	if testing.Short() {
+		rounds = 30
+	}
+	for r := range rounds {
+		ps, fs := promises(8)
+		list := make([]*future.Future[int], 0, 64)
+		for i := range 64 {
+			list = append(list, fs[(i*5+r)%8])
+		}
+		go func() {
+			for i, p := range ps {
+				_ = p.Resolve(i)
+			}
+		}()
+		if r%2 == 0 {
+			seen := map[*future.Future[int]]int{}
+			for f := range future.AsCompleted(context.Background(), list...) {
+				seen[f]++
+			}
+			for _, f := range fs {
+				if seen[f] != 1 {
+					t.Fatalf("round %d: yielded %d times", r, seen[f])
+				}
+			}
+			continue
+		}
+		when := future.AllCompleted
+		if r%4 == 1 {
+			when = future.FirstCompleted
+		}
+		done, notDone, err := future.Wait(context.Background(), when, list...)
+		uniq := map[*future.Future[int]]bool{}
+		for _, f := range append(done, notDone...) {
+			if uniq[f] {
+				t.Fatalf("round %d: a future appears twice in done+notDone", r)
+			}
+			uniq[f] = true
+		}
+		if err != nil || len(uniq) != 8 || when == future.AllCompleted && len(notDone) != 0 {
+			t.Fatalf("round %d: done %d notDone %d err %v", r, len(done), len(notDone), err)
+		}
+		for _, f := range done {
+			if f.State() != future.Finished {
+				t.Fatalf("round %d: a future in done is %v", r, f.State())
+			}
+		}
+		// Let the resolver finish before the next round.
+		_, _, _ = future.Wait(context.Background(), future.AllCompleted, fs...)
+	}
+}

@@ -52,6 +52,9 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 		for _, cb := range batch {
 			cb.seen = true
 			remaining--
+			if c.dup(cb) {
+				continue
+			}
 			done = append(done, cb.f)
 			failure = failure || failed(cb.f)
 		}
@@ -61,7 +64,9 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 		c.stop()
 		for _, cb := range c.drain() {
 			cb.seen = true
-			done = append(done, cb.f)
+			if !c.dup(cb) {
+				done = append(done, cb.f)
+			}
 		}
 		for i := range c.cbs {
 			if cb := &c.cbs[i]; cb.f != nil && !cb.seen {
