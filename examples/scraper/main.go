@@ -65,7 +65,7 @@ func parse(args []string, w io.Writer) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "timeout of one request")
 	fs.IntVar(&c.retries, "retries", 2, "retries of a request that timed out or got a 5xx")
 	fs.DurationVar(&c.backoff, "backoff", 50*time.Millisecond, "wait before the first retry; doubles with each retry")
-	fs.DurationVar(&c.progressInt, "progress", 250*time.Millisecond, "print progress this often (0: never)")
+	fs.DurationVar(&c.progressInt, "progress", 500*time.Millisecond, "print progress this often (0: never)")
 	fs.IntVar(&c.hosts, "hosts", 4, "local site: number of hosts (the last one is slow)")
 	fs.IntVar(&c.pages, "pages", 30, "local site: pages per host")
 	fs.DurationVar(&c.latency, "latency", 40*time.Millisecond, "local site: longest answer time of a normal host")
