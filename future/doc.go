@@ -87,7 +87,8 @@
 // bar is 96); the done channel is allocated only when someone parks on the
 // future, and a done-callback costs one small node. Submit on a pool adds a
 // 16-byte closure to the pool's own cost; Result on a done future is a load
-// and costs about 2ns. Wait and AsCompleted cost O(1) per future: one map
-// entry for de-duplication and one callback node, all nodes in one slice.
+// and costs about 2ns. Wait and AsCompleted cost O(1) per future: one
+// callback node (all nodes of a call in one slice) for a pending future, one
+// map entry (for de-duplication) for a future already done.
 // See the package benchmarks and the benchmarks module for figures.
 package future
