@@ -45,16 +45,23 @@ type ext[T any] struct {
 func (f *Future[T]) State() State { return State(f.state.Load() & stateMask) }
 
 // Done returns a channel that is closed when the future is Finished or
-// Cancelled, for use in select. Successive calls return the same channel
-// once the future is done. The channel is allocated on the first call made
-// before completion.
+// Cancelled, for use in select. Successive calls return the same channel. It
+// is allocated by the first call made before completion; a future first
+// asked once done returns a closed channel shared by all futures.
 func (f *Future[T]) Done() <-chan struct{} {
 	if f.State().final() {
+		// Written under mu before the completion published the state.
+		if e := f.ext.Load(); e != nil && e.done != nil {
+			return e.done
+		}
 		return closedChan
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.State().final() {
+		if e := f.ext.Load(); e != nil && e.done != nil {
+			return e.done
+		}
 		return closedChan
 	}
 	e := f.extLocked()

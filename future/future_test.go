@@ -264,3 +264,17 @@ func TestConcurrentWaiters(t *testing.T) {
 		}
 	}
 }
+
+func TestDoneIsStable(t *testing.T) {
+	p := future.NewPromise[int]()
+	before := p.Future().Done()
+	_ = p.Resolve(1)
+	if after := p.Future().Done(); after != before {
+		t.Fatal("Done changed after completion")
+	}
+	q := future.NewPromise[int]()
+	_ = q.Resolve(1)
+	if q.Future().Done() != q.Future().Done() {
+		t.Fatal("Done not stable on a done future")
+	}
+}
