@@ -90,6 +90,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		return err
 	}
 	var (
+		site      *site
 		start     string
 		allowed   = map[string]bool{}
 		label     = func(host string) string { return host }
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 			return err
 		}
 		defer s.close()
+		site = s
 		names := map[string]string{}
 		for i, a := range s.addrs {
 			allowed[a] = true
@@ -137,6 +139,11 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		fmt.Fprintln(w, "\ninterrupted: partial results")
 	}
 	sum.print(w, label)
+	if site != nil {
+		perHost, all := site.peaks()
+		fmt.Fprintf(w, "\nthe site saw at most %d requests at once per host (limit %d) and %d in all (limit %d)\n",
+			perHost, c.perHost, all, c.workers)
+	}
 	return context.Cause(ctx)
 }
 

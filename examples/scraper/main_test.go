@@ -112,6 +112,16 @@ func TestScraperCrawlsLocalSiteAsModelled(t *testing.T) {
 	}
 	assert.NotContains(t, out, "interrupted")
 	assert.NotContains(t, out, "cancelled")
+
+	// The servers counted the requests they were answering at once: the
+	// keyed semaphore and the pool kept to their limits, and were reached.
+	m := regexp.MustCompile(`at most (\d+) requests at once per host \(limit 2\) and (\d+) in all \(limit 4\)`).FindStringSubmatch(out)
+	require.NotNil(t, m, "no line about the limits")
+	perHost, _ := strconv.Atoi(m[1])
+	all, _ := strconv.Atoi(m[2])
+	assert.Equal(t, 2, perHost, "per-host limit")
+	assert.LessOrEqual(t, all, 4, "global limit")
+	assert.GreaterOrEqual(t, all, 3, "the crawl never ran more than one host at a time")
 }
 
 // cancelWriter records the output and calls cancel on the first progress

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,11 +113,16 @@ type site struct {
 
 	mu       sync.Mutex
 	requests map[link]int // requests seen per page, for the flaky pages
+	busy     []int        // requests being answered, per host
+	maxBusy  []int        // the most busy at once, per host
+	allBusy  int          // requests being answered in all
+	maxAll   int          // the most at once, in all
 }
 
 func startSite(m siteModel, normalMax, slowMax time.Duration) (*site, error) {
 	s := &site{model: m, normalMax: normalMax, slowMx: slowMax,
-		closing: make(chan struct{}), requests: make(map[link]int)}
+		closing: make(chan struct{}), requests: make(map[link]int),
+		busy: make([]int, m.hosts), maxBusy: make([]int, m.hosts)}
 	for h := range m.hosts {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -160,6 +166,11 @@ func (s *site) handler(h int) http.Handler {
 		delay := s.model.latency(h, p, s.normalMax, s.slowMx)
 		if k == hangPage {
 			delay = time.Hour // until the client gives up or the site closes
+		} else {
+			// Not counted for the hanging page: its handler only notices
+			// that the client gave up after the client has moved on.
+			s.enter(h)
+			defer s.leave(h)
 		}
 		if !s.wait(r.Context(), delay) {
 			return
@@ -188,6 +199,32 @@ func (s *site) wait(ctx context.Context, d time.Duration) bool {
 	case <-s.closing:
 	}
 	return false
+}
+
+// enter and leave track how many requests the site answers at once, to
+// show that the crawler keeps to its limits. A handler returns before its
+// response is flushed, so leave happens before the client sees the answer.
+func (s *site) enter(h int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.busy[h]++
+	s.allBusy++
+	s.maxBusy[h] = max(s.maxBusy[h], s.busy[h])
+	s.maxAll = max(s.maxAll, s.allBusy)
+}
+
+func (s *site) leave(h int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.busy[h]--
+	s.allBusy--
+}
+
+// peaks returns the most requests answered at once by one host and in all.
+func (s *site) peaks() (perHost, all int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Max(s.maxBusy), s.maxAll
 }
 
 func (s *site) count(l link) int {
