@@ -3,6 +3,7 @@ package future
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/weftgo/weft/pool"
@@ -60,6 +61,9 @@ type queuedFuture interface {
 // NewExecutor returns an executor that runs at most limit tasks at once on a
 // pool made with pool.New(limit, opts...). A limit below 1 panics.
 func NewExecutor(limit int, opts ...pool.Option) *Executor {
+	if limit < 1 {
+		panic(fmt.Sprintf("future: NewExecutor(%d): limit must be at least 1", limit))
+	}
 	e := &Executor{p: pool.New(limit, opts...)}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	e.ctx, e.cancel = context.WithValue(ctx, ownerKey{}, e), cancel

@@ -3,7 +3,9 @@ package future_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -353,4 +355,13 @@ func TestPoolTaskWaitsOnTaskFailsByContext(t *testing.T) {
 			t.Fatalf("outer = %v", err)
 		}
 	})
+}
+
+func TestNewExecutorMisuse(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "future: ") {
+			t.Fatalf("panic = %v", r)
+		}
+	}()
+	future.NewExecutor(0)
 }

@@ -274,7 +274,8 @@ func TestDoneIsStable(t *testing.T) {
 	}
 	q := future.NewPromise[int]()
 	_ = q.Resolve(1)
-	if q.Future().Done() != q.Future().Done() {
+	first := q.Future().Done()
+	if q.Future().Done() != first {
 		t.Fatal("Done not stable on a done future")
 	}
 }

@@ -211,3 +211,23 @@ func TestAsCompletedManyConcurrent(t *testing.T) {
 		t.Fatalf("yielded %d of %d", count, n)
 	}
 }
+
+// An already-expired context still reports what is done (Python's
+// timeout=0): Wait returns the sets, AsCompleted yields the done futures.
+func TestZeroTimeout(t *testing.T) {
+	ps, fs := promises(3)
+	_ = ps[1].Resolve(1)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	done, notDone, err := future.Wait(ctx, future.AllCompleted, fs...)
+	if !errors.Is(err, context.Canceled) || !slices.Equal(done, fs[1:2]) || len(notDone) != 2 {
+		t.Fatalf("Wait = %v %v %v", done, notDone, err)
+	}
+	var got []*future.Future[int]
+	for f := range future.AsCompleted(ctx, fs...) {
+		got = append(got, f)
+	}
+	if !slices.Equal(got, fs[1:2]) {
+		t.Fatalf("AsCompleted yielded %v", got)
+	}
+}
