@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -13,72 +12,6 @@ import (
 	"github.com/weftgo/weft/future"
 	"github.com/weftgo/weft/pool"
 )
-
-func TestSubmitOnPool(t *testing.T) {
-	p := pool.New(2)
-	defer p.Shutdown(context.Background())
-	f, err := future.Submit(t.Context(), p, func(context.Context) (int, error) { return 5, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, _ := future.Submit(t.Context(), p, func(context.Context) (int, error) { return 0, errBoom })
-	h, _ := future.Submit(t.Context(), p, func(context.Context) (int, error) { panic("task") })
-	if v, err := f.Result(t.Context()); v != 5 || err != nil {
-		t.Fatalf("f = %v, %v", v, err)
-	}
-	if _, err := g.Result(t.Context()); !errors.Is(err, errBoom) {
-		t.Fatalf("g = %v", err)
-	}
-	var pe *future.PanicError
-	if _, err := h.Result(t.Context()); !errors.As(err, &pe) {
-		t.Fatalf("h = %v", err)
-	}
-	// Task errors went to the futures only, not to the pool.
-	if err := p.Wait(); err != nil {
-		t.Fatalf("pool.Wait = %v", err)
-	}
-}
-
-func TestSubmitOnPoolCallbackPanicGoesToPool(t *testing.T) {
-	p := pool.New(1)
-	release := make(chan struct{})
-	f, _ := future.Submit(t.Context(), p, func(context.Context) (int, error) { <-release; return 1, nil })
-	_ = f.OnDone(func(*future.Future[int]) { panic("cb") })
-	close(release)
-	var pe *future.PanicError
-	if err := p.Shutdown(context.Background()); !errors.As(err, &pe) || pe.Value != "cb" {
-		t.Fatalf("Shutdown = %v", err)
-	}
-	if !errors.As(f.CallbackErr(), &pe) {
-		t.Fatalf("CallbackErr = %v", f.CallbackErr())
-	}
-}
-
-func TestTrySubmit(t *testing.T) {
-	p := pool.New(1, pool.WithQueueSize(0))
-	defer p.Shutdown(context.Background())
-	release := make(chan struct{})
-	f, err := future.TrySubmit(p, func(context.Context) (int, error) { <-release; return 1, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := future.TrySubmit(p, func(context.Context) (int, error) { return 2, nil }); !errors.Is(err, pool.ErrQueueFull) {
-		t.Fatalf("TrySubmit on a full pool = %v", err)
-	}
-	close(release)
-	if v, _ := f.Result(t.Context()); v != 1 {
-		t.Fatal(v)
-	}
-	e := future.NewExecutor(1, pool.WithQueueSize(0))
-	defer e.Shutdown(context.Background(), false)
-	g, err := future.TrySubmit(e, func(context.Context) (int, error) { return 3, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := g.Result(t.Context()); v != 3 {
-		t.Fatal(v)
-	}
-}
 
 // blockedExecutor returns an executor with one worker busy until release is
 // closed, and n futures queued behind it.
@@ -215,59 +148,6 @@ func TestExecutorCancelPendingNeverRuns(t *testing.T) {
 
 // A task that waits on another future of the same saturated executor: the
 // waiting task runs the queued one itself instead of deadlocking.
-func TestExecutorTaskWaitsOnTask(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := future.NewExecutor(1)
-		defer e.Shutdown(context.Background(), false)
-		outer, err := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
-			inner, err := future.Submit(ctx, e, func(context.Context) (int, error) { return 41, nil })
-			if err != nil {
-				return 0, err
-			}
-			v, err := inner.Result(ctx)
-			return v + 1, err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, err := outer.Result(t.Context()); v != 42 || err != nil {
-			t.Fatalf("outer = %v, %v", v, err)
-		}
-	})
-}
-
-func TestExecutorTaskWaitsOnManyTasks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := future.NewExecutor(2)
-		defer e.Shutdown(context.Background(), false)
-		fanout := func(ctx context.Context) (int, error) {
-			var fs []*future.Future[int]
-			for i := range 5 {
-				f, err := future.Submit(ctx, e, func(context.Context) (int, error) { return i, nil })
-				if err != nil {
-					return 0, err
-				}
-				fs = append(fs, f)
-			}
-			sum := 0
-			for f := range future.AsCompleted(ctx, fs...) {
-				v, _ := f.Result(ctx)
-				sum += v
-			}
-			vs, err := future.All(ctx, fs...)
-			return sum + len(vs), err
-		}
-		// Two outer tasks occupy both workers; their inner tasks are queued.
-		a, _ := future.Submit(t.Context(), e, fanout)
-		b, _ := future.Submit(t.Context(), e, fanout)
-		for _, f := range []*future.Future[int]{a, b} {
-			if v, err := f.Result(t.Context()); v != 15 || err != nil {
-				t.Fatalf("outer = %v, %v", v, err)
-			}
-		}
-	})
-}
-
 func TestExecutorCallbackPanicGoesToShutdown(t *testing.T) {
 	e := future.NewExecutor(1)
 	release := make(chan struct{})
@@ -314,49 +194,8 @@ func TestExecutorSubmitContext(t *testing.T) {
 
 // Map on the executor from inside one of its tasks: the queued calls are run
 // by the waiting task, so a one-worker executor does not deadlock.
-func TestExecutorMapInsideTask(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := future.NewExecutor(1)
-		defer e.Shutdown(context.Background(), false)
-		outer, _ := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
-			sum := 0
-			for v, err := range future.Map(ctx, e, slices.Values([]int{1, 2, 3, 4}), func(_ context.Context, i int) (int, error) {
-				return i * 10, nil
-			}, future.WithBufferSize(2)) {
-				if err != nil {
-					return 0, err
-				}
-				sum += v
-			}
-			return sum, nil
-		})
-		if v, err := outer.Result(t.Context()); v != 100 || err != nil {
-			t.Fatalf("outer = %v, %v", v, err)
-		}
-	})
-}
-
 // On a plain pool nothing runs the queued task for the waiting one: the wait
 // fails through its context instead of hanging silently.
-func TestPoolTaskWaitsOnTaskFailsByContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(1)
-		defer p.Shutdown(context.Background())
-		outer, _ := future.Submit(t.Context(), p, func(ctx context.Context) (int, error) {
-			inner, err := future.Submit(ctx, p, func(context.Context) (int, error) { return 1, nil })
-			if err != nil {
-				return 0, err
-			}
-			wctx, cancel := context.WithTimeout(ctx, time.Second)
-			defer cancel()
-			return inner.Result(wctx)
-		})
-		if _, err := outer.Result(t.Context()); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("outer = %v", err)
-		}
-	})
-}
-
 func TestNewExecutorMisuse(t *testing.T) {
 	defer func() {
 		if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "future: ") {
