@@ -2,6 +2,11 @@ package pipeline
 
 import "time"
 
+// maxCatchUp is how far behind its schedule a rate limit may fall and still
+// catch up by letting an item go at once; it bounds the burst after a late
+// timer. A larger gap means the input was idle, and pacing starts afresh.
+const maxCatchUp = 2 * time.Millisecond
+
 // throttle paces the items of in to c.rateN per c.ratePer, evenly spaced,
 // and returns the paced port. Items allowed at once travel together; before
 // waiting for the next slot, the items already allowed are passed on, so
@@ -10,6 +15,7 @@ func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
 	st := &stageStats{name: "rate limit"}
 	out := newOutPort[T](0, st, c.chunk)
 	interval := c.ratePer / time.Duration(c.rateN)
+	catchUp := max(interval, maxCatchUp)
 	r.goroutine(func() {
 		defer out.close()
 		var next time.Time // the earliest time the next item may go
@@ -22,6 +28,13 @@ func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
 			start := 0
 			for i := range batch {
 				now := time.Now()
+				if late := now.Sub(next); late > 0 && late < catchUp {
+					// A little late: timers fire up to a millisecond late on
+					// a busy machine. Keep the schedule, or every late wake-up
+					// would lower the rate for good; only a longer gap (the
+					// input was idle) restarts it.
+					now = next
+				}
 				if wait := next.Sub(now); wait > 0 {
 					if i > start && !out.send(r, batch[start:i:i]) {
 						return
