@@ -19,7 +19,7 @@ import (
 func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[T]] {
 	return func(yield func(*Future[T]) bool) {
 		var c collector[T]
-		done, pending := c.watch(fs)
+		done, pending := c.watch(fs, 0)
 		remaining := pending
 		defer func() {
 			if remaining > 0 {
@@ -31,13 +31,12 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[
 				return
 			}
 		}
-		var buf []*callback[T]
 		for remaining > 0 {
-			batch, err := c.next(ctx, buf)
+			batch, err := c.next(ctx)
 			if err != nil {
 				return
 			}
-			for _, cb := range batch {
+			for cb := batch; cb != nil; cb = cb.next {
 				remaining--
 				if c.dup(cb) {
 					continue
@@ -46,7 +45,6 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[
 					return
 				}
 			}
-			buf = batch
 		}
 	}
 }

@@ -7,15 +7,16 @@ import (
 
 // collector gathers the futures of one Wait or AsCompleted call as they
 // complete. Each future gets one internal callback (allocated in a single
-// slice for the whole call) that appends the future to a list and signals a
-// capacity-1 channel, so waiting on n futures costs O(n) and no goroutine.
+// slice for the whole call) that links itself onto a FIFO list, through its
+// now unused next field, and signals a capacity-1 channel: waiting on n
+// futures costs O(n), no goroutine and no allocation per completion.
 type collector[T any] struct {
-	mu     sync.Mutex
-	ready  []*callback[T]
-	signal chan struct{}
-	cbs    []callback[T]
-	owner  any // the *Executor whose task is waiting, if any
-	hi     int // next index of cbs to consider for helping
+	mu         sync.Mutex
+	head, tail *callback[T] // fired callbacks not taken yet, oldest first
+	signal     chan struct{}
+	cbs        []callback[T]
+	owner      any // the *Executor whose task is waiting, if any
+	hi         int // next index of cbs to consider for helping
 	// doneSeen holds the futures watch found done, to drop duplicates.
 	doneSeen map[*Future[T]]struct{}
 	mayDup   bool // dup must look in doneSeen
@@ -29,7 +30,10 @@ type collector[T any] struct {
 // futures found done go in a map (c.doneSeen). A future registered while
 // pending that completes before a later occurrence is met done has its
 // callback dropped by dup when it fires.
-func (c *collector[T]) watch(fs []*Future[T]) (done []*Future[T], pending int) {
+func (c *collector[T]) watch(fs []*Future[T], capDone int) (done []*Future[T], pending int) {
+	if capDone > 0 {
+		done = make([]*Future[T], 0, capDone)
+	}
 	c.signal = make(chan struct{}, 1)
 	c.cbs = make([]callback[T], len(fs)) // never grown: futures point into it
 	k := 0
@@ -76,11 +80,18 @@ func (c *collector[T]) dup(cb *callback[T]) bool {
 	return ok
 }
 
-// push is the callback body: it runs on the completing goroutine.
+// push is the callback body: it runs on the completing goroutine, after
+// finish has unlinked cb from the future's list.
 func (c *collector[T]) push(cb *callback[T]) {
 	c.mu.Lock()
-	first := len(c.ready) == 0
-	c.ready = append(c.ready, cb)
+	cb.next = nil
+	first := c.head == nil
+	if first {
+		c.head = cb
+	} else {
+		c.tail.next = cb
+	}
+	c.tail = cb
 	c.mu.Unlock()
 	if !first {
 		return // the consumer only parks after finding the list empty
@@ -91,19 +102,13 @@ func (c *collector[T]) push(cb *callback[T]) {
 	}
 }
 
-// next waits for completions and returns their callbacks in completion
-// order, reusing buf (the previous batch). It returns nil and the cause if
-// ctx ends first.
-func (c *collector[T]) next(ctx context.Context, buf []*callback[T]) ([]*callback[T], error) {
+// next waits for completions and returns them as a list linked by next, in
+// completion order. It returns nil and the cause if ctx ends first.
+func (c *collector[T]) next(ctx context.Context) (*callback[T], error) {
 	for {
-		c.mu.Lock()
-		if len(c.ready) > 0 {
-			out := c.ready
-			c.ready = buf[:0]
-			c.mu.Unlock()
-			return out, nil
+		if batch := c.drain(); batch != nil {
+			return batch, nil
 		}
-		c.mu.Unlock()
 		if c.helpOne(ctx) {
 			continue
 		}
@@ -141,12 +146,12 @@ func (c *collector[T]) helpOne(ctx context.Context) bool {
 	return false
 }
 
-// drain returns the completions already signalled, without waiting.
-func (c *collector[T]) drain() []*callback[T] {
+// drain takes the completions already signalled, without waiting.
+func (c *collector[T]) drain() *callback[T] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.ready
-	c.ready = nil
+	out := c.head
+	c.head, c.tail = nil, nil
 	return out
 }
 

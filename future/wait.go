@@ -27,7 +27,7 @@ const (
 // cancel anything.
 func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, notDone []*Future[T], err error) {
 	var c collector[T]
-	done, pending := c.watch(fs)
+	done, pending := c.watch(fs, len(fs))
 	remaining := pending
 	failure := false
 	for _, f := range done {
@@ -45,11 +45,10 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 		}
 		return false
 	}
-	var buf []*callback[T]
 	for err == nil && !satisfied() {
-		var batch []*callback[T]
-		batch, err = c.next(ctx, buf)
-		for _, cb := range batch {
+		var batch *callback[T]
+		batch, err = c.next(ctx)
+		for cb := batch; cb != nil; cb = cb.next {
 			cb.seen = true
 			remaining--
 			if c.dup(cb) {
@@ -58,11 +57,10 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 			done = append(done, cb.f)
 			failure = failure || failed(cb.f)
 		}
-		buf = batch
 	}
 	if remaining > 0 {
 		c.stop()
-		for _, cb := range c.drain() {
+		for cb := c.drain(); cb != nil; cb = cb.next {
 			cb.seen = true
 			if !c.dup(cb) {
 				done = append(done, cb.f)
