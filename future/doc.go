@@ -90,5 +90,11 @@
 // and costs about 2ns. Wait and AsCompleted cost O(1) per future: one
 // callback node (all nodes of a call in one slice) for a pending future, one
 // map entry (for de-duplication) for a future already done.
-// See the package benchmarks and the benchmarks module for figures.
+//
+// On the 2-core reference machine (benchmarks module, medians of 10 runs):
+// submit + Result on a pool is a 580 ns round trip (goroutine + channel:
+// 430 ns; pond's result task: 3.1 µs), about 115 ns per task when
+// submissions are pipelined; [Go] + Result is 330 ns. [AsCompleted] costs
+// about 75 ns and [Wait] about 70 ns per pending future, from 10k to 100k
+// futures (less at 1k, where everything stays in cache).
 package future
