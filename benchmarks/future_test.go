@@ -121,7 +121,7 @@ func BenchmarkFutureThroughput(b *testing.B) {
 	b.Run("impl=pond", func(b *testing.B) {
 		p := pond.NewResultPool[int](workers)
 		defer p.StopAndWait()
-		ts := make([]pond.Result[int], n)
+		ts := make([]pond.ResultTask[int], n)
 		b.ReportAllocs()
 		for b.Loop() {
 			for i := range ts {
