@@ -13,5 +13,5 @@ go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 go test -run '^$' -bench "$pattern" -count "$count" -timeout 60m . | tee "$out"
 bin=$(go env GOPATH)/bin
 # One column per implementation where benchmarks name it (impl=...).
-"$bin/benchstat" -col /impl -filter '/impl:*' "$out" 2>/dev/null || true
+"$bin/benchstat" -col /impl "$out" 2>/dev/null || true
 "$bin/benchstat" "$out"
