@@ -145,13 +145,17 @@ func BenchmarkFutureThroughput(b *testing.B) {
 // longer fits in the cache; allocations per call stay constant.
 const futureSet = 100_000
 
-// makeFutureSet makes the working set, outside the timed region.
+// makeFutureSet makes the working set outside the timed region, then
+// collects the previous set's garbage there too, so that no collection the
+// set-up caused lands inside a Wait. Without this, the GC's share of a 100k
+// call was 81 ns per future against 43 at 1k (at GOGC=400: 38 and 35).
 func makeFutureSet(b *testing.B, ps []future.Promise[int], fs []*future.Future[int]) {
 	b.StopTimer()
 	for i := range ps {
 		ps[i] = future.NewPromise[int]()
 		fs[i] = ps[i].Future()
 	}
+	runtime.GC()
 	b.StartTimer()
 }
 
