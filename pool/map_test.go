@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -183,4 +184,26 @@ func TestMapSeqStopsWhenContextEnds(t *testing.T) {
 		assert.ErrorIs(t, last, context.Canceled)
 		shutdown(t, p)
 	})
+}
+
+// t.FailNow inside a mapped function calls runtime.Goexit: the call must be
+// reported, not hang Map or cost the pool a worker.
+func TestMapReportsGoexit(t *testing.T) {
+	p := pool.New(1)
+	out, err := pool.Map(context.Background(), p, []int{1, 2, 3}, func(_ context.Context, v int) (int, error) {
+		if v == 2 {
+			runtime.Goexit()
+		}
+		return v, nil
+	})
+	assert.ErrorIs(t, err, pool.ErrGoexit)
+	assert.Equal(t, []int{1, 0, 3}, out)
+	for _, err := range pool.MapSeq(context.Background(), p, slices.Values([]int{1}), func(context.Context, int) (int, error) {
+		runtime.Goexit()
+		return 0, nil
+	}) {
+		assert.ErrorIs(t, err, pool.ErrGoexit)
+	}
+	assert.Equal(t, 1, p.Stats().Workers, "the worker was replaced")
+	shutdown(t, p)
 }
