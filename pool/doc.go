@@ -48,7 +48,10 @@
 // # Costs
 //
 // Submitting to a busy pool is a mutex-guarded queue push with no
-// allocation; waking an idle worker is one channel send. See the package
-// benchmarks for figures against plain goroutines, errgroup and a channel
-// pool.
+// allocation; waking an idle worker is one channel send, and while one
+// wake-up is in flight submitters only queue, so bursts do not pay a
+// goroutine wake-up per task. On two cores a batch of empty tasks costs about
+// 45 ns per task at limit 2 and 70 ns at limit 1000 (pond: 57 and 176; see
+// the benchmarks module). A queued task costs about 25 bytes beyond its
+// closure.
 package pool
