@@ -42,9 +42,7 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 						}
 						return
 					}
-					in.st.buffered.Add(-int64(len(items)))
-					out.st.in.Add(int64(len(items)))
-					out.st.inFlight.Add(int64(len(items)))
+					in.admit(items, out.st)
 					var done [][]T
 					for _, v := range items {
 						if cur == nil {

@@ -108,6 +108,16 @@ func (p inPort[T]) recvSeq(r *run) (batch[T], bool) {
 	}
 }
 
+// admit accounts for items a timed stage (Batch, the windows) took from p's
+// channel itself, in a select beside its timer, instead of through recv:
+// they leave p's buffer and enter the stage whose counters are st.
+func (p inPort[T]) admit(items []T, st *stageStats) {
+	n := int64(len(items))
+	p.st.buffered.Add(-n)
+	st.in.Add(n)
+	st.inFlight.Add(n)
+}
+
 // outPort is the sending end of a stage's output.
 type outPort[T any] struct {
 	ch  chan batch[T]

@@ -37,9 +37,7 @@ func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T]
 						}
 						return
 					}
-					in.st.buffered.Add(-int64(len(items)))
-					out.st.in.Add(int64(len(items)))
-					out.st.inFlight.Add(int64(len(items)))
+					in.admit(items, out.st)
 					cur = append(cur, items...)
 				case <-tick.C:
 					if len(cur) > 0 && !emit() {
@@ -105,9 +103,7 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 						out.st.inFlight.Add(-int64(len(held)))
 						return
 					}
-					in.st.buffered.Add(-int64(len(items)))
-					out.st.in.Add(int64(len(items)))
-					out.st.inFlight.Add(int64(len(items)))
+					in.admit(items, out.st)
 					now := time.Now()
 					for _, v := range items {
 						held = append(held, stamped{now, v})
