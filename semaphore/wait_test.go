@@ -133,36 +133,46 @@ func TestBargingPassesBlockedHead(t *testing.T) {
 	})
 }
 
+// keepBusy starts 4 goroutines that keep taking one permit each and holding
+// it for 100µs of (fake) time, the i-th starting i×stagger late, and lets
+// them run for 1ms so they keep every permit busy. stop ends them and waits.
+func keepBusy(t *testing.T, s *semaphore.Weighted, stagger time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	for i := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			time.Sleep(time.Duration(i) * stagger)
+			for ctx.Err() == nil {
+				if s.Acquire(ctx, 1) != nil {
+					return
+				}
+				time.Sleep(100 * time.Microsecond) // holding the permit is the workload
+				s.Release(1)
+			}
+		}()
+	}
+	time.Sleep(time.Millisecond)
+	return func() {
+		cancel()
+		for range 4 {
+			<-done
+		}
+	}
+}
+
 // Under Fair a new request may take free permits ahead of the queue, but
 // not for long: a large request is served within about starveAfter even
 // while a stream of small requests keeps every permit busy.
 func TestFairDoesNotStarveLargeRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(4)
-		ctx, stop := context.WithCancel(t.Context())
-		defer stop()
-		done := make(chan struct{})
-		for range 4 {
-			go func() {
-				defer func() { done <- struct{}{} }()
-				for ctx.Err() == nil {
-					if s.Acquire(ctx, 1) != nil {
-						return
-					}
-					time.Sleep(100 * time.Microsecond)
-					s.Release(1)
-				}
-			}()
-		}
-		time.Sleep(time.Millisecond)
+		stop := keepBusy(t, s, 0)
 		start := time.Now()
 		require.NoError(t, s.Acquire(t.Context(), 4))
 		assert.Less(t, time.Since(start), 3*time.Millisecond)
-		stop()
 		s.Release(4)
-		for range 4 {
-			<-done
-		}
+		stop()
 	})
 }
 
@@ -170,29 +180,11 @@ func TestFairDoesNotStarveLargeRequest(t *testing.T) {
 func TestBargingCanStarveLargeRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(4, semaphore.WithPolicy(semaphore.Barging))
-		ctx, stop := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		for i := range 4 {
-			go func() {
-				defer func() { done <- struct{}{} }()
-				time.Sleep(time.Duration(i) * 25 * time.Microsecond) // stagger
-				for ctx.Err() == nil {
-					if s.Acquire(ctx, 1) != nil {
-						return
-					}
-					time.Sleep(100 * time.Microsecond)
-					s.Release(1)
-				}
-			}()
-		}
-		time.Sleep(time.Millisecond)
+		stop := keepBusy(t, s, 25*time.Microsecond)
 		big, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		assert.ErrorIs(t, s.Acquire(big, 4), context.DeadlineExceeded)
 		stop()
-		for range 4 {
-			<-done
-		}
 	})
 }
 
