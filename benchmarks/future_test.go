@@ -88,35 +88,28 @@ func BenchmarkFutureThroughput(b *testing.B) {
 		}
 		perTask(b)
 	})
-	b.Run("impl=weft-pool", func(b *testing.B) {
-		p := pool.New(workers)
-		defer p.Shutdown(ctx)
+	submitAll := func(b *testing.B, r future.Runner) {
 		fs := make([]*future.Future[int], n)
 		b.ReportAllocs()
 		for b.Loop() {
 			for i := range fs {
-				fs[i], _ = future.Submit(ctx, p, intTask)
+				fs[i], _ = future.Submit(ctx, r, intTask)
 			}
 			for _, f := range fs {
 				_, _ = f.Result(ctx)
 			}
 		}
 		perTask(b)
+	}
+	b.Run("impl=weft-pool", func(b *testing.B) {
+		p := pool.New(workers)
+		defer p.Shutdown(ctx)
+		submitAll(b, p)
 	})
 	b.Run("impl=weft-executor", func(b *testing.B) {
 		e := future.NewExecutor(workers)
 		defer e.Shutdown(ctx, false)
-		fs := make([]*future.Future[int], n)
-		b.ReportAllocs()
-		for b.Loop() {
-			for i := range fs {
-				fs[i], _ = future.Submit(ctx, e, intTask)
-			}
-			for _, f := range fs {
-				_, _ = f.Result(ctx)
-			}
-		}
-		perTask(b)
+		submitAll(b, e)
 	})
 	b.Run("impl=pond", func(b *testing.B) {
 		p := pond.NewResultPool[int](workers)
