@@ -15,8 +15,13 @@ import (
 // after the loop to tell that case from normal exhaustion. Breaking out of the
 // loop, or ctx ending, unregisters every callback; nothing is left behind and
 // the futures are not cancelled. The iterator may be ranged over more than
-// once; each range watches afresh.
+// once; each range watches afresh. A nil ctx or a nil future panics at once,
+// when AsCompleted is called.
 func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[T]] {
+	if ctx == nil {
+		panic("future: nil Context")
+	}
+	checkFutures(fs)
 	return func(yield func(*Future[T]) bool) {
 		var c collector[T]
 		done, pending := c.watch(fs, 0)

@@ -38,9 +38,6 @@ func (c *collector[T]) watch(fs []*Future[T], capDone int) (done []*Future[T], p
 	c.cbs = make([]callback[T], len(fs)) // never grown: futures point into it
 	k := 0
 	for _, f := range fs {
-		if f == nil {
-			panic("future: nil *Future")
-		}
 		f.mu.Lock()
 		if f.State().final() {
 			f.mu.Unlock()
@@ -68,6 +65,16 @@ func (c *collector[T]) watch(fs []*Future[T], capDone int) (done []*Future[T], p
 	}
 	c.cbs = c.cbs[:k]
 	return done, k
+}
+
+// checkFutures panics on a nil future before anything is registered, so the
+// misuse leaves no callback behind.
+func checkFutures[T any](fs []*Future[T]) {
+	for _, f := range fs {
+		if f == nil {
+			panic("future: nil *Future")
+		}
+	}
 }
 
 // dup reports whether a fired callback's future was already returned by
@@ -159,12 +166,21 @@ func (c *collector[T]) drain() *callback[T] {
 // leaves nothing behind on the futures.
 func (c *collector[T]) stop() {
 	for i := range c.cbs {
-		cb := &c.cbs[i]
-		if cb.f == nil {
-			continue
-		}
-		cb.f.mu.Lock()
-		cb.f.removeLocked(cb)
-		cb.f.mu.Unlock()
+		c.unwatch(&c.cbs[i])
 	}
+}
+
+// unwatch removes cb from its future and reports true if the future is still
+// pending. It reports false once the future is done: its completion detached
+// cb under the same lock, and cb has run or is about to. A future only
+// becomes done under its lock, so true means it was pending at that instant.
+func (c *collector[T]) unwatch(cb *callback[T]) bool {
+	f := cb.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.State().final() {
+		return false
+	}
+	f.removeLocked(cb)
+	return true
 }

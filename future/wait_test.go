@@ -8,6 +8,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/weftgo/weft/future"
 )
 
@@ -229,5 +231,44 @@ func TestZeroTimeout(t *testing.T) {
 	}
 	if !slices.Equal(got, fs[1:2]) {
 		t.Fatalf("AsCompleted yielded %v", got)
+	}
+}
+
+// When ctx ends while a future's completion is being delivered (its Wait
+// callback taken off it, not yet run), the future is done: Wait lists it in
+// done, once, and the futures still pending in notDone. err is nil if the
+// sets meet the condition after all.
+func TestWaitContextEndsWhileCompletionInFlight(t *testing.T) {
+	for when, wantErr := range map[future.ReturnWhen]error{
+		future.AllCompleted:   context.Canceled,
+		future.FirstException: context.Canceled,
+		future.FirstCompleted: nil,
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			ps, fs := promises(2)
+			release := make(chan struct{})
+			require.NoError(t, fs[0].OnDone(func(*future.Future[int]) { <-release }))
+			ctx, cancel := context.WithCancel(t.Context())
+			type result struct {
+				done, notDone []*future.Future[int]
+				err           error
+			}
+			out := make(chan result, 1)
+			go func() {
+				done, notDone, err := future.Wait(ctx, when, fs[0], fs[1], fs[0])
+				out <- result{done, notDone, err}
+			}()
+			synctest.Wait() // Wait is parked with its callbacks registered
+			go func() { _ = ps[0].Resolve(0) }()
+			synctest.Wait() // fs[0] is Finished; its callbacks wait on release
+			require.Equal(t, future.Finished, fs[0].State())
+			cancel()
+			r := <-out
+			close(release)
+			require.Equal(t, wantErr, r.err, "when=%d", when)
+			require.Equal(t, []*future.Future[int]{fs[0]}, r.done)
+			require.Equal(t, []*future.Future[int]{fs[1]}, r.notDone)
+			require.NoError(t, ps[1].Resolve(1))
+		})
 	}
 }

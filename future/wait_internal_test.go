@@ -1,0 +1,87 @@
+package future
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// hasWaitCallback reports whether some Wait or AsCompleted has a callback on f.
+func hasWaitCallback[T any](f *Future[T]) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for cb := f.cbs; cb != nil; cb = cb.next {
+		if cb.sink != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// inFlight sets up the race of issue 9 (bug 3) deterministically: a watch of
+// f, h, f that registers on f, then stops on h's lock while f completes; f's
+// callbacks are detached, and the first (registered before the watch) holds
+// the completing goroutine until release is closed, so the watch's callback
+// is taken off f but not delivered. watch is started by start; when the
+// returned unblock is called, the watch meets h and then f again, done.
+func inFlight(t *testing.T, start func(fs ...*Future[int])) (f, h *Future[int], ph Promise[int], release chan struct{}) {
+	pf, ph := NewPromise[int](), NewPromise[int]()
+	f, h = pf.Future(), ph.Future()
+	release = make(chan struct{})
+	entered := make(chan struct{})
+	require.NoError(t, f.OnDone(func(*Future[int]) {
+		close(entered)
+		<-release
+	}))
+	h.mu.Lock()
+	go start(f, h, f)
+	for !hasWaitCallback(f) {
+		runtime.Gosched() // the watcher registers on f, then blocks on h.mu
+	}
+	go func() { _ = pf.Resolve(1) }()
+	<-entered
+	require.Equal(t, Finished, f.State())
+	h.mu.Unlock()
+	return f, h, ph, release
+}
+
+// A future whose Wait callback was taken off it, but not delivered, when Wait
+// stopped waiting is done: it must be listed once, in done, never in notDone.
+func TestWaitCallbackInFlightListedOnce(t *testing.T) {
+	type result struct {
+		done, notDone []*Future[int]
+		err           error
+	}
+	out := make(chan result, 1)
+	f, h, ph, release := inFlight(t, func(fs ...*Future[int]) {
+		done, notDone, err := Wait(context.Background(), FirstCompleted, fs...)
+		out <- result{done, notDone, err}
+	})
+	r := <-out
+	close(release)
+	require.NoError(t, r.err)
+	require.Equal(t, []*Future[int]{f}, r.done)
+	require.Equal(t, []*Future[int]{h}, r.notDone)
+	require.NoError(t, ph.Resolve(2))
+}
+
+// AsCompleted in the same race yields each future exactly once.
+func TestAsCompletedCallbackInFlightYieldsOnce(t *testing.T) {
+	out := make(chan *Future[int], 4)
+	f, h, ph, release := inFlight(t, func(fs ...*Future[int]) {
+		for g := range AsCompleted(context.Background(), fs...) {
+			out <- g
+		}
+		close(out)
+	})
+	require.Equal(t, f, <-out)
+	close(release) // delivers f's callback: a duplicate to drop
+	require.NoError(t, ph.Resolve(2))
+	var rest []*Future[int]
+	for g := range out {
+		rest = append(rest, g)
+	}
+	require.Equal(t, []*Future[int]{h}, rest)
+}
