@@ -16,10 +16,10 @@ import (
 // loop, or ctx ending, unregisters every callback; nothing is left behind and
 // the futures are not cancelled. The iterator may be ranged over more than
 // once; each range watches afresh. A nil ctx or a nil future panics at once,
-// when AsCompleted is called.
+// when AsCompleted is called; a zero [Future] panics when the range starts.
 func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[T]] {
 	if ctx == nil {
-		panic("future: nil Context")
+		panic(errNilContext)
 	}
 	checkFutures(fs)
 	return func(yield func(*Future[T]) bool) {

@@ -32,6 +32,7 @@ func (f *Future[T]) OnDone(fn func(*Future[T])) error {
 		panic("future: OnDone with nil func")
 	}
 	f.mu.Lock()
+	f.checkMadeLocked()
 	if f.State().final() {
 		f.mu.Unlock()
 		return f.callback(&callback[T]{fn: fn})

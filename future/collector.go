@@ -39,6 +39,12 @@ func (c *collector[T]) watch(fs []*Future[T], capDone int) (done []*Future[T], p
 	k := 0
 	for _, f := range fs {
 		f.mu.Lock()
+		if f.zeroLocked() {
+			f.mu.Unlock()
+			c.cbs = c.cbs[:k]
+			c.stop() // leave nothing behind on the futures met so far
+			panic(errZeroFuture)
+		}
 		if f.State().final() {
 			f.mu.Unlock()
 			if c.doneSeen == nil {

@@ -21,6 +21,9 @@ type Outcome[T any] struct {
 // ends first All returns context.Cause(ctx) and cancels nothing. Duplicate
 // futures are allowed.
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
+	if ctx == nil {
+		panic(errNilContext)
+	}
 	for f := range AsCompleted(ctx, fs...) {
 		if f.err != nil {
 			cancelAll(fs)
@@ -41,6 +44,9 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 // argument order (JavaScript's Promise.allSettled). It cancels nothing. If
 // ctx ends first it returns context.Cause(ctx) and no outcomes.
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Outcome[T], error) {
+	if ctx == nil {
+		panic(errNilContext)
+	}
 	if _, _, err := Wait(ctx, AllCompleted, fs...); err != nil {
 		return nil, err
 	}
@@ -57,6 +63,9 @@ func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Outcome[T], err
 // first it returns context.Cause(ctx) and cancels nothing. With no futures it
 // returns [ErrNoFutures].
 func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
+	if ctx == nil {
+		panic(errNilContext)
+	}
 	var zero T
 	if len(fs) == 0 {
 		return zero, ErrNoFutures
@@ -86,6 +95,9 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 // first it returns context.Cause(ctx) and cancels nothing. With no futures
 // it returns [ErrNoFutures].
 func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
+	if ctx == nil {
+		panic(errNilContext)
+	}
 	var zero T
 	if len(fs) == 0 {
 		return zero, ErrNoFutures

@@ -45,6 +45,17 @@
 // an [Executor], the pool task's error (pool.Wait, [Executor.Shutdown] or the
 // pool's error handler).
 //
+// # Misuse
+//
+// Misuse panics at once, with a message that starts with "future: ", and
+// leaves nothing locked: a recovered panic leaves the values involved as they
+// were. Misuse is a nil context ("future: nil Context") given to any function
+// or method, a nil func or a nil future, an invalid [ReturnWhen],
+// [Promise.Reject] with a nil error, and a zero [Promise], [Executor] or
+// [Future] (see each type for what its zero value allows).
+// Conditions of the run, such as a closed executor or a promise completed
+// twice, are errors instead ([ErrClosed], [ErrAlreadyCompleted]).
+//
 // # From concurrent.futures to weft
 //
 //	concurrent.futures                     weft future

@@ -27,6 +27,9 @@ var ErrCancelled error = cancelledError{}
 // the analogue of Python's InvalidStateError.
 var ErrAlreadyCompleted = errors.New("future: promise already completed")
 
+// errNilContext is the panic value of every function given a nil context.
+const errNilContext = "future: nil Context"
+
 type cancelledError struct{}
 
 func (cancelledError) Error() string { return "future: cancelled" }

@@ -18,8 +18,10 @@ var ErrClosed = pool.ErrClosed
 // lifecycle of Python's ThreadPoolExecutor: [Submit] and [Map] run work,
 // [Executor.Shutdown] stops it — waiting or not, and cancelling the futures
 // still queued or not. Create one with [NewExecutor]; the zero value is not
-// usable, and an Executor must not be copied after first use. All methods are
-// safe for concurrent use.
+// usable (each method, and [Submit] with it, panics at once), and an Executor
+// must not be copied after first use. All methods are safe for concurrent
+// use. A nil context or a nil func given to a method panics at once, before
+// the executor is touched.
 //
 // Unlike a plain pool, an Executor knows its queued futures, so shutting down
 // never leaves a future pending for ever: it either runs or is cancelled
@@ -75,6 +77,13 @@ func NewExecutor(limit int, opts ...pool.Option) *Executor {
 // an Executor is a [Runner]; to get a future, call the package function
 // [Submit] with the executor.
 func (e *Executor) Submit(ctx context.Context, fn func(context.Context) error) error {
+	if ctx == nil {
+		panic(errNilContext)
+	}
+	if fn == nil {
+		panic("future: Executor.Submit with nil func")
+	}
+	e.checkMade()
 	if e.isClosed() {
 		return ErrClosed
 	}
@@ -83,6 +92,10 @@ func (e *Executor) Submit(ctx context.Context, fn func(context.Context) error) e
 
 // TrySubmit is the non-blocking twin of [Executor.Submit].
 func (e *Executor) TrySubmit(fn func(context.Context) error) error {
+	if fn == nil {
+		panic("future: Executor.TrySubmit with nil func")
+	}
+	e.checkMade()
 	if e.isClosed() {
 		return ErrClosed
 	}
@@ -98,6 +111,10 @@ func (e *Executor) TrySubmit(fn func(context.Context) error) error {
 // context.Cause(ctx) if ctx ends first, in which case the executor goes on
 // draining in the background. It may be called more than once.
 func (e *Executor) Shutdown(ctx context.Context, cancelFutures bool) error {
+	if ctx == nil {
+		panic(errNilContext)
+	}
+	e.checkMade()
 	e.close(cancelFutures)
 	err := e.p.Shutdown(ctx)
 	if ctx.Err() == nil {
@@ -118,6 +135,7 @@ func (e *Executor) Shutdown(ctx context.Context, cancelFutures bool) error {
 // returns at once while the rest drains in the background. A later Shutdown
 // waits for the drain.
 func (e *Executor) Close(cancelFutures bool) {
+	e.checkMade()
 	e.close(cancelFutures)
 	// A done context makes pool.Shutdown close the pool and return at once.
 	// If the pool had already drained, it returns the kept errors instead:
@@ -138,10 +156,19 @@ var errClosing = errors.New("future: closing")
 // context.Cause is pool.ErrStopped), and Stop waits for the running tasks to
 // return. It returns how many queued futures it cancelled.
 func (e *Executor) Stop() (cancelled int) {
+	e.checkMade()
 	cancelled = e.close(true)
 	e.cancel(pool.ErrStopped)
 	e.p.Stop()
 	return cancelled
+}
+
+// checkMade panics if e is a zero Executor. e.p is set by NewExecutor only,
+// so reading it needs no lock.
+func (e *Executor) checkMade() {
+	if e.p == nil {
+		panic("future: Executor must be made with NewExecutor")
+	}
 }
 
 func (e *Executor) isClosed() bool {
@@ -194,6 +221,10 @@ func (e *Executor) track(f queuedFuture) bool {
 
 // submitExec is [Submit] and [TrySubmit] for an executor.
 func submitExec[T any](ctx context.Context, e *Executor, fn func(context.Context) (T, error), block bool) (*Future[T], error) {
+	if ctx == nil {
+		panic(errNilContext)
+	}
+	e.checkMade()
 	f := &Future[T]{fn: fn, parent: e.ctx}
 	f.state.Store(execBit)
 	if !e.track(f) {

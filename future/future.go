@@ -9,7 +9,11 @@ import (
 
 // Future is the eventual result of a computation: a value of type T or an
 // error. Futures are made by [Go], [Submit] (on a pool or an [Executor]),
-// [NewPromise] and the combinators; the zero value is not usable.
+// [NewPromise] and the combinators. The zero value is not a future: on it
+// [Future.State] reports Pending, [Future.TryResult] reports not done,
+// [Future.CallbackErr] returns nil, and every other use (its methods, [Wait],
+// [AsCompleted], the combinators) panics at once with a message naming the
+// constructors, since nothing could ever complete it.
 //
 // All methods are safe for concurrent use by any number of goroutines.
 // Completing a future synchronizes before every [Future.Result] that returns
@@ -57,6 +61,7 @@ func (f *Future[T]) Done() <-chan struct{} {
 		return closedChan
 	}
 	f.mu.Lock()
+	f.checkMadeLocked()
 	defer f.mu.Unlock()
 	if f.State().final() {
 		if e := f.ext.Load(); e != nil && e.done != nil {
@@ -74,13 +79,17 @@ func (f *Future[T]) Done() <-chan struct{} {
 // Result waits until the future is done or ctx ends. It returns the task's
 // value and error, [ErrCancelled] if the future was cancelled before it ran,
 // a [*PanicError] if the task panicked, and context.Cause(ctx) (with the zero
-// value) if ctx ended first, in which case the future is left untouched.
+// value) if ctx ended first, in which case the future is left untouched. A
+// nil ctx panics, even if the future is done.
 //
 // If Result is called from inside a task of an [Executor] on a future still
 // queued in the same executor, it runs that future's task on the calling
 // goroutine instead of waiting, so tasks that wait on tasks cannot deadlock
 // a saturated executor.
 func (f *Future[T]) Result(ctx context.Context) (T, error) {
+	if ctx == nil {
+		panic(errNilContext)
+	}
 	if f.State().final() {
 		return f.val, f.err
 	}
@@ -129,6 +138,7 @@ func (f *Future[T]) Cancel() State { return f.cancel(false) }
 // cancel is Cancel; with onlyPending it leaves a running task alone.
 func (f *Future[T]) cancel(onlyPending bool) State {
 	f.mu.Lock()
+	f.checkMadeLocked()
 	for {
 		s := f.state.Load()
 		switch State(s & stateMask) {
@@ -160,6 +170,24 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 			f.mu.Unlock()
 			return State(s & stateMask)
 		}
+	}
+}
+
+const errZeroFuture = "future: Future must be made with Go, Submit, NewPromise or a combinator"
+
+// zeroLocked reports whether f is a zero Future: pending with neither a task
+// nor a parent context. Every constructor sets one of them, and a task is
+// dropped only once the future is done. Reading f.parent is race-free here:
+// only a future with a task sets it after creation.
+func (f *Future[T]) zeroLocked() bool {
+	return f.State() == Pending && f.fn == nil && f.parent == nil
+}
+
+// checkMadeLocked panics, unlocking f.mu first, if f is a zero Future.
+func (f *Future[T]) checkMadeLocked() {
+	if f.zeroLocked() {
+		f.mu.Unlock()
+		panic(errZeroFuture)
 	}
 }
 

@@ -10,8 +10,11 @@ import "context"
 //
 // Go never blocks. Use it for one-off work; to bound concurrency use [Submit]
 // with a pool or an [Executor]. A panic in a done-callback run when fn returns
-// is kept on the future ([Future.CallbackErr]).
+// is kept on the future ([Future.CallbackErr]). A nil ctx or fn panics.
 func Go[T any](ctx context.Context, fn func(context.Context) (T, error)) *Future[T] {
+	if ctx == nil {
+		panic(errNilContext)
+	}
 	if fn == nil {
 		panic("future: Go with nil func")
 	}

@@ -4,7 +4,8 @@ import "context"
 
 // Promise is the writing end of a [Future] that is completed by hand, for
 // adapting callback-based APIs. Create one with [NewPromise]; the zero value
-// is not usable. A Promise may be copied: copies complete the same future.
+// is not usable: each of its methods panics at once. A Promise may be copied:
+// copies complete the same future.
 //
 // The future completes exactly once. Later completions, and completions after
 // the consumer cancelled the future, fail with [ErrAlreadyCompleted]. All
@@ -19,15 +20,27 @@ func NewPromise[T any]() Promise[T] {
 	return Promise[T]{f: f}
 }
 
+// fut returns p's future, panicking if p is a zero Promise.
+func (p Promise[T]) fut() *Future[T] {
+	if p.f == nil {
+		panic("future: Promise must be made with NewPromise")
+	}
+	return p.f
+}
+
 // Future returns the future the promise completes.
-func (p Promise[T]) Future() *Future[T] { return p.f }
+func (p Promise[T]) Future() *Future[T] { return p.fut() }
 
 // Resolve completes the future with v. See [Promise.Complete].
 func (p Promise[T]) Resolve(v T) error { return p.Complete(v, nil) }
 
-// Reject completes the future with err (which should be non-nil). See
-// [Promise.Complete].
+// Reject completes the future with err. See [Promise.Complete]. A nil err
+// panics: it would make the future succeed with the zero value; use
+// [Promise.Resolve] or [Promise.Complete] for that.
 func (p Promise[T]) Reject(err error) error {
+	if err == nil {
+		panic("future: Reject with nil error")
+	}
 	var zero T
 	return p.Complete(zero, err)
 }
@@ -38,7 +51,7 @@ func (p Promise[T]) Reject(err error) error {
 // panics of the callbacks, joined, or nil. Completing synchronizes before
 // every waiter of the future returns.
 func (p Promise[T]) Complete(v T, err error) error {
-	ok, cbErr := p.f.complete(v, err)
+	ok, cbErr := p.fut().complete(v, err)
 	if !ok {
 		return ErrAlreadyCompleted
 	}
@@ -48,4 +61,4 @@ func (p Promise[T]) Complete(v T, err error) error {
 // Context returns a context that is done once the future is done — in
 // particular when the consumer calls [Future.Cancel] — so the producer can
 // stop work nobody waits for any more.
-func (p Promise[T]) Context() context.Context { return (*taskCtx[T])(p.f) }
+func (p Promise[T]) Context() context.Context { return (*taskCtx[T])(p.fut()) }

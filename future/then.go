@@ -21,6 +21,9 @@ func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Futur
 	if fn == nil {
 		panic("future: Then with nil func")
 	}
+	if f == nil {
+		panic("future: Then with nil *Future")
+	}
 	g := &Future[U]{}
 	g.fn = func(ctx context.Context) (U, error) { return fn(ctx, f.val) }
 	f.onDoneInternal(func(f *Future[T]) {
@@ -44,7 +47,11 @@ func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], er
 	if fn == nil {
 		panic("future: Compose with nil func")
 	}
-	g := &Future[U]{}
+	if f == nil {
+		panic("future: Compose with nil *Future")
+	}
+	// g has no task: its parent, set now and never changed, marks it made.
+	g := &Future[U]{parent: context.Background()}
 	f.onDoneInternal(func(f *Future[T]) {
 		var zero U
 		if f.err != nil {
@@ -54,7 +61,6 @@ func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], er
 		if !g.state.CompareAndSwap(uint32(Pending), uint32(Running)) { // g has no execBit
 			return // cancelled meanwhile
 		}
-		g.parent = context.Background()
 		var inner *Future[U]
 		err := panics.Run(func() (err error) {
 			inner, err = fn((*taskCtx[U])(g), f.val)

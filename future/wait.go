@@ -34,7 +34,7 @@ const (
 // constants panics.
 func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, notDone []*Future[T], err error) {
 	if ctx == nil {
-		panic("future: nil Context")
+		panic(errNilContext)
 	}
 	if when < AllCompleted || when > FirstException {
 		panic(fmt.Sprintf("future: Wait with invalid ReturnWhen %d", int(when)))

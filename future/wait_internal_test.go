@@ -85,3 +85,21 @@ func TestAsCompletedCallbackInFlightYieldsOnce(t *testing.T) {
 	}
 	require.Equal(t, []*Future[int]{h}, rest)
 }
+
+// A Wait or AsCompleted that panics on a nil or zero future leaves no
+// callback on the futures it met before.
+func TestWatchMisuseLeavesNoCallback(t *testing.T) {
+	var zero Future[int]
+	for name, bad := range map[string]*Future[int]{"nil": nil, "zero": &zero} {
+		t.Run(name, func(t *testing.T) {
+			f := NewPromise[int]().Future()
+			require.Panics(t, func() { _, _, _ = Wait(context.Background(), AllCompleted, f, bad) })
+			require.False(t, hasWaitCallback(f))
+			require.Panics(t, func() {
+				for range AsCompleted(context.Background(), f, bad) {
+				}
+			})
+			require.False(t, hasWaitCallback(f))
+		})
+	}
+}
