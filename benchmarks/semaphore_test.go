@@ -5,14 +5,13 @@ import (
 	"runtime"
 	"testing"
 
+	marusama "github.com/marusama/semaphore/v2"
 	xsemaphore "golang.org/x/sync/semaphore"
 
 	"github.com/weftgo/weft/semaphore"
 )
 
-// The peers measured against weft's semaphore.Weighted. marusama/semaphore
-// is not available from the module proxy this module is built with, so it
-// is not among them.
+// The peers measured against weft's semaphore.Weighted.
 type semImpl struct {
 	name string
 	make func(limit int64) (acquire, release func())
@@ -44,6 +43,15 @@ var semImpls = []semImpl{
 			}
 		}, func() { s.Release(1) }
 	}},
+	{"marusama", func(limit int64) (func(), func()) {
+		s := marusama.New(int(limit))
+		ctx := context.Background()
+		return func() {
+			if err := s.Acquire(ctx, 1); err != nil {
+				panic(err)
+			}
+		}, func() { s.Release(1) }
+	}},
 	{"chan", func(limit int64) (func(), func()) {
 		ch := make(chan struct{}, limit)
 		return func() { ch <- struct{}{} }, func() { <-ch }
@@ -57,7 +65,7 @@ var semImpls = []semImpl{
 //   - contended: 16 goroutines on a limit of 4, empty critical section;
 //   - yield: the same with runtime.Gosched() while holding the permit.
 //
-// Read the ratios of weft to xsync and chan within each case:
+// Read the ratios of weft to xsync, marusama and chan within each case:
 //
 //	benchstat -col /impl results.txt
 func BenchmarkSemaphore(b *testing.B) {
