@@ -5,11 +5,15 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/pool"
 )
 
 var errBoom = errors.New("boom")
@@ -277,5 +281,93 @@ func TestDoneIsStable(t *testing.T) {
 	first := q.Future().Done()
 	if q.Future().Done() != first {
 		t.Fatal("Done not stable on a done future")
+	}
+}
+
+// Every outcome of a task — value, error, panic, Goexit, a return after
+// Cancel — is delivered to its future exactly once, whatever runs the task:
+// the future's result never changes afterwards and each done-callback runs
+// once.
+func TestTaskOutcomeDeliveredOnce(t *testing.T) {
+	outcomes := map[string]struct {
+		fn    func(ctx context.Context) (int, error)
+		check func(t *testing.T, v int, err error)
+	}{
+		"value": {
+			func(context.Context) (int, error) { return 5, nil },
+			func(t *testing.T, v int, err error) { require.NoError(t, err); require.Equal(t, 5, v) },
+		},
+		"error": {
+			func(context.Context) (int, error) { return 5, errBoom },
+			func(t *testing.T, v int, err error) { require.ErrorIs(t, err, errBoom); require.Equal(t, 5, v) },
+		},
+		"panic": {
+			func(context.Context) (int, error) { panic(errBoom) },
+			func(t *testing.T, _ int, err error) {
+				var pe *future.PanicError
+				require.ErrorAs(t, err, &pe)
+				require.ErrorIs(t, err, errBoom)
+			},
+		},
+		"Goexit": {
+			func(context.Context) (int, error) { runtime.Goexit(); return 5, nil },
+			func(t *testing.T, _ int, err error) { require.ErrorIs(t, err, future.ErrGoexit) },
+		},
+		"cancelled while running": {
+			func(ctx context.Context) (int, error) { <-ctx.Done(); return 5, ctx.Err() },
+			func(t *testing.T, v int, err error) { require.ErrorIs(t, err, context.Canceled); require.Equal(t, 5, v) },
+		},
+	}
+	runners := map[string]func(t *testing.T, fn func(context.Context) (int, error)) (*future.Future[int], func()){
+		"Go": func(t *testing.T, fn func(context.Context) (int, error)) (*future.Future[int], func()) {
+			return future.Go(t.Context(), fn), func() {}
+		},
+		"pool": func(t *testing.T, fn func(context.Context) (int, error)) (*future.Future[int], func()) {
+			p := pool.New(1)
+			f, err := future.Submit(t.Context(), p, fn)
+			require.NoError(t, err)
+			// The pool's own report of the task is the pool's business.
+			return f, func() { _ = p.Shutdown(context.Background()) }
+		},
+		"executor": func(t *testing.T, fn func(context.Context) (int, error)) (*future.Future[int], func()) {
+			e := future.NewExecutor(1)
+			f, err := future.Submit(t.Context(), e, fn)
+			require.NoError(t, err)
+			return f, func() { _ = e.Shutdown(context.Background(), false) }
+		},
+	}
+	for rname, run := range runners {
+		for oname, o := range outcomes {
+			t.Run(rname+"/"+oname, func(t *testing.T) {
+				gate, started := make(chan struct{}), make(chan struct{})
+				f, stop := run(t, func(ctx context.Context) (int, error) {
+					close(started)
+					<-gate
+					return o.fn(ctx)
+				})
+				var calls atomic.Int32
+				require.NoError(t, f.OnDone(func(*future.Future[int]) { calls.Add(1) }))
+				<-started
+				if oname == "cancelled while running" {
+					require.Equal(t, future.Running, f.Cancel())
+				}
+				close(gate)
+				v, err := f.Result(t.Context())
+				o.check(t, v, err)
+				stop()
+				require.Equal(t, future.Finished, f.State())
+				require.Equal(t, int32(1), calls.Load())
+				v2, err2, ok := f.TryResult()
+				require.True(t, ok)
+				require.Equal(t, v, v2)
+				require.Equal(t, err, err2)
+				require.Equal(t, future.Finished, f.Cancel())
+				require.NoError(t, f.CallbackErr())
+				done, notDone, werr := future.Wait(t.Context(), future.AllCompleted, f, f)
+				require.NoError(t, werr)
+				require.Equal(t, []*future.Future[int]{f}, done)
+				require.Empty(t, notDone)
+			})
+		}
 	}
 }
