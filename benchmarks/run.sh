@@ -1,17 +1,58 @@
 #!/usr/bin/env bash
-# Runs the peer benchmarks and prints benchstat tables. Usage:
-#   ./run.sh [bench-regexp] [count]      e.g. ./run.sh Pool 10
-# Results go to results/<timestamp>.txt. Takes several minutes per package
-# at -count=10; keep the machine otherwise idle.
+# Runs the peer benchmarks and prints one benchstat table per benchmark,
+# with one column per implementation (the impl= part of the name). Usage:
+#
+#   ./run.sh [bench-regexp] [count]      e.g. ./run.sh Pool 10, ./run.sh 'PondSuite|PoolHTTP'
+#
+# bench-regexp selects top-level benchmarks by name (default: all); count
+# defaults to 10. Every benchmark runs for BENCHTIME (default 1s) per
+# count, except BenchmarkPondSuite, whose ops are whole scenarios and which
+# runs SUITE_BENCHTIME (default 3x) ops per count. The full run takes about
+# half an hour on a 2-core machine; keep it otherwise idle. A quick check
+# that everything runs: BENCHTIME=10ms SUITE_BENCHTIME=1x ./run.sh . 1
+#
+# The raw results go to results/<timestamp>.txt; re-print the tables with
+#   benchstat -col /impl -filter .name:PondSuite results/<timestamp>.txt
 set -euo pipefail
 cd "$(dirname "$0")"
 pattern=${1:-.}
 count=${2:-10}
 mkdir -p results
-out=results/$(date -u +%Y%m%dT%H%M%SZ).txt
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=results/$stamp.txt
+bin=results/$stamp.test
+
 go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
-go test -run '^$' -bench "$pattern" -count "$count" -timeout 60m . | tee "$out"
-bin=$(go env GOPATH)/bin
-# One column per implementation where benchmarks name it (impl=...).
-"$bin/benchstat" -col /impl "$out" 2>/dev/null || true
-"$bin/benchstat" "$out"
+benchstat=$(go env GOPATH)/bin/benchstat
+
+# One binary for every benchmark, so all of them measure the same build.
+go test -c -o "$bin" .
+trap 'rm -f "$bin"' EXIT
+
+names=()
+while read -r name; do
+	if [[ $name == Benchmark* && ${name#Benchmark} =~ $pattern ]]; then
+		names+=("$name")
+	fi
+done < <("$bin" -test.list '^Benchmark')
+if ((${#names[@]} == 0)); then
+	echo "run.sh: no benchmark matches $pattern" >&2
+	exit 1
+fi
+
+for name in "${names[@]}"; do
+	case $name in
+	BenchmarkPondSuite) benchtime=${SUITE_BENCHTIME:-3x} ;;
+	*) benchtime=${BENCHTIME:-1s} ;;
+	esac
+	"$bin" -test.run '^$' -test.bench "^$name\$" -test.benchtime "$benchtime" \
+		-test.count "$count" -test.timeout 120m | tee -a "$out"
+done
+
+echo
+echo "Results: $out"
+for name in "${names[@]}"; do
+	echo
+	echo "### ${name#Benchmark}"
+	"$benchstat" -col /impl -filter ".name:${name#Benchmark}" "$out"
+done
