@@ -315,7 +315,10 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 		},
 		"cancelled while running": {
 			func(ctx context.Context) (int, error) { <-ctx.Done(); return 5, ctx.Err() },
-			func(t *testing.T, v int, err error) { require.ErrorIs(t, err, context.Canceled); require.Equal(t, 5, v) },
+			func(t *testing.T, v int, err error) {
+				require.ErrorIs(t, err, context.Canceled)
+				require.Equal(t, 5, v)
+			},
 		},
 	}
 	runners := map[string]func(t *testing.T, fn func(context.Context) (int, error)) (*future.Future[int], func()){
