@@ -13,6 +13,11 @@
 #
 # The raw results go to results/<timestamp>.txt; re-print the tables with
 #   benchstat -col /impl -filter .name:PondSuite results/<timestamp>.txt
+#
+# BASE=<git revision> also builds the same benchmarks against the library as
+# it was at that revision, runs them just before the current ones, and
+# prints weft at BASE against weft now (raw results: results/<timestamp>-base.txt):
+#   BASE=74274b0 ./run.sh '^Pipeline$' 10
 set -euo pipefail
 cd "$(dirname "$0")"
 pattern=${1:-.}
@@ -28,6 +33,20 @@ benchstat=$(go env GOPATH)/bin/benchstat
 # One binary for every benchmark, so all of them measure the same build.
 go test -c -o "$bin" .
 trap 'rm -f "$bin"' EXIT
+
+if [[ -n ${BASE:-} ]]; then
+	# A snapshot of the repository at BASE with today's benchmarks module
+	# in it: the replace directive then points at the old library.
+	baseout=results/$stamp-base.txt
+	basebin=$PWD/results/$stamp-base.test
+	snap=$(mktemp -d)
+	trap 'rm -rf "$bin" "$basebin" "$snap"' EXIT
+	git -C "$(git rev-parse --show-toplevel)" archive "$BASE" | tar -x -C "$snap"
+	rm -rf "$snap/benchmarks"
+	mkdir "$snap/benchmarks"
+	cp go.mod go.sum ./*.go "$snap/benchmarks/"
+	(cd "$snap/benchmarks" && go test -c -o "$basebin" .)
+fi
 
 names=()
 while read -r name; do
@@ -45,8 +64,12 @@ for name in "${names[@]}"; do
 	BenchmarkPondSuite) benchtime=${SUITE_BENCHTIME:-3x} ;;
 	*) benchtime=${BENCHTIME:-1s} ;;
 	esac
-	"$bin" -test.run '^$' -test.bench "^$name\$" -test.benchtime "$benchtime" \
-		-test.count "$count" -test.timeout 120m | tee -a "$out"
+	args=(-test.run '^$' -test.bench "^$name\$" -test.benchtime "$benchtime"
+		-test.count "$count" -test.timeout 120m)
+	if [[ -n ${BASE:-} ]]; then
+		"$basebin" "${args[@]}" | tee -a "$baseout"
+	fi
+	"$bin" "${args[@]}" | tee -a "$out"
 done
 
 echo
@@ -55,4 +78,9 @@ for name in "${names[@]}"; do
 	echo
 	echo "### ${name#Benchmark}"
 	"$benchstat" -col /impl -filter ".name:${name#Benchmark}" "$out"
+	if [[ -n ${BASE:-} ]]; then
+		echo
+		echo "### ${name#Benchmark}: weft at $BASE vs now"
+		"$benchstat" -filter ".name:${name#Benchmark} /impl:weft" "$BASE=$baseout" "now=$out"
+	fi
 done
