@@ -115,41 +115,41 @@ func rillSum(s <-chan rill.Try[int]) (int, error) {
 	return sum, nil
 }
 
-// A mapSum runs the ints 0..n-1 through one map stage of concurrency conc
+// A mapSum runs a slice of items through one map stage of concurrency conc
 // and sums the results: the shape of the CPU and HTTP pipeline benchmarks,
 // where the callback is the work and the pipeline should keep conc of them
-// busy.
-type mapSum func(ctx context.Context, n, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error)
+// busy, as in pipeline.Map(pipeline.FromSlice(urls), fetch, ...).
+type mapSum func(ctx context.Context, items []int, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error)
 
 var mapSums = []struct {
 	name string
 	run  mapSum
 }{
-	{"weft", func(ctx context.Context, n, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
+	{"weft", func(ctx context.Context, items []int, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
 		opts := []pipeline.Option{pipeline.WithConcurrency(conc)}
 		if ordered {
 			opts = append(opts, pipeline.WithOrdered())
 		}
-		mapped := pipeline.Map(pipeline.FromSeq(count(n)), fn, opts...)
+		mapped := pipeline.Map(pipeline.FromSlice(items), fn, opts...)
 		return pipeline.Reduce(ctx, mapped, 0, func(acc, x int) (int, error) { return acc + x, nil })
 	}},
-	{"rill", func(ctx context.Context, n, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
+	{"rill", func(ctx context.Context, items []int, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
 		mapf := rill.Map[int, int]
 		if ordered {
 			mapf = rill.OrderedMap[int, int]
 		}
-		src := rill.FromSeq(count(n), nil)
+		src := rill.FromSlice(items, nil)
 		return rillSum(mapf(src, conc, func(x int) (int, error) { return fn(ctx, x) }))
 	}},
-	{"chan", func(ctx context.Context, n, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
+	{"chan", func(ctx context.Context, items []int, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
 		// The textbook pipeline has no error path: the first error is
 		// kept aside and returned at the end.
 		var failed atomic.Pointer[error]
 		gen := make(chan int)
 		go func() {
 			defer close(gen)
-			for i := range n {
-				gen <- i
+			for _, v := range items {
+				gen <- v
 			}
 		}()
 		mapped := chanStage(ordered)(gen, conc, func(x int) (int, bool) {
@@ -171,15 +171,13 @@ var mapSums = []struct {
 	}},
 }
 
-// count yields 0..n-1.
-func count(n int) func(yield func(int) bool) {
-	return func(yield func(int) bool) {
-		for i := range n {
-			if !yield(i) {
-				return
-			}
-		}
+// ints returns 0..n-1.
+func ints(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
 	}
+	return s
 }
 
 // BenchmarkPipelineCPU runs 10,000 items through one map stage whose
@@ -194,13 +192,14 @@ func BenchmarkPipelineCPU(b *testing.B) {
 	work := CPUCallback()
 	fn := func(_ context.Context, x int) (int, error) { work.Do(); return x, nil }
 	const want = n * (n - 1) / 2
+	items := ints(n)
 	ctx := context.Background()
 	for _, mode := range pipeModes {
 		for _, impl := range mapSums {
 			b.Run("mode="+mode.name+"/impl="+impl.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if sum, err := impl.run(ctx, n, conc, mode.ordered, fn); err != nil || sum != want {
+					if sum, err := impl.run(ctx, items, conc, mode.ordered, fn); err != nil || sum != want {
 						b.Fatal(sum, err)
 					}
 				}
@@ -218,6 +217,7 @@ func BenchmarkPipelineCPU(b *testing.B) {
 // so at high concurrency the CPU cost of HTTP itself shows.
 func BenchmarkPipelineHTTP(b *testing.B) {
 	const n = 1000
+	items := ints(n)
 	ctx := context.Background()
 	for _, conc := range []int{16, 64} {
 		for _, mode := range pipeModes {
@@ -226,7 +226,7 @@ func BenchmarkPipelineHTTP(b *testing.B) {
 					l := newLoopback(b, conc)
 					b.ReportAllocs()
 					for b.Loop() {
-						if sum, err := impl.run(ctx, n, conc, mode.ordered, l.fetch); err != nil || sum != n*len(reply) {
+						if sum, err := impl.run(ctx, items, conc, mode.ordered, l.fetch); err != nil || sum != n*len(reply) {
 							b.Fatal(sum, err)
 						}
 					}
