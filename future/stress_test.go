@@ -3,11 +3,15 @@ package future_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/pool"
 )
 
 // TestStressExecutor races submitters, cancellers, waiters and a shutdown,
@@ -157,5 +161,139 @@ func TestStressDuplicates(t *testing.T) {
 		}
 		// Let the resolver finish before the next round.
 		_, _, _ = future.Wait(context.Background(), future.AllCompleted, fs...)
+	}
+}
+
+// TestStressWaitContextRace ends Wait's context while the futures complete
+// or are cancelled, in every mode: whatever wins, each future is listed once,
+// every future in done is done, and a nil error means the condition holds.
+func TestStressWaitContextRace(t *testing.T) {
+	rounds := 200 * runtime.GOMAXPROCS(0)
+	if testing.Short() {
+		rounds = 50
+	}
+	modes := []future.ReturnWhen{future.AllCompleted, future.FirstCompleted, future.FirstException}
+	for r := range rounds {
+		ps, fs := promises(8)
+		list := make([]*future.Future[int], 0, 24)
+		for i := range 24 {
+			list = append(list, fs[(i*3+r)%8])
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i, p := range ps {
+				switch (i + r) % 4 {
+				case 0:
+					p.Future().Cancel()
+				case 1:
+					_ = p.Reject(errBoom)
+				default:
+					_ = p.Resolve(i)
+				}
+				if i == r%8 {
+					cancel()
+				}
+			}
+		})
+		when := modes[r%len(modes)]
+		done, notDone, err := future.Wait(ctx, when, list...)
+		wg.Wait()
+		cancel()
+		uniq := map[*future.Future[int]]bool{}
+		for _, f := range append(slices.Clone(done), notDone...) {
+			require.False(t, uniq[f], "round %d: a future is listed twice", r)
+			uniq[f] = true
+		}
+		require.Len(t, uniq, 8, "round %d", r)
+		failed := false
+		for _, f := range done {
+			s := f.State()
+			require.True(t, s == future.Finished || s == future.Cancelled, "round %d: a future in done is %v", r, s)
+			_, ferr, _ := f.TryResult()
+			failed = failed || s == future.Finished && ferr != nil
+		}
+		if err == nil {
+			switch when {
+			case future.AllCompleted:
+				require.Empty(t, notDone, "round %d", r)
+			case future.FirstCompleted:
+				require.NotEmpty(t, done, "round %d", r)
+			case future.FirstException:
+				require.True(t, failed || len(notDone) == 0, "round %d", r)
+			}
+		} else {
+			require.ErrorIs(t, err, context.Canceled, "round %d", r)
+		}
+	}
+}
+
+// TestStressCancelRace races Cancel against the start and the completion of
+// tasks on Go, a pool and an Executor, while AsCompleted watches: each future
+// ends once — Cancelled with its task never run, or Finished with it run —
+// each callback runs once and AsCompleted yields each future once.
+func TestStressCancelRace(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	n := 1000 * procs
+	if testing.Short() {
+		n = 100
+	}
+	p := pool.New(procs)
+	e := future.NewExecutor(procs)
+	ran := make([]atomic.Int32, n)
+	calls := make([]atomic.Int32, n)
+	fs := make([]*future.Future[int], n)
+	for i := range fs {
+		task := func(ctx context.Context) (int, error) {
+			ran[i].Add(1)
+			if i%5 == 0 {
+				<-ctx.Done() // ended by Cancel, or when the runner stops
+				return i, ctx.Err()
+			}
+			return i, nil
+		}
+		var err error
+		switch i % 3 {
+		case 0:
+			fs[i] = future.Go(context.Background(), task)
+		case 1:
+			fs[i], err = future.Submit(context.Background(), p, task)
+		case 2:
+			fs[i], err = future.Submit(context.Background(), e, task)
+		}
+		require.NoError(t, err)
+		require.NoError(t, fs[i].OnDone(func(*future.Future[int]) { calls[i].Add(1) }))
+	}
+	var wg sync.WaitGroup
+	for w := range procs {
+		wg.Go(func() {
+			for i := w; i < n; i += procs {
+				if i%2 == 0 || i%5 == 0 {
+					fs[i].Cancel()
+				}
+			}
+		})
+	}
+	seen := make(map[*future.Future[int]]int, n)
+	for f := range future.AsCompleted(context.Background(), fs...) {
+		seen[f]++
+	}
+	wg.Wait()
+	require.NoError(t, p.Shutdown(context.Background()))
+	require.NoError(t, e.Shutdown(context.Background(), false))
+	require.Len(t, seen, n)
+	for i, f := range fs {
+		require.Equal(t, 1, seen[f], "future %d yielded %d times", i, seen[f])
+		require.Equal(t, int32(1), calls[i].Load(), "future %d: callbacks", i)
+		switch s := f.State(); s {
+		case future.Cancelled:
+			require.Zero(t, ran[i].Load(), "future %d: cancelled but its task ran", i)
+			_, err := f.Result(context.Background())
+			require.ErrorIs(t, err, future.ErrCancelled)
+		case future.Finished:
+			require.Equal(t, int32(1), ran[i].Load(), "future %d: finished, task ran %d times", i, ran[i].Load())
+		default:
+			t.Fatalf("future %d left %v", i, s)
+		}
 	}
 }
