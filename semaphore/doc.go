@@ -23,6 +23,11 @@
 // because a channel hands each slot to the next blocked sender and so
 // forces a context switch per operation once it is saturated.
 //
+// A context that is already done makes Acquire fail at once, even when
+// permits are free, as in golang.org/x/sync/semaphore; and a waiter whose
+// context ends before the Release that would grant it fails, however the
+// two race.
+//
 // Misuse panics with a message starting with "semaphore:": a negative
 // limit or count, or releasing more permits than are held (the guarantee
 // Python's BoundedSemaphore gives).

@@ -49,11 +49,14 @@ func ExampleWeighted_Acquire() {
 	fmt.Println("held MB:", mem.Held()/mb)
 	err := mem.Acquire(ctx, 50*mb) // does not fit until the 60 are back
 	fmt.Println(err)
-	err = mem.Acquire(ctx, 200*mb) // can never fit
-	fmt.Println(errors.Is(err, semaphore.ErrExceedsLimit))
 	mem.Release(60 * mb)
+	err = mem.Acquire(ctx, 1*mb) // the context is done: fails though 100 MB are free
+	fmt.Println(err)
+	err = mem.Acquire(context.Background(), 200*mb) // can never fit
+	fmt.Println(errors.Is(err, semaphore.ErrExceedsLimit))
 	// Output:
 	// held MB: 60
+	// context deadline exceeded
 	// context deadline exceeded
 	// true
 }

@@ -48,10 +48,14 @@ func NewKeyed[K comparable](limit int64, opts ...Option) *Keyed[K] {
 }
 
 // Acquire takes n permits of key's semaphore, blocking as
-// [Weighted.Acquire] does, and returns the same errors. A successful
-// Acquire must be matched by a Release of the same key.
+// [Weighted.Acquire] does, and returns the same errors (an already-done
+// ctx fails at once). A successful Acquire must be matched by a Release of
+// the same key. A failed one leaves no key behind that was not in use.
 func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 	checkCount(n)
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	k.mu.Lock()
 	e, err := k.get(key)
 	if err != nil {

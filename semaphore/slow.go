@@ -6,17 +6,20 @@ import (
 	"time"
 )
 
-// acquireSlow is Acquire when the fast path failed: the permits are not
-// free, the policy makes new requests queue, the semaphore is closed, or
-// n <= 0.
+// acquireSlow is Acquire when the fast path failed: ctx is done, the
+// permits are not free, the policy makes new requests queue, the semaphore
+// is closed, or n <= 0. ctx is not nil.
 func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
 	checkCount(n)
+	done := ctx.Done()
+	if isDone(done) {
+		return context.Cause(ctx)
+	}
 	s.mu.lock()
 	if err := s.check(n); err != nil || n == 0 {
 		s.mu.unlock()
 		return err
 	}
-	done := ctx.Done()
 	for {
 		st := s.state.Load()
 		if st&flagHandoff == 0 && st>>stateShift >= n {
@@ -26,13 +29,9 @@ func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
 			}
 			continue
 		}
-		if done != nil {
-			select {
-			case <-done:
-				s.mu.unlock()
-				return context.Cause(ctx)
-			default:
-			}
+		if isDone(done) { // it ended while we waited for the lock
+			s.mu.unlock()
+			return context.Cause(ctx)
 		}
 		if s.markQueued(st, false) {
 			break
@@ -73,6 +72,19 @@ func (s *Weighted) markQueued(st int64, starving bool) bool {
 	return st&set == set || s.state.CompareAndSwap(st, st|set)
 }
 
+// isDone reports whether done, a context's Done channel, is closed.
+func isDone(done <-chan struct{}) bool {
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
 // wait parks until w is granted, fails, or is woken to compete for its
 // permits (then it takes them or queues again at the front).
 func (s *Weighted) wait(ctx context.Context, w *waiter) error {
@@ -83,8 +95,15 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 		} else {
 			select {
 			case <-w.ready:
+				// When ctx ended before the Release that settled w, both
+				// cases may be ready by the time w gets here, and select
+				// picks one at random: the cancellation must win
+				// (golang/go#63615).
+				if isDone(done) {
+					return s.cancel(ctx, w, true)
+				}
 			case <-done:
-				return s.cancel(ctx, w)
+				return s.cancel(ctx, w, false)
 			}
 		}
 		if w.outcome != outWoken {
@@ -136,10 +155,11 @@ func (s *Weighted) compete(w *waiter) (ok bool, err error) {
 	return ok, err
 }
 
-// cancel withdraws a waiter whose context ended. Whatever the race with
-// Release, SetLimit or Close turned out to be, the semaphore ends as if the
-// waiter had never queued.
-func (s *Weighted) cancel(ctx context.Context, w *waiter) error {
+// cancel withdraws a waiter whose context ended; received reports whether
+// w's wake-up has been received already. Whatever the race with Release,
+// SetLimit or Close turned out to be, the semaphore ends as if the waiter
+// had never queued.
+func (s *Weighted) cancel(ctx context.Context, w *waiter, received bool) error {
 	var wake wakeList
 	s.mu.lock()
 	o := w.outcome
@@ -151,13 +171,14 @@ func (s *Weighted) cancel(ctx context.Context, w *waiter) error {
 		s.state.And(^int64(flagWoken))
 		s.waiting.Add(-1)
 	case outGranted:
-		// The grant won the race: put the permits back.
+		// Granted, but too late for the caller: put the permits back
+		// and let dispatch pass them on.
 		s.state.Add(w.n << stateShift)
 	}
 	s.dispatch(&wake) // the ones behind may proceed now
 	s.mu.unlock()
 	wake.wake()
-	if o != outPending {
+	if o != outPending && !received {
 		<-w.ready // sent once the waker released the lock
 	}
 	s.recycle(w)

@@ -80,8 +80,10 @@ func TestAcquireReturnsCause(t *testing.T) {
 		synctest.Wait()
 		cancel(cause)
 		assert.Same(t, cause, <-got)
-		// An already-done context fails at once when the permits are taken.
+		// An already-done context fails at once, even with permits free.
+		s.Release(1)
 		assert.Same(t, cause, s.Acquire(ctx, 1))
+		assert.Zero(t, s.Held())
 	})
 }
 

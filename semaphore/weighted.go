@@ -86,18 +86,23 @@ func New(limit int64, opts ...Option) *Weighted {
 // cancellation races their grant (they are passed on to the waiters behind
 // it), and a waiter at the head of the queue that gives up lets the ones
 // behind it proceed. It returns
-//   - context.Cause(ctx) if ctx ends before the permits are granted (when ctx
-//     is already done, Acquire may still succeed without blocking, as with
-//     golang.org/x/sync/semaphore);
+//   - context.Cause(ctx) if ctx is done before the permits are granted. An
+//     already-done ctx fails at once, even when the permits are free, and so
+//     does a waiter whose ctx ended before the Release that would grant it,
+//     as with golang.org/x/sync/semaphore: a cancelled context does not
+//     start new work. The context is checked before anything else;
+//   - [ErrClosed] if the semaphore is closed before the permits are granted;
 //   - an error wrapping [ErrExceedsLimit] at once if n is larger than the
 //     limit, or later if [Weighted.SetLimit] lowers the limit below n while
-//     the call waits;
-//   - [ErrClosed] if the semaphore is closed before the permits are granted.
+//     the call waits.
 //
-// Acquire(ctx, 0) returns nil at once unless the semaphore is closed. A
-// negative n panics.
+// Acquire(ctx, 0) returns nil at once unless ctx is done or the semaphore
+// is closed. A nil ctx or a negative n panics.
 func (s *Weighted) Acquire(ctx context.Context, n int64) error {
-	if n > 0 && s.tryFast(n) {
+	checkContext(ctx)
+	// Err, not Done: on a cancelCtx it is one atomic load, while Done
+	// makes the context allocate its channel.
+	if n > 0 && ctx.Err() == nil && s.tryFast(n) {
 		return nil
 	}
 	return s.acquireSlow(ctx, n)
@@ -166,6 +171,12 @@ func (s *Weighted) Release(n int64) {
 		}
 	}
 	s.releaseSlow(n)
+}
+
+func checkContext(ctx context.Context) {
+	if ctx == nil {
+		panic("semaphore: nil Context")
+	}
 }
 
 func checkCount(n int64) {
