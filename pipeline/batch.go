@@ -11,10 +11,11 @@ import "time"
 // Batch reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
 // size < 1 or maxWait < 0.
 func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option) *Stream[[]T] {
+	s.usable("Batch")
 	if size < 1 || maxWait < 0 {
 		panic("pipeline: Batch needs size >= 1 and maxWait >= 0")
 	}
-	return newStream("batch", opts, func(r *run, out *outPort[[]T], c *config) {
+	return claimed(s, newStream("batch", opts, func(r *run, out *outPort[[]T], c *config) {
 		in := s.start(r)
 		r.goroutine(func() {
 			defer out.close()
@@ -80,5 +81,5 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 				}
 			}
 		})
-	})
+	}))
 }

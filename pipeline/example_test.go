@@ -273,6 +273,6 @@ func ExampleStream_Stats() {
 	fmt.Printf("%+v\n", src.Stats())
 	fmt.Printf("%+v\n", odd.Stats())
 	// Output:
-	// {Name:numbers In:6 Out:6 InFlight:0 Buffered:0 Errors:0}
-	// {Name:odd In:6 Out:3 InFlight:0 Buffered:0 Errors:0}
+	// {Name:numbers In:6 Out:6 InFlight:0 Buffered:0 Errors:0 Dropped:0}
+	// {Name:odd In:6 Out:3 InFlight:0 Buffered:0 Errors:0 Dropped:0}
 }

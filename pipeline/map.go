@@ -15,7 +15,8 @@ import "context"
 // [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
 // [WithName].
 func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), opts ...Option) *Stream[B] {
-	return stage(newStream("map", opts, func(r *run, out *outPort[B], c *config) {
+	checkStage("Map", s, fn == nil)
+	return stage(s, newStream("map", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
 		st := out.st
 		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
@@ -39,7 +40,8 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 // Concurrency, order, errors and panics are as for [Map], and it reads the
 // same options.
 func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, error), opts ...Option) *Stream[T] {
-	return stage(newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
+	checkStage("Filter", s, keep == nil)
+	return stage(s, newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
 		in := s.start(r)
 		st := out.st
 		runWorkers(r, in, out, c, func(ctx context.Context, batch []T) ([]T, error) {
@@ -68,7 +70,8 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 // panics are as for [Map], and it reads the same options. The slice fn
 // returns is read, not kept.
 func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, error), opts ...Option) *Stream[B] {
-	return stage(newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
+	checkStage("FlatMap", s, fn == nil)
+	return stage(s, newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
 		st := out.st
 		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
@@ -88,9 +91,20 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 	}))
 }
 
-// stage marks a worker stage's output as sequenced when one worker at a time
-// sends it.
-func stage[T any](s *Stream[T]) *Stream[T] {
+// checkStage panics, before anything is built, if the stage named who is
+// given an unusable input or a nil function.
+func checkStage[A any](who string, in *Stream[A], nilFn bool) {
+	in.usable(who)
+	if nilFn {
+		panic("pipeline: " + who + " with a nil function")
+	}
+}
+
+// stage claims the input of a worker stage, once its options are checked,
+// and marks the stage's output as sequenced when one worker at a time sends
+// it.
+func stage[A, B any](in *Stream[A], s *Stream[B]) *Stream[B] {
+	in.claim()
 	s.sequenced = s.cfg.concurrency == 1 || s.cfg.ordered
 	return s
 }

@@ -7,6 +7,17 @@ import "sync/atomic"
 // every input has ended; with no input it is empty. The inputs belong to the
 // same pipeline run, so an error in any of them stops all of them.
 func Merge[T any](streams ...*Stream[T]) *Stream[T] {
+	for i, s := range streams {
+		s.usable("Merge")
+		for _, t := range streams[:i] {
+			if t == s {
+				panic(errConsumedTwice)
+			}
+		}
+	}
+	for _, s := range streams {
+		s.claim()
+	}
 	m := newStream("merge", nil, func(r *run, out *outPort[T], c *config) {
 		if len(streams) == 0 {
 			out.close()
@@ -23,11 +34,11 @@ func Merge[T any](streams ...*Stream[T]) *Stream[T] {
 					}
 				}()
 				for {
-					batch, ok := in.recv(r)
+					batch, ok := in.recv(r, out.st)
 					if !ok {
 						return
 					}
-					out.st.in.Add(int64(len(batch)))
+					out.st.inFlight.Add(-int64(len(batch)))
 					if !out.send(r, batch) {
 						return
 					}

@@ -50,6 +50,9 @@ type config struct {
 func newConfig(name string, opts []Option) config {
 	c := config{concurrency: 1, buffer: defaultBuffer, chunk: defaultChunk, name: name}
 	for _, o := range opts {
+		if o == nil {
+			panic("pipeline: nil Option")
+		}
 		o.apply(&c)
 	}
 	if c.window == 0 {

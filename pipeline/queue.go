@@ -16,7 +16,8 @@ import (
 // The zero value is an empty, unbounded FIFO queue ready to use. A Queue must
 // not be copied after first use. All methods are safe for concurrent use.
 //
-// Blocking methods take a context and return its cause when it ends first.
+// Blocking methods take a context and return its cause when it ends first;
+// a nil context panics.
 // Waiting uses a context-aware condition variable with one wake-up channel
 // per waiter: a signal costs O(1), and a signal that races a cancellation is
 // passed on to the next waiter, so an item is never stranded.
@@ -88,6 +89,7 @@ func (q *Queue[T]) full() bool { return q.capacity > 0 && q.items.len() >= q.cap
 // waits, and context.Cause(ctx) if ctx ends first; in both cases v was not
 // added.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
+	checkCtx(ctx)
 	q.lock()
 	for !q.closed && q.full() {
 		if err := q.notFull.Wait(ctx); err != nil {
@@ -146,6 +148,7 @@ func (q *Queue[T]) lessGuard(f func()) {
 // returns [ErrClosed]. If ctx ends first it returns context.Cause(ctx) and
 // takes nothing.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	checkCtx(ctx)
 	q.lock()
 	for q.items.len() == 0 {
 		if q.closed {
@@ -195,6 +198,7 @@ func (q *Queue[T]) take() (v T) {
 // without waiting for more. Errors are as for [Queue.Get], with n == 0. It
 // panics if buf is empty.
 func (q *Queue[T]) GetBatch(ctx context.Context, buf []T) (n int, err error) {
+	checkCtx(ctx)
 	if len(buf) == 0 {
 		panic("pipeline: GetBatch with an empty buffer")
 	}

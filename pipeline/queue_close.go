@@ -71,6 +71,7 @@ func (q *Queue[T]) TaskDone() error {
 // still to be got and marked done. After [Queue.Shutdown] only the items
 // that consumers had already got remain unfinished.
 func (q *Queue[T]) Join(ctx context.Context) error {
+	checkCtx(ctx)
 	q.lock()
 	defer q.mu.Unlock()
 	for q.unfinished > 0 {
@@ -86,6 +87,7 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 // ends, or when the loop breaks; an item is only removed once it is yielded.
 // The loop body may call [Queue.TaskDone].
 func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
+	checkCtx(ctx)
 	return func(yield func(T) bool) {
 		for {
 			v, err := q.Get(ctx)

@@ -11,9 +11,11 @@ const maxCatchUp = 2 * time.Millisecond
 // and returns the paced port. Items allowed at once travel together; before
 // waiting for the next slot, the items already allowed are passed on, so
 // pacing never holds back an item that was allowed to go.
-func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
-	st := &stageStats{name: "rate limit"}
-	out := newOutPort[T](0, st, c.chunk)
+//
+// Items enter the stage (its counters are st) when the rate limit takes
+// them; the port it returns does no accounting.
+func throttle[T any](r *run, in inPort[T], c *config, st *stageStats) inPort[T] {
+	out := newOutPort[T](0, &stageStats{}, c.chunk)
 	interval := c.ratePer / time.Duration(c.rateN)
 	catchUp := max(interval, maxCatchUp)
 	r.goroutine(func() {
@@ -21,7 +23,7 @@ func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
 		var next time.Time // the earliest time the next item may go
 		var timer *time.Timer
 		for {
-			batch, ok := in.recv(r)
+			batch, ok := in.recv(r, st)
 			if !ok {
 				return
 			}
@@ -60,5 +62,5 @@ func throttle[T any](r *run, in inPort[T], c *config) inPort[T] {
 			}
 		}
 	})
-	return inPort[T]{ch: out.ch, st: st, sequenced: true}
+	return inPort[T]{ch: out.ch, sequenced: true}
 }

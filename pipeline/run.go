@@ -12,6 +12,13 @@ import (
 // the consumer is done, nothing failed.
 var errStopped = errors.New("pipeline: consumer stopped")
 
+// checkCtx panics on a nil context, before the caller takes any lock.
+func checkCtx(ctx context.Context) {
+	if ctx == nil {
+		panic("pipeline: nil Context")
+	}
+}
+
 // run is one execution of a pipeline, owned by the sink that started it.
 // Every stage goroutine is counted in wg; the sink cancels ctx and waits for
 // wg before it returns, so no goroutine outlives the sink.
@@ -21,6 +28,8 @@ type run struct {
 	done   <-chan struct{}
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
+
+	stats []*stageStats // of every stage of the run, settled by finish
 
 	mu    sync.Mutex
 	err   error   // first error that stopped the pipeline
@@ -89,6 +98,9 @@ func (r *run) finish() error {
 	r.wg.Wait()
 	for _, f := range r.after {
 		f()
+	}
+	for _, st := range r.stats {
+		st.settle()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -9,27 +9,42 @@ import (
 
 // drive runs the pipeline ending in s, handing every batch to each on the
 // calling goroutine, and returns once every stage goroutine has ended. each
-// runs with panics captured; an error from it stops the pipeline.
-func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T) error) error {
+// runs with panics captured; an error from it stops the pipeline. each
+// keeps in *at the index of the item it is at, so that the items after it
+// are counted as dropped, not delivered, when it stops part-way.
+func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T, at *int) error) error {
 	r := newRun(ctx)
 	in := build(r, s)
 	for {
-		batch, ok := in.recv(r)
+		batch, ok := in.recv(r, nil)
 		if !ok {
 			break
 		}
+		at := 0
 		// A callback calling runtime.Goexit ends the caller's goroutine:
 		// stop the pipeline before it goes.
-		err := panics.Run(func() error { return each(r, batch) }, func() {
+		err := panics.Run(func() error { return each(r, batch, &at) }, func() {
+			in.unreached(len(batch) - at - 1)
 			r.fail(ErrGoexit)
 			r.finish()
 		})
 		if err != nil {
+			in.unreached(len(batch) - at - 1)
 			r.fail(err)
 			break
 		}
 	}
 	return r.finish()
+}
+
+// checkSink panics, before anything runs, if a sink is given a nil context,
+// an unusable stream or a nil function; then it claims s.
+func checkSink[T any](who string, ctx context.Context, s *Stream[T], nilFn bool) {
+	checkCtx(ctx)
+	s.usable(who)
+	if nilFn {
+		panic("pipeline: " + who + " with a nil function")
+	}
 }
 
 // ForEach runs the pipeline ending in s and calls fn for every item, in the
@@ -39,10 +54,13 @@ func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T
 // context.Cause(ctx) if ctx ended the run. An error from fn is handled by
 // [WithErrorPolicy] (default [StopOnError]); it is the only option ForEach reads.
 func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Context, v T) error, opts ...Option) error {
+	checkSink("ForEach", ctx, s, fn == nil)
 	c := newConfig("foreach", opts)
+	s.claim()
 	st := &stageStats{}
-	return drive(ctx, s, func(r *run, batch []T) error {
-		for _, v := range batch {
+	return drive(ctx, s, func(r *run, batch []T, at *int) error {
+		for i, v := range batch {
+			*at = i
 			if err := fn(r.ctx, v); err != nil && !r.absorb(c.policy, st, err) {
 				return err
 			}
@@ -55,8 +73,10 @@ func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Conte
 // order. On failure it returns the items collected so far with the error;
 // errors and the return guarantee are as for [ForEach].
 func Collect[T any](ctx context.Context, s *Stream[T]) ([]T, error) {
+	checkSink("Collect", ctx, s, false)
+	s.claim()
 	var all []T
-	err := drive(ctx, s, func(_ *run, batch []T) error {
+	err := drive(ctx, s, func(_ *run, batch []T, _ *int) error {
 		all = append(all, batch...)
 		return nil
 	})
@@ -68,9 +88,12 @@ func Collect[T any](ctx context.Context, s *Stream[T]) ([]T, error) {
 // error from fn stops the pipeline; errors and the return guarantee are as
 // for [ForEach]. On failure it returns the accumulator so far.
 func Reduce[T, R any](ctx context.Context, s *Stream[T], init R, fn func(acc R, v T) (R, error)) (R, error) {
+	checkSink("Reduce", ctx, s, fn == nil)
+	s.claim()
 	acc := init
-	err := drive(ctx, s, func(_ *run, batch []T) error {
-		for _, v := range batch {
+	err := drive(ctx, s, func(_ *run, batch []T, at *int) error {
+		for i, v := range batch {
+			*at = i
 			next, err := fn(acc, v)
 			if err != nil {
 				return err
@@ -91,23 +114,30 @@ func Reduce[T, R any](ctx context.Context, s *Stream[T], init R, fn func(acc R, 
 // body stops the pipeline the same way and then goes on. The iterator runs
 // the pipeline once: ranging over it again panics.
 func All[T any](ctx context.Context, s *Stream[T]) iter.Seq2[T, error] {
+	checkSink("All", ctx, s, false)
+	s.claim()
 	return func(yield func(T, error) bool) {
 		r := newRun(ctx)
 		in := build(r, s)
 		finished := false
+		left := 0 // items of the current batch not yet yielded
 		defer func() {
 			if !finished {
+				in.unreached(left)
 				r.finish() // the loop body panicked
 			}
 		}()
 		for {
-			batch, ok := in.recv(r)
+			batch, ok := in.recv(r, nil)
 			if !ok {
 				break
 			}
+			left = len(batch)
 			for _, v := range batch {
+				left--
 				if !yield(v, nil) {
 					finished = true
+					in.unreached(left)
 					r.finish()
 					return
 				}

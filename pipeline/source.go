@@ -25,9 +25,13 @@ func FromSlice[T any](s []T, opts ...Option) *Stream[T] {
 
 // FromChan returns a stream of the values received from ch until it is
 // closed. Receiving stops when the pipeline stops; the channel is never
-// closed or drained by the pipeline. It reads [WithChunkSize], [WithBuffer]
+// closed or drained by the pipeline. A nil channel panics (it would block
+// forever). It reads [WithChunkSize], [WithBuffer]
 // and [WithName].
 func FromChan[T any](ch <-chan T, opts ...Option) *Stream[T] {
+	if ch == nil {
+		panic("pipeline: FromChan with a nil channel")
+	}
 	return newStream("chan", opts, func(r *run, out *outPort[T], c *config) {
 		r.goroutine(func() {
 			defer out.close()
@@ -72,6 +76,9 @@ func FromChan[T any](ch <-chan T, opts ...Option) *Stream[T] {
 // seq that blocks without yielding delays the sink's return until it
 // yields or ends. It reads [WithChunkSize], [WithBuffer] and [WithName].
 func FromSeq[T any](seq iter.Seq[T], opts ...Option) *Stream[T] {
+	if seq == nil {
+		panic("pipeline: FromSeq with a nil sequence")
+	}
 	return newStream("seq", opts, func(r *run, out *outPort[T], c *config) {
 		h := newHandoff[T](c.chunk)
 		r.goroutine(func() {
@@ -109,6 +116,9 @@ func FromSeq[T any](seq iter.Seq[T], opts ...Option) *Stream[T] {
 // does not call [Queue.TaskDone]. It reads [WithChunkSize], [WithBuffer]
 // and [WithName].
 func FromQueue[T any](q *Queue[T], opts ...Option) *Stream[T] {
+	if q == nil {
+		panic("pipeline: FromQueue with a nil Queue")
+	}
 	return newStream("queue", opts, func(r *run, out *outPort[T], c *config) {
 		r.goroutine(func() { sendFromQueue(r, q, out, c) })
 	})

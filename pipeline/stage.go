@@ -18,7 +18,7 @@ type batchFunc[A, B any] func(ctx context.Context, in []A) ([]B, error)
 // ordered. The last goroutine to end closes out.
 func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn batchFunc[A, B]) {
 	if c.rateN > 0 {
-		in = throttle(r, in, c)
+		in = throttle(r, in, c, out.st)
 	}
 	var ord *orderer[A, B]
 	if c.ordered && c.concurrency > 1 {
@@ -42,12 +42,9 @@ func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn b
 	}
 }
 
-// process runs fn on one batch with panics captured, keeping the in and
-// in-flight counters. On error the caller fails the run.
-func process[A, B any](r *run, st *stageStats, fn batchFunc[A, B], c []A) ([]B, error) {
-	n := int64(len(c))
-	st.in.Add(n)
-	st.inFlight.Add(n)
+// process runs fn on one batch with panics captured. On error the caller
+// fails the run.
+func process[A, B any](r *run, fn batchFunc[A, B], c []A) ([]B, error) {
 	var res []B
 	err := r.call(func() (err error) {
 		res, err = fn(r.ctx, c)
@@ -58,11 +55,11 @@ func process[A, B any](r *run, st *stageStats, fn batchFunc[A, B], c []A) ([]B, 
 
 func work[A, B any](r *run, in inPort[A], out *outPort[B], fn batchFunc[A, B]) {
 	for {
-		c, ok := in.recv(r)
+		c, ok := in.recv(r, out.st)
 		if !ok {
 			return
 		}
-		res, err := process(r, out.st, fn, c)
+		res, err := process(r, fn, c)
 		if err != nil {
 			r.fail(err)
 			return
@@ -95,7 +92,6 @@ type orderer[A, B any] struct {
 
 type slot[B any] struct {
 	res   []B
-	n     int // input items the result came from
 	ready bool
 }
 
@@ -106,13 +102,13 @@ func newOrderer[A, B any](window int) *orderer[A, B] {
 }
 
 // recv takes the next batch and its number, waiting for room in the window.
-func (o *orderer[A, B]) recv(r *run, in inPort[A]) ([]A, uint64, bool) {
+func (o *orderer[A, B]) recv(r *run, in inPort[A], st *stageStats) ([]A, uint64, bool) {
 	if in.sequenced {
 		// The sender's numbers follow channel order: receive without a
 		// lock, then wait for the window if the batch is too far ahead.
 		// The batch at the window's start was received earlier, by a
 		// worker that is not waiting, so the window always moves on.
-		b, ok := in.recvSeq(r)
+		b, ok := in.recvSeq(r, st)
 		if !ok {
 			return nil, 0, false
 		}
@@ -135,7 +131,7 @@ func (o *orderer[A, B]) recv(r *run, in inPort[A]) ([]A, uint64, bool) {
 		}
 	}
 	o.mu.Unlock()
-	c, ok := in.recv(r)
+	c, ok := in.recv(r, st)
 	if !ok {
 		return nil, 0, false
 	}
@@ -146,18 +142,22 @@ func (o *orderer[A, B]) recv(r *run, in inPort[A]) ([]A, uint64, bool) {
 
 func (o *orderer[A, B]) work(r *run, in inPort[A], out *outPort[B], fn batchFunc[A, B]) {
 	for {
-		c, seq, ok := o.recv(r, in)
+		c, seq, ok := o.recv(r, in, out.st)
 		if !ok {
 			return
 		}
-		res, err := process(r, out.st, fn, c)
+		res, err := process(r, fn, c)
+		if err == nil {
+			out.st.inFlight.Add(-int64(len(c)))
+			out.st.buffered.Add(int64(len(res)))
+		}
 		if err != nil {
 			// Fail at once: waiting for this batch's turn could wait
 			// for a callback that only ends on cancellation.
 			r.fail(err)
 			return
 		}
-		if !o.emit(r, seq, slot[B]{res: res, n: len(c)}, out) {
+		if !o.emit(r, seq, slot[B]{res: res}, out) {
 			return
 		}
 	}
@@ -176,8 +176,7 @@ func (o *orderer[A, B]) emit(r *run, seq uint64, s slot[B], out *outPort[B]) boo
 	}
 	for {
 		o.mu.Unlock()
-		out.st.inFlight.Add(-int64(s.n))
-		if !out.send(r, s.res) {
+		if !out.sendCounted(r, s.res) {
 			return false
 		}
 		o.mu.Lock()

@@ -35,9 +35,12 @@ var errTeeStopped = errors.New("pipeline: Tee branch started after the other bra
 // Tee reads [WithBuffer], [WithChunkSize] and [WithName] for its branches.
 // It panics if n < 1.
 func Tee[T any](s *Stream[T], n int, opts ...Option) []*Stream[T] {
+	s.usable("Tee")
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Tee into %d branches", n))
 	}
+	newConfig("", opts) // check the options before claiming s
+	s.claim()
 	t := &tee[T]{src: s, branches: make([]teeBranch[T], n), allOpen: make(chan struct{})}
 	streams := make([]*Stream[T], n)
 	for i := range streams {
@@ -64,12 +67,19 @@ type tee[T any] struct {
 type teeBranch[T any] struct {
 	r   *run
 	out *outPort[T]
+	// sendMu is held by the distributor while it offers the branch a batch
+	// and by the branch's sink when it leaves; once gone, the branch is
+	// offered nothing, so its counters are final when its sink returns.
+	// The distributor's send also waits on r.done, which is closed by the
+	// time the sink leaves, so the sink never waits long.
+	sendMu sync.Mutex
+	gone   bool
 }
 
 func (t *tee[T]) open(i int, r *run, out *outPort[T]) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.branches[i] = teeBranch[T]{r: r, out: out}
+	t.branches[i].r, t.branches[i].out = r, out
 	t.opened++
 	if t.opened == len(t.branches) {
 		close(t.allOpen)
@@ -80,7 +90,7 @@ func (t *tee[T]) open(i int, r *run, out *outPort[T]) {
 		return
 	}
 	t.attached++
-	r.after = append(r.after, t.detach)
+	r.after = append(r.after, func() { t.detach(i) })
 	if t.up == nil {
 		t.up = newRun(context.Background())
 		in := build(t.up, t.src)
@@ -90,7 +100,11 @@ func (t *tee[T]) open(i int, r *run, out *outPort[T]) {
 
 // detach runs when a branch's sink has finished. The last branch stops the
 // upstream part and waits for it.
-func (t *tee[T]) detach() {
+func (t *tee[T]) detach(i int) {
+	b := &t.branches[i]
+	b.sendMu.Lock()
+	b.gone = true
+	b.sendMu.Unlock()
 	t.mu.Lock()
 	t.attached--
 	last := t.attached == 0
@@ -112,7 +126,8 @@ func (t *tee[T]) end(exhausted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ended, t.err = true, err
-	for _, b := range t.branches {
+	for i := range t.branches {
+		b := &t.branches[i]
 		if b.out == nil {
 			continue
 		}
@@ -132,16 +147,16 @@ func (t *tee[T]) distribute(in inPort[T]) {
 	case <-up.done:
 		return // upstream failed, or every opened branch stopped
 	}
-	branches := t.branches // complete, and no longer written
+	branches := t.branches // complete; only gone changes, under sendMu
 	gone := make([]bool, len(branches))
 	live := len(branches)
 	for live > 0 {
-		items, ok := in.recv(up)
+		items, ok := in.recv(up, nil)
 		if !ok {
 			exhausted = up.ctx.Err() == nil
 			return
 		}
-		for i, b := range branches {
+		for i := range branches {
 			if gone[i] {
 				continue
 			}
@@ -149,20 +164,45 @@ func (t *tee[T]) distribute(in inPort[T]) {
 			if i < len(branches)-1 {
 				c = append([]T(nil), items...)
 			}
-			n := int64(len(c))
-			b.out.st.in.Add(n)
-			b.out.st.buffered.Add(n)
-			select {
-			case b.out.ch <- batch[T]{seq: b.out.seq.Add(1) - 1, items: c}:
-				b.out.st.out.Add(n)
-			case <-b.r.done:
-				b.out.st.buffered.Add(-n)
+			switch t.offer(&branches[i], c) {
+			case branchGone:
 				gone[i] = true
 				live--
-			case <-up.done:
-				b.out.st.buffered.Add(-n)
+			case upstreamDone:
 				return
 			}
 		}
+	}
+}
+
+const (
+	offered = iota
+	branchGone
+	upstreamDone
+)
+
+// offer sends c to branch b, counting it in the branch's In, and reports
+// whether it was sent, the branch has stopped, or the upstream part has.
+func (t *tee[T]) offer(b *teeBranch[T], c []T) int {
+	b.sendMu.Lock()
+	defer b.sendMu.Unlock()
+	if b.gone {
+		return branchGone
+	}
+	st := b.out.st
+	n := int64(len(c))
+	st.in.Add(n)
+	st.buffered.Add(n)
+	select {
+	case b.out.ch <- batch[T]{seq: b.out.seq.Add(1) - 1, items: c}:
+		return offered
+	case <-b.r.done:
+		st.buffered.Add(-n)
+		st.dropped.Add(n)
+		return branchGone
+	case <-t.up.done:
+		st.buffered.Add(-n)
+		st.dropped.Add(n)
+		return upstreamDone
 	}
 }

@@ -11,10 +11,11 @@ import "time"
 // Tumbling reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
 // d <= 0.
 func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T] {
+	s.usable("Tumbling")
 	if d <= 0 {
 		panic("pipeline: Tumbling needs a positive duration")
 	}
-	return newStream("tumbling", opts, func(r *run, out *outPort[[]T], c *config) {
+	return claimed(s, newStream("tumbling", opts, func(r *run, out *outPort[[]T], c *config) {
 		in := s.start(r)
 		r.goroutine(func() {
 			defer out.close()
@@ -48,7 +49,7 @@ func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T]
 				}
 			}
 		})
-	})
+	}))
 }
 
 // Sliding returns a stream of overlapping time windows of the items of s:
@@ -62,6 +63,7 @@ func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T]
 // Sliding reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
 // size or period is not positive.
 func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *Stream[[]T] {
+	s.usable("Sliding")
 	if size <= 0 || period <= 0 {
 		panic("pipeline: Sliding needs a positive size and period")
 	}
@@ -69,7 +71,7 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 		at time.Time
 		v  T
 	}
-	return newStream("sliding", opts, func(r *run, out *outPort[[]T], c *config) {
+	return claimed(s, newStream("sliding", opts, func(r *run, out *outPort[[]T], c *config) {
 		in := s.start(r)
 		r.goroutine(func() {
 			defer out.close()
@@ -118,5 +120,5 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 				}
 			}
 		})
-	})
+	}))
 }
