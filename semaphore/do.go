@@ -15,7 +15,11 @@ import (
 // the panic value and stack if fn panicked; the panic does not propagate.
 // If fn calls runtime.Goexit the permits are released and the goroutine
 // exits as usual.
+//
+// A nil ctx, a nil fn or a negative n panics before anything is acquired.
 func (s *Weighted) Do(ctx context.Context, n int64, fn func() error) error {
+	checkContext(ctx)
+	checkFunc(fn)
 	if err := s.Acquire(ctx, n); err != nil {
 		return err
 	}

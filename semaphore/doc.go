@@ -28,9 +28,10 @@
 // context ends before the Release that would grant it fails, however the
 // two race.
 //
-// Misuse panics with a message starting with "semaphore:": a negative
-// limit or count, or releasing more permits than are held (the guarantee
-// Python's BoundedSemaphore gives).
+// Misuse panics at once, before any lock is taken, with a message starting
+// with "semaphore:": a nil Context, a nil func passed to Do, a nil Option,
+// a negative limit or count, a zero [Keyed], or releasing more permits
+// than are held (the guarantee Python's BoundedSemaphore gives).
 //
 // A typical use bounds concurrent work:
 //

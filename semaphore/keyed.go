@@ -13,8 +13,10 @@ import (
 // as soon as no permit of it is held and nobody waits for one, so memory is
 // bounded by the keys in use, not by the keys ever seen.
 //
-// The zero value is not usable; create one with [NewKeyed]. A Keyed must
-// not be copied after first use. All methods are safe for concurrent use;
+// The zero value is not usable: create one with [NewKeyed]. Every method
+// of a zero Keyed panics with "semaphore: Keyed must be made with
+// NewKeyed", leaving nothing locked. A Keyed must not be copied after first
+// use. All methods are safe for concurrent use;
 // the semaphores of different keys are independent, except that every
 // method briefly takes one lock shared by all keys, so a Keyed suits
 // per-host or per-tenant limits rather than millions of operations a
@@ -51,7 +53,10 @@ func NewKeyed[K comparable](limit int64, opts ...Option) *Keyed[K] {
 // [Weighted.Acquire] does, and returns the same errors (an already-done
 // ctx fails at once). A successful Acquire must be matched by a Release of
 // the same key. A failed one leaves no key behind that was not in use.
+// A nil ctx or a negative n panics.
 func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
+	k.mustBeMade()
+	checkContext(ctx)
 	checkCount(n)
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
@@ -85,6 +90,7 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 // TryAcquire takes n permits of key's semaphore if it can do so without
 // waiting, as [Weighted.TryAcquire] does, and reports whether it did.
 func (k *Keyed[K]) TryAcquire(key K, n int64) bool {
+	k.mustBeMade()
 	checkCount(n)
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -103,9 +109,10 @@ func (k *Keyed[K]) TryAcquire(key K, n int64) bool {
 // Release gives back n permits of key's semaphore. It panics with
 // "semaphore: released more than held" if fewer are held for key.
 func (k *Keyed[K]) Release(key K, n int64) {
+	k.mustBeMade()
+	checkCount(n)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	checkCount(n)
 	e := k.sems[key]
 	if e == nil {
 		if n == 0 {
@@ -120,8 +127,12 @@ func (k *Keyed[K]) Release(key K, n int64) {
 
 // Do runs fn while holding n permits of key's semaphore, as [Weighted.Do]
 // does: the permits are released however fn ends, and a panic in fn is
-// returned as a [*PanicError].
+// returned as a [*PanicError]. A nil ctx, a nil fn or a negative n panics
+// before anything is acquired.
 func (k *Keyed[K]) Do(ctx context.Context, key K, n int64, fn func() error) error {
+	k.mustBeMade()
+	checkContext(ctx)
+	checkFunc(fn)
 	if err := k.Acquire(ctx, key, n); err != nil {
 		return err
 	}
@@ -132,6 +143,7 @@ func (k *Keyed[K]) Do(ctx context.Context, key K, n int64, fn func() error) erro
 // Len returns the number of keys in use: keys with permits held or
 // requests waiting.
 func (k *Keyed[K]) Len() int {
+	k.mustBeMade()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return len(k.sems)
@@ -139,6 +151,7 @@ func (k *Keyed[K]) Len() int {
 
 // Held returns the number of permits of key held right now.
 func (k *Keyed[K]) Held(key K) int64 {
+	k.mustBeMade()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if e := k.sems[key]; e != nil {
@@ -148,17 +161,29 @@ func (k *Keyed[K]) Held(key K) int64 {
 }
 
 // Limit returns the limit of every key's semaphore.
-func (k *Keyed[K]) Limit() int64 { return k.limit }
+func (k *Keyed[K]) Limit() int64 {
+	k.mustBeMade()
+	return k.limit
+}
 
 // Close closes every key's semaphore, as [Weighted.Close] does: blocked and
 // later Acquire calls fail with [ErrClosed], for known and new keys alike.
 // Permits held may still be released.
 func (k *Keyed[K]) Close() {
+	k.mustBeMade()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.closed = true
 	for _, e := range k.sems {
 		e.Close()
+	}
+}
+
+// mustBeMade panics if k is a zero Keyed. It reads k.sems without the
+// lock: NewKeyed sets the field once, before k is shared.
+func (k *Keyed[K]) mustBeMade() {
+	if k.sems == nil {
+		panic("semaphore: Keyed must be made with NewKeyed")
 	}
 }
 

@@ -116,7 +116,7 @@ func TestKeyedDoPanics(t *testing.T) {
 	var pe *semaphore.PanicError
 	assert.ErrorAs(t, err, &pe)
 	assert.Equal(t, 0, k.Len())
-	assert.ErrorIs(t, k.Do(context.Background(), "a", 2, nil), semaphore.ErrExceedsLimit)
+	assert.ErrorIs(t, k.Do(context.Background(), "a", 2, nop), semaphore.ErrExceedsLimit)
 }
 
 func TestKeyedConcurrent(t *testing.T) {

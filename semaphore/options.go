@@ -57,7 +57,7 @@ func (p Policy) String() string {
 	return "Policy(?)"
 }
 
-// Option configures [New] and [NewKeyed].
+// Option configures [New] and [NewKeyed]; a nil Option panics there.
 type Option interface {
 	apply(*config)
 }
@@ -82,6 +82,9 @@ func WithPolicy(p Policy) Option {
 func newConfig(opts []Option) config {
 	var c config
 	for _, o := range opts {
+		if o == nil {
+			panic("semaphore: nil Option")
+		}
 		o.apply(&c)
 	}
 	return c

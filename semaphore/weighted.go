@@ -179,6 +179,12 @@ func checkContext(ctx context.Context) {
 	}
 }
 
+func checkFunc(fn func() error) {
+	if fn == nil {
+		panic("semaphore: nil func")
+	}
+}
+
 func checkCount(n int64) {
 	if n < 0 {
 		panic("semaphore: negative permit count")
