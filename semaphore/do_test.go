@@ -2,7 +2,6 @@ package semaphore_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"runtime"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/panics"
 	"github.com/weftgo/weft/semaphore"
 )
 
@@ -56,9 +56,13 @@ func TestDoAcquireErrorSkipsFn(t *testing.T) {
 	assert.False(t, called)
 }
 
+// PanicError is the error type every weft package uses: errors.As with
+// the shared type matches a panic recovered by Do, and the reverse.
 func TestPanicErrorIsShared(t *testing.T) {
-	// The alias matches the error type of every weft package.
-	var err error = &semaphore.PanicError{Value: "x"}
+	err := semaphore.New(1).Do(context.Background(), 1, func() error { panic("x") })
+	var shared *panics.Error
+	require.ErrorAs(t, err, &shared)
+	assert.Equal(t, "x", shared.Value)
 	var pe *semaphore.PanicError
-	assert.True(t, errors.As(err, &pe))
+	assert.ErrorAs(t, error(&panics.Error{Value: "y"}), &pe)
 }

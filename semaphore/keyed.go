@@ -16,11 +16,10 @@ import (
 // The zero value is not usable: create one with [NewKeyed]. Every method
 // of a zero Keyed panics with "semaphore: Keyed must be made with
 // NewKeyed", leaving nothing locked. A Keyed must not be copied after first
-// use. All methods are safe for concurrent use;
-// the semaphores of different keys are independent, except that every
-// method briefly takes one lock shared by all keys, so a Keyed suits
-// per-host or per-tenant limits rather than millions of operations a
-// second.
+// use. All methods are safe for concurrent use; the semaphores of different
+// keys are independent, except that every method briefly takes one lock
+// shared by all keys, so a Keyed suits per-host or per-tenant limits rather
+// than millions of operations a second.
 //
 // Releasing a key's permits synchronizes before the Acquire or TryAcquire
 // of the same key that obtains them returns.

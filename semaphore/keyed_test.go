@@ -117,6 +117,14 @@ func TestKeyedDoPanics(t *testing.T) {
 	assert.ErrorAs(t, err, &pe)
 	assert.Equal(t, 0, k.Len())
 	assert.ErrorIs(t, k.Do(context.Background(), "a", 2, nop), semaphore.ErrExceedsLimit)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = k.Do(context.Background(), "a", 1, func() error { runtime.Goexit(); return nil })
+	}()
+	<-done
+	assert.Zero(t, k.Len(), "Goexit in fn releases the permits")
 }
 
 func TestKeyedConcurrent(t *testing.T) {

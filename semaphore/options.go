@@ -4,8 +4,10 @@ import "time"
 
 // Policy decides who gets permits when there are not enough for everyone.
 // Under every policy a Release hands permits straight to waiters or wakes
-// only a waiter whose whole request fits, never one that would have to go
-// back to sleep for lack of permits.
+// only a waiter whose whole request fits in the permits then free, never
+// one that is sure to go back to sleep. Under [Fair] and [Barging] a new
+// request may still take those permits before the woken waiter runs; the
+// waiter then waits again, first in line.
 type Policy int
 
 const (

@@ -403,3 +403,49 @@ func TestBargingLoserPassesTurn(t *testing.T) {
 		return true
 	})
 }
+
+// A Release synchronizes before the Acquire or TryAcquire that obtains its
+// permits returns: under -race, a plain variable written before the
+// Release and read after the Acquire is not reported as a data race. The
+// two goroutines share nothing else.
+func TestReleaseSynchronizesBeforeAcquire(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			ctx := context.Background()
+			s := semaphore.New(1, semaphore.WithPolicy(p))
+			k := semaphore.NewKeyed[string](1, semaphore.WithPolicy(p))
+			obtainers := []struct {
+				name    string
+				obtain  func()
+				release func()
+				waits   func() bool
+			}{
+				{"Acquire that waits", func() { _ = s.Acquire(ctx, 1) }, func() { s.Release(1) },
+					func() bool { return s.Waiting() == 1 }},
+				{"TryAcquire", func() {
+					for !s.TryAcquire(1) {
+						runtime.Gosched()
+					}
+				}, func() { s.Release(1) }, nil},
+				// Whether or not it waits by the time of the Release.
+				{"Keyed.Acquire", func() { _ = k.Acquire(ctx, "a", 1) }, func() { k.Release("a", 1) }, nil},
+			}
+			for _, o := range obtainers {
+				var data int
+				o.obtain() // the test holds the permit
+				got := make(chan int, 1)
+				go func() {
+					o.obtain()
+					got <- data
+				}()
+				for o.waits != nil && !o.waits() {
+					runtime.Gosched()
+				}
+				data = 42
+				o.release()
+				assert.Equal(t, 42, <-got, o.name)
+				o.release()
+			}
+		})
+	}
+}

@@ -104,3 +104,20 @@ func TestCloseFailsLaterAcquires(t *testing.T) {
 	assert.Equal(t, int64(0), s.Held())
 	assert.True(t, errors.Is(s.Acquire(context.Background(), 5), semaphore.ErrClosed), "closed is reported before too large")
 }
+
+// SetLimit still works after Close, although nothing can be acquired.
+func TestSetLimitAfterClose(t *testing.T) {
+	s := semaphore.New(2)
+	require.True(t, s.TryAcquire(2))
+	s.Close()
+	s.SetLimit(1)
+	assert.Equal(t, int64(1), s.Limit())
+	assert.Equal(t, int64(-1), s.Available())
+	s.SetLimit(4)
+	assert.Equal(t, int64(2), s.Available())
+	assert.ErrorIs(t, s.Acquire(context.Background(), 1), semaphore.ErrClosed)
+	assert.False(t, s.TryAcquire(1))
+	s.Release(2)
+	assert.Equal(t, int64(4), s.Available())
+	assert.Zero(t, s.Held())
+}
