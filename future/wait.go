@@ -85,6 +85,7 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 	// pending (unwatch removes the callback) or done with its callbacks
 	// detached by the completing goroutine but not all run yet: that future
 	// is done, and a late delivery goes to a collector nobody reads.
+	notDone = make([]*Future[T], 0, remaining)
 	remaining = 0
 	for i := range c.cbs {
 		cb := &c.cbs[i]

@@ -103,3 +103,35 @@ func TestWatchMisuseLeavesNoCallback(t *testing.T) {
 		})
 	}
 }
+
+// Wait and AsCompleted leave no callback on the futures they stop watching,
+// and cancel none of them, however they stop.
+func TestWatchersLeaveNoCallback(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	stops := map[string]func(fs ...*Future[int]){
+		"Wait FirstCompleted": func(fs ...*Future[int]) { _, _, _ = Wait(context.Background(), FirstCompleted, fs...) },
+		"Wait context ended":  func(fs ...*Future[int]) { _, _, _ = Wait(ended, AllCompleted, fs...) },
+		"AsCompleted break": func(fs ...*Future[int]) {
+			for range AsCompleted(context.Background(), fs...) {
+				break
+			}
+		},
+		"AsCompleted context ended": func(fs ...*Future[int]) {
+			for range AsCompleted(ended, fs...) {
+			}
+		},
+	}
+	for name, stop := range stops {
+		t.Run(name, func(t *testing.T) {
+			done := NewPromise[int]()
+			require.NoError(t, done.Resolve(1))
+			pending := []*Future[int]{NewPromise[int]().Future(), NewPromise[int]().Future()}
+			stop(pending[0], done.Future(), pending[1], pending[0])
+			for _, f := range pending {
+				require.False(t, hasWaitCallback(f))
+				require.Equal(t, Pending, f.State())
+			}
+		})
+	}
+}
