@@ -2,11 +2,12 @@ package future_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"testing/synctest"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
 	"github.com/weftgo/weft/pool"
@@ -87,21 +88,94 @@ func TestExecutorMapInsideTask(t *testing.T) {
 	})
 }
 
-func TestPoolTaskWaitsOnTaskFailsByContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(1)
-		defer p.Shutdown(context.Background())
-		outer, _ := future.Submit(t.Context(), p, func(ctx context.Context) (int, error) {
-			inner, err := future.Submit(ctx, p, func(context.Context) (int, error) { return 1, nil })
-			if err != nil {
-				return 0, err
-			}
-			wctx, cancel := context.WithTimeout(ctx, time.Second)
-			defer cancel()
-			return inner.Result(wctx)
+// queueModes are the three ways a pool can queue; nested work must not
+// deadlock in any of them.
+var queueModes = []struct {
+	name string
+	opts []pool.Option
+}{
+	{"unbounded", nil},
+	{"handoff", []pool.Option{pool.WithQueueSize(0)}},
+	{"bounded", []pool.Option{pool.WithQueueSize(1)}},
+}
+
+// Issue 9, bug 4: a task of a pool of one submits a future to the same pool
+// with its own context and waits for it, in every queue mode. The subtask
+// runs in the waiting task's slot; inside the bubble a deadlock fails the
+// test.
+func TestPoolTaskWaitsOnTask(t *testing.T) {
+	for _, mode := range queueModes {
+		t.Run(mode.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(1, mode.opts...)
+				defer p.Shutdown(context.Background())
+				outer, err := future.Submit(t.Context(), p, func(ctx context.Context) (int, error) {
+					inner, err := future.Submit(ctx, p, func(context.Context) (int, error) { return 41, nil })
+					if err != nil {
+						return 0, err
+					}
+					v, err := inner.Result(ctx)
+					return v + 1, err
+				})
+				require.NoError(t, err)
+				v, err := outer.Result(t.Context())
+				require.NoError(t, err)
+				assert.Equal(t, 42, v)
+			})
 		})
-		if _, err := outer.Result(t.Context()); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("outer = %v", err)
-		}
-	})
+	}
+}
+
+func TestPoolTaskRangesOverMap(t *testing.T) {
+	for _, mode := range queueModes {
+		t.Run(mode.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(1, mode.opts...)
+				defer p.Shutdown(context.Background())
+				outer, err := future.Submit(t.Context(), p, func(ctx context.Context) (int, error) {
+					sum := 0
+					for v, err := range future.Map(ctx, p, slices.Values([]int{1, 2, 3, 4}), func(_ context.Context, i int) (int, error) {
+						return i * 10, nil
+					}, future.WithBufferSize(2)) {
+						if err != nil {
+							return 0, err
+						}
+						sum += v
+					}
+					return sum, nil
+				})
+				require.NoError(t, err)
+				v, err := outer.Result(t.Context())
+				require.NoError(t, err)
+				assert.Equal(t, 100, v)
+			})
+		})
+	}
+}
+
+// The errgroup-with-a-limit deadlock, with a future: a group made outside
+// any task, on a pool of one, whose task submits a future to the same group
+// (a Group is a Runner) and waits for it.
+func TestGroupTaskWaitsOnFutureOfSameGroup(t *testing.T) {
+	for _, mode := range queueModes {
+		t.Run(mode.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(1, mode.opts...)
+				defer p.Shutdown(context.Background())
+				g, _ := p.Group(context.Background())
+				got := make(chan int, 1)
+				require.NoError(t, g.Go(func(ctx context.Context) error {
+					f, err := future.Submit(ctx, g, func(context.Context) (int, error) { return 7, nil })
+					if err != nil {
+						return err
+					}
+					v, err := f.Result(ctx)
+					got <- v
+					return err
+				}))
+				require.NoError(t, g.Wait())
+				assert.Equal(t, 7, <-got)
+			})
+		})
+	}
 }

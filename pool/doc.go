@@ -39,11 +39,48 @@
 //
 // # Tasks that wait on tasks
 //
-// A task that waits on other tasks of the same bounded pool can deadlock it:
-// every worker waits and nothing runs what they wait for. A [Group] made
-// from the context a task received solves this: its Wait lends the worker's
-// slot to the pool while it blocks. Calling [Pool.Wait] from a task, or
-// blocking on a channel fed by queued tasks, is not protected.
+// A task that waits on other tasks of the same bounded pool could deadlock
+// it: every worker waits and nothing runs what they wait for. The pool
+// prevents this for nested work that identifies its caller. Every task that
+// takes a context receives one that names that run of that task; a submit
+// that presents it (or a context derived from it) while no worker can start
+// the new task at once runs the new task in the caller's slot instead of
+// queueing it or waiting for room: the caller is suspended while the task
+// runs on a goroutine of its own, so the pool's limit holds, and when the
+// submit returns the task has ended (its error goes where task errors go).
+// This holds in every queue mode: unbounded, bounded and hand-off.
+//
+// So from inside a task, these never deadlock a saturated pool, whatever
+// the task then waits on (a channel, a future, a Group):
+//
+//   - [Pool.Submit] and [Group.Submit] with the task's context;
+//   - [Map], [MapSeq] and [Pool.Group] given the task's context, and
+//     [Group.Go] on a group made from it;
+//   - future.Submit and future.Map on the pool (or on a Group) with the
+//     task's context.
+//
+// [Group.Wait] on a group made from a task's context also lends the task's
+// slot to the pool while it blocks.
+//
+// What is not protected:
+//
+//   - [Pool.Go], [Pool.TrySubmit] and [Group.TryGo] take no context, so they
+//     cannot tell a task of the pool from any other caller: they never run
+//     a task in their caller's slot. From a task, use Submit with the task's
+//     context.
+//   - [Group.Go] takes its caller for the task that made the group. A task
+//     of a group that submits to its own group (or to a group it made from
+//     the group's context rather than its own) should use [Group.Submit]
+//     with the context it received.
+//   - [Pool.Wait] from a task waits for the task itself, and never returns;
+//     [Pool.Shutdown] from a task returns only when its context ends.
+//   - A context names its task's run, not a goroutine. Code outside any
+//     task, and a task's context once the task has returned, never run a
+//     task inline or lend a slot; but a goroutine that a task starts and
+//     hands its context to is taken for the task while the task runs: its
+//     submit may run a task in the task's slot (one at a time) and its
+//     Group.Wait lends the slot, while the task itself also runs — over the
+//     limit. Hand a task's context only to code that runs within the task.
 //
 // # Costs
 //

@@ -11,9 +11,10 @@ import (
 // A Group is a scope of tasks that run on a shared [Pool], with its own
 // [Group.Wait] and its own error handling: errgroup, on shared workers.
 //
-// A Group is made with [Pool.Group] and must not be copied. Its methods are
-// safe for concurrent use. A task's return synchronizes before the
-// [Group.Wait] that waits for it returns.
+// A Group is made with [Pool.Group]; the zero value is not usable (its
+// methods panic), and a Group must not be copied. Its methods are safe for
+// concurrent use. A task's return synchronizes before the [Group.Wait] that
+// waits for it returns.
 //
 // By default Wait returns every task error joined with errors.Join; with
 // [WithFailFast] the first error cancels the group's context, with that
@@ -21,21 +22,34 @@ import (
 // later panics, which are never dropped). Task panics arrive as
 // [*PanicError] either way.
 //
-// Nested waits do not deadlock: when a Group is made with the context a
-// task of the same pool received, its Wait lends the waiting worker's slot
-// to the pool while it blocks, so the group's queued tasks can start even
-// when every worker is busy waiting. Tasks blocked in such a Wait therefore
-// do not count against the pool's limit.
+// A Group may be reused after Wait, as an errgroup.Group may: tasks
+// submitted later run, and the next Wait waits for them. The group's context
+// stays cancelled once Wait has returned, so those tasks receive a cancelled
+// context.
+//
+// Nested work does not deadlock: a Group made with the context a task of the
+// same pool received (or one derived from it) knows that task. [Group.Go]
+// then runs a task in that task's slot when no worker is free, as
+// [Pool.Submit] does, and Wait lends the slot to the pool while it blocks,
+// so the group's queued tasks can start even when every worker is busy
+// waiting. A task of any group passes its own context to [Group.Submit] for
+// the same protection. See "Tasks that wait on tasks" in the package
+// documentation.
 type Group struct {
-	p        *Pool
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	failFast bool
-	inTask   bool // made inside a task of p: Wait lends its slot
+	p *Pool
+	// ctx is what the group's tasks see; Wait, a fail-fast error and Stop
+	// cancel it. room is its parent: it bounds Go's wait for room and is
+	// cancelled by a fail-fast error and Stop, but not by Wait, so the group
+	// can be reused after Wait.
+	ctx, room    context.Context
+	cancel, fail context.CancelCauseFunc
+	failFast     bool
+	creator      *taskCtx // the run whose context made the group, if any
 
 	// Guarded by p.mu.
 	outstanding int
-	errs        []error
+	first       error   // fail-fast: the first error, returned by every Wait
+	errs        []error // errors not yet returned by Wait
 	dropped     int
 	idle        *cond.Cond
 }
@@ -53,8 +67,20 @@ type groupOptionFunc func(*groupConfig)
 
 func (f groupOptionFunc) applyGroup(c *groupConfig) { f(c) }
 
+func groupConfigOf(opts []GroupOption) groupConfig {
+	var c groupConfig
+	for _, o := range opts {
+		if o == nil {
+			panic("pool: nil GroupOption")
+		}
+		o.applyGroup(&c)
+	}
+	return c
+}
+
 // WithFailFast makes the first task error cancel the group's context and be
-// the error Wait returns; later errors are dropped, except panics. Tasks already running see the cancellation;
+// the error Wait returns — every Wait, as with errgroup — while later errors
+// are dropped, except panics. Tasks already running see the cancellation;
 // tasks that start later receive the cancelled context.
 func WithFailFast() GroupOption {
 	return groupOptionFunc(func(c *groupConfig) { c.failFast = true })
@@ -63,41 +89,89 @@ func WithFailFast() GroupOption {
 // Group returns a new group on p and the context its tasks receive, derived
 // from ctx. The context is cancelled when a task fails in fail-fast mode,
 // when [Pool.Stop] is called, or when Wait returns, whichever comes first.
+//
+// If ctx is (or derives from) the context of a running task of p, the group
+// belongs to that task: see [Group]. The context Group returns then
+// identifies that task too, so hand it only to code that runs within the
+// task.
 func (p *Pool) Group(ctx context.Context, opts ...GroupOption) (*Group, context.Context) {
-	var c groupConfig
-	for _, o := range opts {
-		o.applyGroup(&c)
-	}
-	g := p.newGroup(ctx, c)
+	p.made()
+	checkCtx(ctx)
+	g := p.newGroup(ctx, groupConfigOf(opts))
 	return g, g.ctx
 }
 
 func (p *Pool) newGroup(ctx context.Context, c groupConfig) *Group {
-	gctx, cancel := context.WithCancelCause(ctx)
+	room, fail := context.WithCancelCause(ctx)
+	gctx, cancel := context.WithCancelCause(room)
 	g := &Group{
 		p:        p,
-		ctx:      context.WithValue(gctx, taskKey{}, p),
+		ctx:      gctx,
+		room:     room,
 		cancel:   cancel,
+		fail:     fail,
 		failFast: c.failFast,
-		inTask:   ctx.Value(taskKey{}) == p,
+		creator:  p.callerOf(ctx),
 		idle:     cond.New(&p.mu),
 	}
 	return g
 }
 
+// made panics unless g was made with Pool.Group, before any lock.
+func (g *Group) made(fn func(context.Context) error, checkFn bool) {
+	if g == nil {
+		panic("pool: nil *Group")
+	}
+	if g.p == nil {
+		panic("pool: Group must be made with Pool.Group")
+	}
+	if checkFn && fn == nil {
+		panic("pool: nil func")
+	}
+}
+
 // Go submits fn as a task of the group, blocking while the pool's bounded
-// queue is full until there is room or the group's context is done. fn
-// receives the group's context. If the task cannot be submitted (the pool
-// is closed, or the context ended), Go returns that error and also records
-// it for Wait, so a task that never ran is never lost silently.
+// queue is full until there is room, the group has failed (fail-fast), or
+// the context the group was made from is done. fn receives a context
+// derived from the group's. If the task cannot be submitted (the pool is
+// closed, or the wait ended), Go returns that error and also records it for
+// Wait, so a task that never ran is never lost silently.
+//
+// If the group was made from a task's context and that task holds its slot,
+// Go runs fn in the task's slot when no worker can start it at once, and
+// returns after fn has returned, as [Pool.Submit] does. Go has no context of
+// its own, so it takes its caller for that task: a task of the group that
+// submits to the group should use [Group.Submit] with its own context.
 func (g *Group) Go(fn func(ctx context.Context) error) error {
-	return g.record(g.p.submit(g.ctx, task{fn: fn, g: g}, true))
+	g.made(fn, true)
+	return g.record(g.p.submit(g.room, task{fn: fn, g: g}, true, g.creator))
+}
+
+// Submit submits fn as a task of the group, blocking while the pool's
+// bounded queue is full until there is room or ctx is done; it mirrors
+// [Pool.Submit]. fn receives a context derived from the group's, not from
+// ctx. On failure it returns [ErrClosed] or context.Cause(ctx) and fn will
+// not run; unlike [Group.Go], the error is only returned, not recorded for
+// Wait.
+//
+// Called from a task of the pool with the context that task received (a
+// task of this group or any other), Submit never waits for a worker that the
+// caller may be keeping busy: when no worker can start fn at once, fn runs
+// in the caller's slot and Submit returns after it has returned. This is
+// what lets a task submit to its own group and wait for the result, on a
+// channel or a future, even on a pool of one.
+func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error) error {
+	g.made(fn, true)
+	checkCtx(ctx)
+	return g.p.submit(ctx, task{fn: fn, g: g}, true, g.p.callerOf(ctx))
 }
 
 // TryGo is like [Group.Go] but never blocks: when the task cannot start or
-// be queued at once it returns [ErrQueueFull], without recording it.
+// be queued at once it returns [ErrQueueFull], without recording it. It
+// never runs fn in its caller's slot.
 func (g *Group) TryGo(fn func(ctx context.Context) error) error {
-	err := g.p.submit(g.ctx, task{fn: fn, g: g}, false)
+	g.made(fn, true)
+	err := g.p.submit(context.Background(), task{fn: fn, g: g}, false, nil)
 	if errors.Is(err, ErrQueueFull) {
 		return err
 	}
@@ -114,18 +188,33 @@ func (g *Group) record(err error) error {
 }
 
 // Wait blocks until every task submitted to the group has ended, cancels
-// the group's context, and returns the group's errors: all of them joined,
-// or the first one in fail-fast mode. If [Pool.Stop] dropped some of the
-// group's queued tasks, the result includes [ErrClosed].
+// the group's context, and returns the group's errors: those not returned
+// by an earlier Wait, joined, or in fail-fast mode the first error (every
+// time) and any panics since the last Wait. If [Pool.Stop] dropped some of
+// the group's queued tasks, the result includes [ErrClosed].
+//
+// If the group was made from the context of a task of the pool that has not
+// ended, Wait lends the pool a slot while it blocks, so that the group's
+// queued tasks can start even when every worker is busy. The worker that
+// took the slot may still be running a task when Wait returns and the
+// waiting task goes on: until that task ends, one task more than the limit
+// executes.
 func (g *Group) Wait() error {
+	g.made(nil, false)
 	p := g.p
 	p.mu.Lock()
-	lent := g.inTask && g.outstanding > 0
-	if lent {
+	c := g.creator
+	lend := c != nil && c.state != ended && g.outstanding > 0
+	marked := false
+	if lend {
 		p.blocked++
+		if c.state == holding {
+			c.state = lent // nothing else may run in the slot it lends
+			marked = true
+		}
 	}
 	p.mu.Unlock()
-	if lent {
+	if lend {
 		p.wakeForQueue()
 	}
 
@@ -133,8 +222,11 @@ func (g *Group) Wait() error {
 	for g.outstanding > 0 {
 		_ = g.idle.Wait(context.Background())
 	}
-	if lent {
+	if lend {
 		p.blocked--
+		if marked && c.state == lent {
+			c.state = holding
+		}
 	}
 	err := g.resultLocked()
 	p.mu.Unlock()
@@ -147,9 +239,12 @@ func (g *Group) resultLocked() error {
 		g.errs = append(g.errs, fmt.Errorf("%w: %d queued tasks of the group dropped by Stop", ErrClosed, g.dropped))
 		g.dropped = 0
 	}
-	err := join(g.errs)
+	errs := g.errs
+	if g.first != nil {
+		errs = append([]error{g.first}, errs...)
+	}
 	g.errs = nil
-	return err
+	return join(errs)
 }
 
 // add counts a task accepted for the group. p.mu is held.
@@ -172,16 +267,19 @@ func (g *Group) taskDone(err error) {
 	}
 }
 
-// addErr keeps a task error. In fail-fast mode only the first error is
-// kept, plus any later panics, which are never dropped. p.mu is held.
+// addErr keeps a task error. In fail-fast mode the first error is kept for
+// good and cancels the group; later errors are dropped, except panics,
+// which are never dropped. p.mu is held.
 func (g *Group) addErr(err error) {
 	if g.failFast {
-		if len(g.errs) > 0 {
-			if _, ok := err.(*PanicError); !ok {
-				return
-			}
+		if g.first == nil {
+			g.first = err
+			g.fail(err)
+			return
 		}
-		g.cancel(err)
+		if _, ok := err.(*PanicError); !ok {
+			return
+		}
 	}
 	g.errs = append(g.errs, err)
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,6 +170,91 @@ func TestGroupTryGo(t *testing.T) {
 		assert.ErrorIs(t, g.TryGo(func(context.Context) error { return nil }), pool.ErrQueueFull)
 		close(release)
 		assert.NoError(t, g.Wait(), "a full queue is not recorded as a group error")
+		shutdown(t, p)
+	})
+}
+
+// Issue 9, bug 11a: a Group can be reused after Wait in every queue mode; a
+// submitter that must wait for room waits, rather than failing with the
+// context that Wait cancelled.
+func TestGroupReuseAfterWait(t *testing.T) {
+	for _, mode := range queueModes {
+		t.Run(mode.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(1, mode.opts...)
+				g, ctx := p.Group(context.Background())
+				require.NoError(t, g.Go(func(context.Context) error { return nil }))
+				require.NoError(t, g.Wait())
+				require.Error(t, ctx.Err(), "Wait cancelled the group's context")
+
+				// Keep the pool busy and its queue full, so the next Go must
+				// wait for room.
+				release := make(chan struct{})
+				require.NoError(t, p.Go(func() { <-release }))
+				if len(mode.opts) > 0 {
+					synctest.Wait()
+					for p.TrySubmit(func(context.Context) error { return nil }) == nil {
+					}
+				}
+				var ran atomic.Int64
+				submitted := make(chan error, 1)
+				go func() { submitted <- g.Go(func(context.Context) error { ran.Add(1); return nil }) }()
+				synctest.Wait()
+				if len(mode.opts) > 0 {
+					assert.Empty(t, submitted, "Go waits for room")
+				}
+				close(release)
+				assert.NoError(t, <-submitted)
+				assert.NoError(t, g.Wait())
+				assert.EqualValues(t, 1, ran.Load(), "the task submitted after Wait ran")
+				shutdown(t, p)
+			})
+		})
+	}
+}
+
+// Issue 9, bug 11b: in fail-fast mode the first error persists, as in
+// errgroup: every Wait returns it, and it stays the context's cause.
+func TestGroupFailFastErrorPersists(t *testing.T) {
+	p := pool.New(2)
+	g, ctx := p.Group(context.Background(), pool.WithFailFast())
+	boom := errors.New("boom")
+	require.NoError(t, g.Go(func(context.Context) error { return boom }))
+	assert.Same(t, boom, g.Wait())
+	assert.Same(t, boom, g.Wait(), "a second Wait returns the first error again")
+	require.NoError(t, g.Go(func(context.Context) error { return io.EOF }))
+	assert.Same(t, boom, g.Wait(), "later errors do not replace it")
+	assert.Same(t, boom, context.Cause(ctx))
+	shutdown(t, p)
+}
+
+// In the default mode Wait returns the errors since the last Wait, as
+// Pool.Wait does.
+func TestGroupWaitForgetsReturnedErrors(t *testing.T) {
+	p := pool.New(2)
+	g, _ := p.Group(context.Background())
+	require.NoError(t, g.Go(func(context.Context) error { return io.EOF }))
+	assert.Same(t, io.EOF, g.Wait())
+	assert.NoError(t, g.Wait())
+	shutdown(t, p)
+}
+
+// Group.Submit's context bounds the wait for room; the refusal is returned,
+// not recorded.
+func TestGroupSubmitContextBoundsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(0))
+		release := make(chan struct{})
+		require.NoError(t, p.Go(func() { <-release }))
+		g, _ := p.Group(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		ran := false
+		err := g.Submit(ctx, func(context.Context) error { ran = true; return nil })
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		close(release)
+		assert.NoError(t, g.Wait())
+		assert.False(t, ran)
 		shutdown(t, p)
 	})
 }

@@ -16,6 +16,7 @@ import (
 // Wait from a task of the same pool deadlocks, since the caller itself is
 // running; use a [Group] there.
 func (p *Pool) Wait() error {
+	p.made()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.running > 0 || p.queue.len() > 0 {
@@ -34,6 +35,8 @@ func (p *Pool) Wait() error {
 // Wait or Shutdown again to wait for it. Shutdown may be called more than
 // once and from several goroutines.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	p.made()
+	checkCtx(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closeLocked()
@@ -56,6 +59,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 // that ignores it delays Stop. Kept task errors stay for a later
 // [Pool.Wait] or [Pool.Shutdown]. Calling Stop again returns 0.
 func (p *Pool) Stop() (dropped int) {
+	p.made()
 	p.mu.Lock()
 	p.closeLocked()
 	dropped = p.queue.len()
@@ -74,7 +78,7 @@ func (p *Pool) Stop() (dropped int) {
 
 	p.cancel(ErrStopped)
 	for _, g := range groups {
-		g.cancel(ErrStopped)
+		g.fail(ErrStopped)
 	}
 
 	p.mu.Lock()

@@ -17,8 +17,18 @@ import (
 // calls that have not started are skipped, and Map returns that error.
 //
 // Map runs on a Group made from ctx, so it is safe to call from a task of
-// the same pool: it does not deadlock a saturated pool.
+// the same pool with the task's context: it never deadlocks a saturated
+// pool, in any queue mode (calls that no worker can start run in the
+// task's slot; see [Pool.Submit]).
+//
+// Each call is counted in [Pool.Stats] by its own outcome. A nil ctx, p or
+// fn panics at once.
 func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context, T) (R, error), opts ...GroupOption) ([]R, error) {
+	p.made()
+	checkCtx(ctx)
+	if fn == nil {
+		panic("pool: nil func")
+	}
 	g, gctx := p.Group(ctx, opts...)
 	out := make([]R, len(in))
 	errs := make([]error, len(in)) // by index, so errors come back in input order
@@ -39,6 +49,7 @@ func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context
 			if g.failFast {
 				return errs[i]
 			}
+			deliver(ctx, errs[i]) // Map returns it; the group need not
 			return nil
 		})
 		if cut = err != nil; cut {
@@ -81,11 +92,22 @@ func WithWindow(n int) GroupOption {
 // Breaking out of the loop cancels the calls in flight and waits for them
 // to return before the loop statement completes: nothing is left running.
 // seq is pulled from the goroutine of the loop.
+//
+// Ranging over the result from a task of the same pool, with the task's
+// context as ctx, never deadlocks a saturated pool, in any queue mode:
+// calls that no worker can start run in the task's slot. Each call is
+// counted in [Pool.Stats] by its own outcome. A nil ctx, p, seq or fn panics
+// at once, when MapSeq is called.
 func MapSeq[T, R any](ctx context.Context, p *Pool, seq iter.Seq[T], fn func(context.Context, T) (R, error), opts ...GroupOption) iter.Seq2[R, error] {
-	var c groupConfig
-	for _, o := range opts {
-		o.applyGroup(&c)
+	p.made()
+	checkCtx(ctx)
+	if seq == nil {
+		panic("pool: nil iter.Seq")
 	}
+	if fn == nil {
+		panic("pool: nil func")
+	}
+	c := groupConfigOf(opts)
 	return func(yield func(R, error) bool) {
 		window := c.window
 		if window == 0 {
@@ -161,8 +183,9 @@ func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 		if s.err != nil && m.failFast {
 			m.g.cancel(s.err)
 		}
-		return nil // the slot carries the error to the loop
-	}}, true)
+		deliver(ctx, s.err) // the slot carries the error to the loop
+		return nil
+	}}, true, m.g.creator)
 	if err != nil {
 		s.err = err
 		close(s.done)

@@ -207,3 +207,44 @@ func TestMapReportsGoexit(t *testing.T) {
 	assert.Equal(t, 1, p.Stats().Workers, "the worker was replaced")
 	shutdown(t, p)
 }
+
+// Issue 9, bug 8: each call of Map and MapSeq is counted once, in the
+// counter its outcome belongs to, and reported once: by Map, not also by
+// the pool.
+func TestMapCountsEachCallByItsOutcome(t *testing.T) {
+	call := func(_ context.Context, v int) (int, error) {
+		switch v {
+		case 1:
+			return 0, io.EOF
+		case 2:
+			panic("two")
+		}
+		return v, nil
+	}
+	in := []int{0, 1, 2, 0}
+	for _, name := range []string{"Map", "MapSeq"} {
+		t.Run(name, func(t *testing.T) {
+			p := pool.New(2)
+			var errs []error
+			if name == "Map" {
+				_, err := pool.Map(context.Background(), p, in, call)
+				errs = append(errs, err)
+			} else {
+				for _, err := range pool.MapSeq(context.Background(), p, slices.Values(in), call) {
+					errs = append(errs, err)
+				}
+			}
+			err := errors.Join(errs...)
+			assert.ErrorIs(t, err, io.EOF)
+			var pe *pool.PanicError
+			assert.ErrorAs(t, err, &pe)
+			assert.NoError(t, p.Wait(), "the errors went to the caller, not to the pool")
+			st := p.Stats()
+			assert.EqualValues(t, 4, st.Submitted)
+			assert.EqualValues(t, 2, st.Completed)
+			assert.EqualValues(t, 1, st.Failed)
+			assert.EqualValues(t, 1, st.Panicked)
+			shutdown(t, p)
+		})
+	}
+}

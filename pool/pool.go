@@ -13,8 +13,9 @@ import (
 // Tasks that find every worker busy wait in a queue, unbounded unless
 // [WithQueueSize] bounds it.
 //
-// A Pool must be made with [New] and must not be copied after first use. All
-// its methods are safe for concurrent use. Submitting a task synchronizes
+// A Pool must be made with [New]: the zero value is not usable, and its
+// methods panic. A Pool must not be copied after first use. All its methods
+// are safe for concurrent use. Submitting a task synchronizes
 // before the task starts; a task's return synchronizes before the
 // [Pool.Wait], [Pool.Shutdown] or [Group.Wait] that waits for it returns.
 //
@@ -38,7 +39,7 @@ type Pool struct {
 	space   *cond.Cond // submitters waiting for room
 	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty
 
-	ctx    context.Context // what plain tasks receive; cancelled by Stop
+	ctx    context.Context // parent of the contexts of tasks outside groups; cancelled by Stop
 	cancel context.CancelCauseFunc
 	groups map[*Group]struct{} // groups with tasks outstanding, for Stop
 
@@ -55,10 +56,6 @@ type task struct {
 	g     *Group
 }
 
-// taskKey marks contexts given to tasks, so a Group made inside a task knows
-// its Wait runs on a worker of the pool.
-type taskKey struct{}
-
 // New returns a pool that runs at most limit tasks at once. It starts no
 // goroutines until tasks arrive. A limit below 1 panics.
 func New(limit int, opts ...Option) *Pool {
@@ -67,22 +64,48 @@ func New(limit int, opts ...Option) *Pool {
 	}
 	p := &Pool{limit: limit, cfg: defaultConfig(), groups: make(map[*Group]struct{})}
 	for _, o := range opts {
+		if o == nil {
+			panic("pool: nil Option")
+		}
 		o.apply(&p.cfg)
 	}
 	p.space = cond.New(&p.mu)
 	p.settled = cond.New(&p.mu)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	p.ctx = context.WithValue(ctx, taskKey{}, p)
-	p.cancel = cancel
+	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	return p
+}
+
+// made panics unless p was made with New. It reads only what New sets and
+// nothing changes afterwards, so it needs no lock and runs before any.
+func (p *Pool) made() {
+	if p == nil {
+		panic("pool: nil *Pool")
+	}
+	if p.space == nil {
+		panic("pool: Pool must be made with New")
+	}
+}
+
+func checkCtx(ctx context.Context) {
+	if ctx == nil {
+		panic("pool: nil Context")
+	}
 }
 
 // Go submits fn to run on the pool and returns without waiting for it to
 // run. It blocks while a bounded queue is full. It returns [ErrClosed] once
 // the pool is shutting down, in which case fn will not run. A panic in fn is
 // reported as described on [Pool].
+//
+// Go has no context, so it cannot tell a task of p calling it from any other
+// caller: from inside a task, submit with [Pool.Submit] and the task's
+// context, which never deadlocks a saturated pool (see [Pool.Submit]).
 func (p *Pool) Go(fn func()) error {
-	return p.submit(context.Background(), task{plain: fn}, true)
+	p.made()
+	if fn == nil {
+		panic("pool: nil func")
+	}
+	return p.submit(context.Background(), task{plain: fn}, true, nil)
 }
 
 // Submit submits fn to run on the pool, blocking while a bounded queue is
@@ -90,23 +113,44 @@ func (p *Pool) Go(fn func()) error {
 // or context.Cause(ctx) and fn will not run. fn receives a context that
 // [Pool.Stop] cancels; ctx only bounds the submission. A non-nil error from
 // fn, or its panic, is reported as described on [Pool].
+//
+// Called from a task of p with the context that task received (or one
+// derived from it), Submit never waits for a worker that the caller itself
+// may be keeping busy: when no worker can start fn at once, fn runs in the
+// caller's slot instead — on a goroutine of its own while the caller waits,
+// so the pool's limit holds — and Submit returns once fn has returned. fn's
+// error still goes where a task's error goes, not to the caller. See
+// "Tasks that wait on tasks" in the package documentation.
 func (p *Pool) Submit(ctx context.Context, fn func(context.Context) error) error {
-	return p.submit(ctx, task{fn: fn}, true)
+	p.made()
+	checkCtx(ctx)
+	if fn == nil {
+		panic("pool: nil func")
+	}
+	return p.submit(ctx, task{fn: fn}, true, p.callerOf(ctx))
 }
 
 // TrySubmit is like [Pool.Submit] but never blocks: when the task cannot be
-// started or queued at once it returns [ErrQueueFull].
+// started or queued at once it returns [ErrQueueFull]. Having no context,
+// it never runs fn in its caller's slot.
 func (p *Pool) TrySubmit(fn func(context.Context) error) error {
-	return p.submit(context.Background(), task{fn: fn}, false)
+	p.made()
+	if fn == nil {
+		panic("pool: nil func")
+	}
+	return p.submit(context.Background(), task{fn: fn}, false, nil)
 }
 
-// submit queues t and wakes a worker for it, waiting for room if block is
-// set. A task is accepted while the queue holds fewer than the queue bound
-// plus the workers free to take a task at once.
-func (p *Pool) submit(ctx context.Context, t task, block bool) error {
-	if t.plain == nil && t.fn == nil {
-		panic("pool: nil task")
-	}
+// submit queues t and wakes a worker for it, waiting for room (until ctx is
+// done) if block is set. A task is accepted while the queue holds fewer than
+// the queue bound plus the workers free to take a task at once.
+//
+// caller is the run of p that is submitting, if the submitter identified
+// itself. When no worker is free to start t at once, a caller that holds its
+// slot runs t there (runInSlot) rather than queue t or wait: the slot it
+// would wait for may be its own, and a task it then waits for (on a
+// channel, a future, a Group) could never start.
+func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) error {
 	p.mu.Lock()
 	for {
 		if p.closed {
@@ -114,7 +158,16 @@ func (p *Pool) submit(ctx context.Context, t task, block bool) error {
 			p.mu.Unlock()
 			return ErrClosed
 		}
-		if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize+p.freeWorkers() {
+		if caller == nil {
+			if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize+p.freeWorkers() {
+				break
+			}
+		} else if p.queue.len() < p.freeWorkers() {
+			break // a worker can start it at once
+		} else if caller.state == holding {
+			p.runInSlot(t, caller)
+			return nil
+		} else if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize+p.freeWorkers() {
 			break
 		}
 		if !block {
@@ -185,6 +238,7 @@ func (p *Pool) startWake(w *worker, spawn bool) {
 // workers above the new limit exit as their tasks end. A limit below 1
 // panics.
 func (p *Pool) Resize(limit int) {
+	p.made()
 	if limit < 1 {
 		panic(fmt.Sprintf("pool: Resize(%d): limit must be at least 1", limit))
 	}
@@ -214,6 +268,7 @@ func (p *Pool) wakeForQueue() {
 
 // Limit reports the current limit on tasks running at once.
 func (p *Pool) Limit() int {
+	p.made()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.limit

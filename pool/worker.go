@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"context"
 	"time"
 
 	"github.com/weftgo/weft/internal/panics"
@@ -21,20 +20,22 @@ type worker struct {
 // and p.waking).
 func (p *Pool) startWorker() {
 	w := &worker{p: p, wake: make(chan bool, 1), idx: -1}
-	go w.serve(task{}, nil)
+	go w.serve(task{}, nil, nil, false)
 }
 
-// serve settles the task that just ended (none at start) and then runs
-// tasks from the queue until the worker must exit.
-func (w *worker) serve(done task, err error) {
+// serve settles the task that just ended (none at start; c is its context,
+// if it had one) and then runs tasks from the queue until the worker must
+// exit.
+func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 	p := w.p
 	if done.plain == nil && done.fn == nil {
 		p.mu.Lock()
 		p.woke()
 	} else {
-		p.report(done, err)
+		kind, report := c.settle(err, goexit)
+		p.report(done, report)
 		p.mu.Lock()
-		p.finish(done, err)
+		p.finish(done, c, kind, report)
 	}
 	for {
 		switch {
@@ -46,10 +47,11 @@ func (w *worker) serve(done task, err error) {
 			p.running++
 			p.space.Signal()
 			p.mu.Unlock()
-			err := w.run(t)
-			p.report(t, err)
+			c, err := w.run(t)
+			kind, report := c.settle(err, false)
+			p.report(t, report)
 			p.mu.Lock()
-			p.finish(t, err)
+			p.finish(t, c, kind, report)
 			continue
 		case p.closed:
 			p.exitLocked()
@@ -77,10 +79,11 @@ func (p *Pool) woke() {
 	}
 }
 
-// run calls the task, turning a panic into a *PanicError. A task that calls
+// run calls the task, turning a panic into a *PanicError, and returns the
+// context it gave the task (nil for a func()). A task that calls
 // runtime.Goexit takes this goroutine with it, so the deferred function
 // carries the worker on in a fresh goroutine: the pool keeps its size.
-func (w *worker) run(t task) (err error) {
+func (w *worker) run(t task) (c *taskCtx, err error) {
 	returned := false
 	defer func() {
 		if returned {
@@ -90,22 +93,74 @@ func (w *worker) run(t task) (err error) {
 			err = panics.New(v)
 			return
 		}
-		go w.serve(t, ErrGoexit)
+		go w.serve(t, c, ErrGoexit, true)
 	}()
 	if t.plain != nil {
 		t.plain()
 	} else {
-		err = t.fn(w.p.taskContext(t))
+		c = w.p.newTaskCtx(t)
+		err = t.fn(c)
 	}
 	returned = true
-	return err
+	return c, err
 }
 
-func (p *Pool) taskContext(t task) context.Context {
+func (p *Pool) newTaskCtx(t task) *taskCtx { return &taskCtx{p: p, g: t.g} }
+
+// runInSlot runs t, submitted by the run caller, in caller's slot, and
+// returns once t has ended. p.mu is held on entry (caller holds its slot and
+// no worker is free) and released on return.
+//
+// t runs on a goroutine of its own while the caller waits, rather than on
+// the caller's goroutine: a runtime.Goexit in t then ends t alone, and t's
+// panic, error and Goexit are settled exactly as on a worker. The caller is
+// suspended meanwhile, so it lends its slot to no one else, and the count of
+// tasks executing stays within the limit.
+func (p *Pool) runInSlot(t task, caller *taskCtx) {
+	p.st.submitted++
+	p.running++
 	if t.g != nil {
-		return t.g.ctx
+		t.g.add()
 	}
-	return p.ctx
+	caller.state = suspended
+	p.mu.Unlock()
+
+	done := make(chan struct{})
+	go p.runHelper(t, done)
+	<-done
+
+	p.mu.Lock()
+	if caller.state == suspended {
+		caller.state = holding
+	}
+	p.mu.Unlock()
+}
+
+// runHelper is the goroutine of runInSlot: it runs and settles t, then
+// closes done, even if t calls runtime.Goexit.
+func (p *Pool) runHelper(t task, done chan<- struct{}) {
+	c := p.newTaskCtx(t)
+	var err error
+	returned := false
+	defer func() {
+		if !returned {
+			err = ErrGoexit
+		}
+		kind, report := c.settle(err, !returned)
+		p.report(t, report)
+		p.mu.Lock()
+		p.finish(t, c, kind, report)
+		p.mu.Unlock()
+		close(done)
+	}()
+	err = panics.Run(func() error {
+		if t.plain != nil {
+			t.plain()
+			return nil
+		}
+		return t.fn(c)
+	}, nil)
+	returned = true
 }
 
 // park idles the worker until it is woken or its idle timeout passes. p.mu
@@ -155,21 +210,27 @@ func (p *Pool) exitLocked() {
 	p.mu.Unlock()
 }
 
-// finish accounts for a task that ended. p.mu is held.
-func (p *Pool) finish(t task, err error) {
+// finish accounts for a task that ended: kind is the counter it goes to,
+// and report, if not nil, goes to the task's group or is kept for Wait
+// (unless the error handler took it). c is the task's context, if it had
+// one: its run has ended. p.mu is held.
+func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
+	if c != nil {
+		c.state = ended
+	}
 	p.running--
-	switch err.(type) {
-	case nil:
+	switch kind {
+	case completed:
 		p.st.completed++
-	case *PanicError:
+	case panicked:
 		p.st.panicked++
 	default:
 		p.st.failed++
 	}
 	if t.g != nil {
-		t.g.taskDone(err)
-	} else if err != nil && p.cfg.onError == nil {
-		p.errs = append(p.errs, err)
+		t.g.taskDone(report)
+	} else if report != nil && p.cfg.onError == nil {
+		p.errs = append(p.errs, report)
 	}
 	p.notifySettled()
 }
