@@ -18,7 +18,17 @@ import (
 // the iteration stops for any reason — break, ctx, a failed submission
 // (yielded as an error) — the calls in flight are cancelled ([Future.Cancel])
 // and Map returns only after they have returned, so nothing is left running.
+//
+// Ranging over Map from a task of the pool r, with the task's context as
+// ctx, never deadlocks that pool, in any queue mode (see [Submit]). A nil
+// ctx, in or fn panics when Map is called.
 func Map[T, U any](ctx context.Context, r Runner, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...Option) iter.Seq2[U, error] {
+	if ctx == nil {
+		panic("future: nil Context")
+	}
+	if in == nil {
+		panic("future: Map with nil iter.Seq")
+	}
 	if fn == nil {
 		panic("future: Map with nil func")
 	}

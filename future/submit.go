@@ -22,17 +22,28 @@ type TryRunner interface {
 //
 // fn receives a context derived from the one r gives its tasks (for a pool,
 // cancelled by pool.Stop; for an [Executor], by [Executor.Stop]), also
-// cancelled by [Future.Cancel] and once fn returns. fn's value, error, panic ([*PanicError]) or runtime.Goexit
-// ([ErrGoexit]) goes to the future only: the task reports no error to r, so
-// nothing is reported twice. The one exception is a panic in a done-callback
-// that ran when fn returned: it is returned to r as the task's error (for a
-// pool: to pool.Wait or its error handler), and kept on the future too.
+// cancelled by [Future.Cancel] and once fn returns. fn's value, error,
+// panic ([*PanicError]) or runtime.Goexit ([ErrGoexit]) goes to the future
+// only, exactly once: the task reports no error to r, so nothing is reported
+// twice. A pool still counts the task in its Stats by that outcome (completed,
+// failed — a Goexit included — or panicked). The one exception is a panic in
+// a done-callback that ran when fn returned: it is returned to r as the
+// task's error (for a pool: to pool.Wait or its error handler), and kept on
+// the future too.
+//
+// Called from a task of a pool (or of a pool.Group) with the context that
+// task received, Submit on that same pool or group never deadlocks it, in
+// any queue mode: when no worker can start fn at once, fn runs in the
+// calling task's slot and Submit returns once it is done, so the caller may
+// then wait for the future (see pool.Pool.Submit).
 //
 // A task dropped by r without running (pool.Stop) leaves its future Pending
-// for ever; use an [Executor] for a lifecycle that cancels such futures.
-// Submitting a task on the same bounded pool from inside a task and waiting
-// for it can deadlock a saturated pool; [Executor] avoids that.
+// for ever; use an [Executor] for a lifecycle that cancels such futures. A
+// nil ctx, r or fn panics.
 func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, error)) (*Future[T], error) {
+	if ctx == nil {
+		panic("future: nil Context")
+	}
 	if fn == nil || r == nil {
 		panic("future: Submit with nil func or Runner")
 	}
@@ -62,8 +73,10 @@ func TrySubmit[T any](r TryRunner, fn func(context.Context) (T, error)) (*Future
 	return f, nil
 }
 
-// poolTask is what a pool runs for a future.
+// poolTask is what a pool runs for a future. A pool's task context takes
+// the future's outcome (outcomeSink); another Runner's sees only cbErr.
 func (f *Future[T]) poolTask(ctx context.Context) error {
-	_, cbErr := f.run(ctx)
+	sink, _ := ctx.(outcomeSink)
+	_, cbErr := f.runFor(ctx, sink)
 	return cbErr
 }

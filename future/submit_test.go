@@ -3,7 +3,12 @@ package future_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
 	"github.com/weftgo/weft/pool"
@@ -73,4 +78,64 @@ func TestTrySubmit(t *testing.T) {
 	if v, _ := g.Result(t.Context()); v != 3 {
 		t.Fatal(v)
 	}
+}
+
+// Issue 9, bug 8: a future task's outcome goes to the future only, exactly
+// once, and the pool counts the task once, in the counter that fits.
+func TestSubmitOnPoolCountsEachOutcomeOnce(t *testing.T) {
+	cases := []struct {
+		name                        string
+		fn                          func(context.Context) (int, error)
+		check                       func(t *testing.T, err error)
+		completed, failed, panicked uint64
+	}{
+		{"value", func(context.Context) (int, error) { return 1, nil },
+			func(t *testing.T, err error) { assert.NoError(t, err) }, 1, 0, 0},
+		{"error", func(context.Context) (int, error) { return 0, errBoom },
+			func(t *testing.T, err error) { assert.ErrorIs(t, err, errBoom) }, 0, 1, 0},
+		{"panic", func(context.Context) (int, error) { panic("task") },
+			func(t *testing.T, err error) { var pe *future.PanicError; assert.ErrorAs(t, err, &pe) }, 0, 0, 1},
+		{"goexit", func(context.Context) (int, error) { runtime.Goexit(); return 0, nil },
+			func(t *testing.T, err error) { assert.ErrorIs(t, err, future.ErrGoexit) }, 0, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := pool.New(1)
+			f, err := future.Submit(t.Context(), p, tc.fn)
+			require.NoError(t, err)
+			_, err = f.Result(t.Context())
+			tc.check(t, err)
+			assert.NoError(t, p.Wait(), "the outcome went to the future; the pool reports nothing")
+			st := p.Stats()
+			assert.EqualValues(t, 1, st.Submitted)
+			assert.Equal(t, tc.completed, st.Completed, "completed")
+			assert.Equal(t, tc.failed, st.Failed, "failed")
+			assert.Equal(t, tc.panicked, st.Panicked, "panicked")
+			assert.Equal(t, 1, st.Workers, "a Goexit does not cost the pool a worker")
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	}
+}
+
+// Issue 9, bug 5.
+func TestSubmitAndMapRejectNilContext(t *testing.T) {
+	p := pool.New(1)
+	defer p.Shutdown(context.Background())
+	task := func(context.Context) (int, error) { return 0, nil }
+	var nilCtx context.Context
+	assert.PanicsWithValue(t, "future: nil Context", func() { _, _ = future.Submit(nilCtx, p, task) })
+	assert.PanicsWithValue(t, "future: nil Context", func() {
+		future.Map(nilCtx, p, slices.Values([]int{1}), func(context.Context, int) (int, error) { return 0, nil })
+	})
+	assert.PanicsWithValue(t, "future: Map with nil func", func() {
+		future.Map[int, int](t.Context(), p, slices.Values([]int{1}), nil)
+	})
+	assert.PanicsWithValue(t, "future: Map with nil iter.Seq", func() {
+		future.Map(t.Context(), p, nil, func(context.Context, int) (int, error) { return 0, nil })
+	})
+	// Nothing was left locked: the pool still takes a task.
+	f, err := future.Submit(t.Context(), p, task)
+	require.NoError(t, err)
+	_, err = f.Result(t.Context())
+	assert.NoError(t, err)
 }

@@ -9,9 +9,23 @@ import (
 
 // run starts f's task on the calling goroutine if f is still Pending, with a
 // task context derived from parent (for an executor's future, parent is
-// ignored: its context derives from the executor's, set at creation). It reports whether it ran the task, and
-// the panics of the done-callbacks it ran.
+// ignored: its context derives from the executor's, set at creation). It
+// reports whether it ran the task, and the panics of the done-callbacks it
+// ran.
 func (f *Future[T]) run(parent context.Context) (ran bool, cbErr error) {
+	return f.runFor(parent, nil)
+}
+
+// outcomeSink is implemented by the context a pool gives its tasks
+// (pool.taskCtx.Delivered): a task that delivers its own outcome, as a
+// future's does, tells the pool what it was, so that the pool counts the
+// task by it in pool.Stats and does not report it a second time.
+type outcomeSink interface{ Delivered(err error) }
+
+// runFor is run for a task that a pool runs: once the future is complete,
+// its outcome — the task's error, panic or Goexit — is handed to sink, if
+// not nil, even when the task ends this goroutine with runtime.Goexit.
+func (f *Future[T]) runFor(parent context.Context, sink outcomeSink) (ran bool, cbErr error) {
 	s := f.state.Load()
 	if State(s&stateMask) != Pending || !f.state.CompareAndSwap(s, with(s, Running, s&ctxDoneBit)) {
 		return false, nil
@@ -20,15 +34,20 @@ func (f *Future[T]) run(parent context.Context) (ran bool, cbErr error) {
 	if s&execBit == 0 {
 		f.parent = parent // an executor's future keeps the executor's context
 	}
-	v, err := f.call(fn)
+	v, err := f.call(fn, sink)
 	_, cbErr = f.complete(v, err)
+	if sink != nil {
+		// After the callbacks: if one of them calls runtime.Goexit, the
+		// pool reports that Goexit itself, the only place it can go.
+		sink.Delivered(err)
+	}
 	return true, cbErr
 }
 
 // call runs fn with the task context, turning a panic into a *PanicError.
-// If fn calls runtime.Goexit the future completes with ErrGoexit before the
-// goroutine goes away.
-func (f *Future[T]) call(fn func(context.Context) (T, error)) (v T, err error) {
+// If fn calls runtime.Goexit the future completes with ErrGoexit, and sink
+// (if any) hears of it, before the goroutine goes away.
+func (f *Future[T]) call(fn func(context.Context) (T, error), sink outcomeSink) (v T, err error) {
 	normal := false
 	defer func() {
 		if normal {
@@ -40,6 +59,9 @@ func (f *Future[T]) call(fn func(context.Context) (T, error)) (v T, err error) {
 		}
 		var zero T
 		f.complete(zero, ErrGoexit)
+		if sink != nil {
+			sink.Delivered(ErrGoexit)
+		}
 	}()
 	v, err = fn((*taskCtx[T])(f))
 	normal = true
