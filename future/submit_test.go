@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,4 +140,23 @@ func TestSubmitAndMapRejectNilContext(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.Result(t.Context())
 	assert.NoError(t, err)
+}
+
+// Submit waits for room until ctx ends; then it returns the context's cause
+// and the task never runs.
+func TestSubmitOnPoolContextBoundsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(0))
+		release := make(chan struct{})
+		require.NoError(t, p.Go(func() { <-release }))
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		ran := false
+		f, err := future.Submit(ctx, p, func(context.Context) (int, error) { ran = true; return 1, nil })
+		assert.Nil(t, f)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		close(release)
+		require.NoError(t, p.Shutdown(context.Background()))
+		assert.False(t, ran)
+	})
 }

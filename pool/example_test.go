@@ -138,3 +138,26 @@ func ExamplePool_Stats() {
 	_ = p.Shutdown(context.Background())
 	// Output: submitted=10 completed=8 failed=2
 }
+
+// A task submits work to its own group and waits for the result on a
+// channel. On a pool of one every worker is busy — with the waiting task —
+// yet this never deadlocks: the task passes its own context, so the subtask
+// runs in its slot.
+func ExampleGroup_Submit() {
+	p := pool.New(1, pool.WithQueueSize(0))
+	defer p.Shutdown(context.Background())
+
+	g, _ := p.Group(context.Background())
+	_ = g.Go(func(ctx context.Context) error {
+		answer := make(chan int, 1)
+		if err := g.Submit(ctx, func(context.Context) error { answer <- 42; return nil }); err != nil {
+			return err
+		}
+		fmt.Println(<-answer)
+		return nil
+	})
+	fmt.Println(g.Wait())
+	// Output:
+	// 42
+	// <nil>
+}

@@ -258,3 +258,56 @@ func TestGroupSubmitContextBoundsTheWait(t *testing.T) {
 		shutdown(t, p)
 	})
 }
+
+// In fail-fast mode the errors after the first are dropped, but panics
+// never are.
+func TestGroupFailFastKeepsLaterPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		g, _ := p.Group(context.Background(), pool.WithFailFast())
+		require.NoError(t, g.Go(func(context.Context) error { return io.EOF }))
+		require.NoError(t, g.Go(func(context.Context) error { return io.ErrUnexpectedEOF }))
+		require.NoError(t, g.Go(func(context.Context) error { panic("later") }))
+		err := g.Wait()
+		assert.ErrorIs(t, err, io.EOF)
+		assert.NotErrorIs(t, err, io.ErrUnexpectedEOF, "a later error is dropped")
+		var pe *pool.PanicError
+		require.ErrorAs(t, err, &pe, "a later panic is not")
+		assert.Equal(t, "later", pe.Value)
+		assert.Same(t, io.EOF, g.Wait(), "the panic is returned once; the first error every time")
+		shutdown(t, p)
+	})
+}
+
+// Go stops waiting for room when the group fails (fail-fast) or the context
+// the group was made from ends, and records why.
+func TestGroupGoStopsWaitingWhenTheGroupEnds(t *testing.T) {
+	for _, how := range []string{"fail-fast", "parent context"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(1, pool.WithQueueSize(0))
+				parent, cancel := context.WithCancelCause(context.Background())
+				g, _ := p.Group(parent, pool.WithFailFast())
+				boom := errors.New("boom")
+				fail := make(chan struct{})
+				require.NoError(t, g.Go(func(context.Context) error { <-fail; return boom }))
+				submitted := make(chan error, 1)
+				ran := false
+				go func() { submitted <- g.Go(func(context.Context) error { ran = true; return nil }) }()
+				synctest.Wait()
+				assert.Empty(t, submitted, "waiting for room")
+				if how == "fail-fast" {
+					close(fail)
+				} else {
+					cancel(boom)
+					close(fail)
+				}
+				assert.ErrorIs(t, <-submitted, boom)
+				assert.ErrorIs(t, g.Wait(), boom)
+				assert.False(t, ran)
+				cancel(nil)
+				shutdown(t, p)
+			})
+		})
+	}
+}

@@ -248,3 +248,25 @@ func TestMapCountsEachCallByItsOutcome(t *testing.T) {
 		})
 	}
 }
+
+// By default MapSeq reads twice the pool's limit ahead of the loop.
+func TestMapSeqDefaultWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(3)
+		var pulled atomic.Int64
+		seq := func(yield func(int) bool) {
+			for i := range 100 {
+				pulled.Add(1)
+				if !yield(i) {
+					return
+				}
+			}
+		}
+		for range pool.MapSeq(context.Background(), p, seq, func(_ context.Context, v int) (int, error) { return v, nil }) {
+			synctest.Wait()
+			assert.EqualValues(t, 6, pulled.Load())
+			break
+		}
+		shutdown(t, p)
+	})
+}

@@ -3,6 +3,8 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"io"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -313,4 +315,101 @@ func TestBorrowedTaskContextRunsNothingInATakenSlot(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A task run in its caller's slot is settled as if a worker had run it: its
+// error and panic go where task errors go (not to the submitter), it is
+// counted once, and its runtime.Goexit ends it alone, not the caller.
+func TestCallerRunsSettlesLikeAWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var handled []error
+		p := pool.New(1, pool.WithQueueSize(0), pool.WithErrorHandler(func(err error) { handled = append(handled, err) }))
+		boom := errors.New("boom")
+		callerWentOn := make(chan struct{})
+		g, _ := p.Group(context.Background())
+		require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+			// The only slot is this task's: each submit runs inline.
+			assert.NoError(t, p.Submit(ctx, func(context.Context) error { return boom }))
+			assert.NoError(t, p.Submit(ctx, func(context.Context) error { panic("inline") }))
+			assert.NoError(t, p.Submit(ctx, func(context.Context) error { runtime.Goexit(); return nil }))
+			assert.NoError(t, g.Submit(ctx, func(context.Context) error { return io.EOF }))
+			close(callerWentOn) // Goexit ended the nested task only
+			return nil
+		}))
+		<-callerWentOn
+		require.NoError(t, p.Wait())
+		require.Len(t, handled, 3, "the handler got the inline tasks' outcomes, once each")
+		assert.Same(t, boom, handled[0])
+		var pe *pool.PanicError
+		assert.ErrorAs(t, handled[1], &pe)
+		assert.ErrorIs(t, handled[2], pool.ErrGoexit)
+		assert.Same(t, io.EOF, g.Wait(), "a group task's error goes to its group")
+		st := p.Stats()
+		assert.EqualValues(t, 5, st.Submitted)
+		assert.EqualValues(t, 1, st.Completed)
+		assert.EqualValues(t, 3, st.Failed)
+		assert.EqualValues(t, 1, st.Panicked)
+		assert.Equal(t, 1, st.Workers)
+		shutdown(t, p)
+	})
+}
+
+// Submits without a context cannot identify a task, so they never run a
+// task in their caller's slot: from a task they behave as from anywhere.
+func TestSubmitsWithoutContextNeverRunInline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(0))
+		g, _ := p.Group(context.Background())
+		errs := make(chan error, 2)
+		require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+			g2, _ := p.Group(ctx)
+			errs <- p.TrySubmit(func(context.Context) error { return nil })
+			errs <- g.TryGo(func(context.Context) error { return nil })
+			errs <- g2.TryGo(func(context.Context) error { return nil })
+			return nil
+		}))
+		for range 3 {
+			assert.ErrorIs(t, <-errs, pool.ErrQueueFull)
+		}
+		require.NoError(t, g.Wait())
+
+		q := pool.New(1)
+		release := make(chan struct{})
+		require.NoError(t, q.Submit(context.Background(), func(ctx context.Context) error {
+			return q.Go(func() { close(release) }) // queued behind its caller
+		}))
+		<-release
+		require.NoError(t, q.Wait())
+		assert.EqualValues(t, 2, q.Stats().Completed)
+		shutdown(t, q)
+		shutdown(t, p)
+	})
+}
+
+// A Group whose task has returned lends no slot from its Wait: the Wait
+// runs outside any task.
+func TestOutsideWaitLendsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		groups := make(chan *pool.Group, 1)
+		require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+			g, _ := p.Group(ctx)
+			groups <- g
+			return nil
+		}))
+		g := <-groups
+		require.NoError(t, p.Wait())
+		release := make(chan struct{})
+		require.NoError(t, p.Go(func() { <-release }))
+		var ran atomic.Bool
+		require.NoError(t, g.Go(func(context.Context) error { ran.Store(true); return nil }), "queued")
+		waited := make(chan error, 1)
+		go func() { waited <- g.Wait() }()
+		synctest.Wait()
+		assert.False(t, ran.Load(), "the Wait lent no slot, so the task waits for the only one")
+		close(release)
+		assert.NoError(t, <-waited)
+		assert.True(t, ran.Load())
+		shutdown(t, p)
+	})
 }

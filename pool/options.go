@@ -51,7 +51,7 @@ func WithIdleTimeout(d time.Duration) Option {
 // WithErrorHandler sends the error of every failed fire-and-forget task
 // (submitted with [Pool.Go], [Pool.Submit] or [Pool.TrySubmit]), including
 // [*PanicError] and [ErrGoexit], to fn instead of keeping it for
-// [Pool.Wait]. fn runs on the worker that ran the task, after the task; it
+// [Pool.Wait]. fn runs on the goroutine that ran the task, after the task; it
 // must be safe for concurrent use. A panic in fn is itself kept for
 // [Pool.Wait]. Use it for long-lived pools that are never waited on, whose
 // kept errors would otherwise grow without bound.

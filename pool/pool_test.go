@@ -237,3 +237,13 @@ func parkedWorkers() int {
 	buf = buf[:runtime.Stack(buf, true)]
 	return bytes.Count(buf, []byte("pool.(*worker).park("))
 }
+
+func TestNewStartsNoGoroutines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(8, pool.WithQueueSize(4))
+		synctest.Wait()
+		assert.Equal(t, 0, p.Stats().Workers)
+		assert.Equal(t, 0, parkedWorkers())
+		shutdown(t, p)
+	})
+}
