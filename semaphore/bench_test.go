@@ -10,7 +10,10 @@ import (
 )
 
 // The baseline in every benchmark is a buffered channel used as a
-// semaphore; the benchmarks module also measures golang.org/x/sync.
+// semaphore; the benchmarks module also measures golang.org/x/sync. Built
+// with -tags weft_semaphore_mutex, the same benchmarks measure the
+// semaphore with a sync.Mutex in place of its spin lock (lock_mutex.go),
+// so that benchstat compares the two end to end.
 
 func BenchmarkUncontended(b *testing.B) {
 	ctx := context.Background()
