@@ -38,17 +38,17 @@ import (
 type Group struct {
 	p *Pool
 	// ctx is what the group's tasks see; Wait, a fail-fast error and Stop
-	// cancel it. room is its parent: it bounds Go's wait for room and is
-	// cancelled by a fail-fast error and Stop, but not by Wait, so the group
-	// can be reused after Wait.
-	ctx, room    context.Context
-	cancel, fail context.CancelCauseFunc
-	failFast     bool
-	creator      *taskCtx // the run whose context made the group, if any
+	// cancel it. parent is the context the group was made from: it bounds
+	// Go's wait for room, which Wait must not end, so that the group can be
+	// reused after Wait.
+	ctx, parent context.Context
+	cancel      context.CancelCauseFunc
+	failFast    bool
+	creator     *taskCtx // the run whose context made the group, if any
 
 	// Guarded by p.mu.
 	outstanding int
-	first       error   // fail-fast: the first error, returned by every Wait
+	first       error   // fail-fast: the first error, returned by every Wait; ends waits for room
 	errs        []error // errors not yet returned by Wait
 	dropped     int
 	idle        *cond.Cond
@@ -102,14 +102,12 @@ func (p *Pool) Group(ctx context.Context, opts ...GroupOption) (*Group, context.
 }
 
 func (p *Pool) newGroup(ctx context.Context, c groupConfig) *Group {
-	room, fail := context.WithCancelCause(ctx)
-	gctx, cancel := context.WithCancelCause(room)
+	gctx, cancel := context.WithCancelCause(ctx)
 	g := &Group{
 		p:        p,
 		ctx:      gctx,
-		room:     room,
+		parent:   ctx,
 		cancel:   cancel,
-		fail:     fail,
 		failFast: c.failFast,
 		creator:  p.callerOf(ctx),
 		idle:     cond.New(&p.mu),
@@ -144,13 +142,14 @@ func (g *Group) made(fn func(context.Context) error, checkFn bool) {
 // submits to the group should use [Group.Submit] with its own context.
 func (g *Group) Go(fn func(ctx context.Context) error) error {
 	g.made(fn, true)
-	return g.record(g.p.submit(g.room, task{fn: fn, g: g}, true, g.creator))
+	return g.record(g.p.submit(g.parent, task{fn: fn, g: g}, true, g.creator))
 }
 
 // Submit submits fn as a task of the group, blocking while the pool's
-// bounded queue is full until there is room or ctx is done; it mirrors
-// [Pool.Submit]. fn receives a context derived from the group's, not from
-// ctx. On failure it returns [ErrClosed] or context.Cause(ctx) and fn will
+// bounded queue is full until there is room, ctx is done or the group has
+// failed (fail-fast); it mirrors [Pool.Submit]. fn receives a context
+// derived from the group's, not from ctx. On failure it returns
+// [ErrClosed], context.Cause(ctx) or the group's first error, and fn will
 // not run; unlike [Group.Go], the error is only returned, not recorded for
 // Wait.
 //
@@ -247,6 +246,16 @@ func (g *Group) resultLocked() error {
 	return join(errs)
 }
 
+// failedErr returns the first error of a fail-fast group that has failed,
+// which ends its submitters' waits for room; nil otherwise, and for a nil
+// g (a task of no group). p.mu is held.
+func (g *Group) failedErr() error {
+	if g == nil {
+		return nil
+	}
+	return g.first
+}
+
 // add counts a task accepted for the group. p.mu is held.
 func (g *Group) add() {
 	g.outstanding++
@@ -274,7 +283,8 @@ func (g *Group) addErr(err error) {
 	if g.failFast {
 		if g.first == nil {
 			g.first = err
-			g.fail(err)
+			g.cancel(err)
+			g.p.space.Broadcast() // submitters waiting for room give up: see submit
 			return
 		}
 		if _, ok := err.(*PanicError); !ok {

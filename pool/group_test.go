@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -279,8 +280,8 @@ func TestGroupFailFastKeepsLaterPanics(t *testing.T) {
 	})
 }
 
-// Go stops waiting for room when the group fails (fail-fast) or the context
-// the group was made from ends, and records why.
+// Go and Submit stop waiting for room when the group fails (fail-fast);
+// Go also when the context the group was made from ends, and records why.
 func TestGroupGoStopsWaitingWhenTheGroupEnds(t *testing.T) {
 	for _, how := range []string{"fail-fast", "parent context"} {
 		t.Run(how, func(t *testing.T) {
@@ -291,23 +292,53 @@ func TestGroupGoStopsWaitingWhenTheGroupEnds(t *testing.T) {
 				boom := errors.New("boom")
 				fail := make(chan struct{})
 				require.NoError(t, g.Go(func(context.Context) error { <-fail; return boom }))
-				submitted := make(chan error, 1)
-				ran := false
-				go func() { submitted <- g.Go(func(context.Context) error { ran = true; return nil }) }()
+				submitted := make(chan error, 2)
+				var ran atomic.Bool
+				late := func(context.Context) error { ran.Store(true); return nil }
+				go func() { submitted <- g.Go(late) }()
+				go func() { submitted <- g.Submit(context.Background(), late) }()
 				synctest.Wait()
 				assert.Empty(t, submitted, "waiting for room")
-				if how == "fail-fast" {
-					close(fail)
-				} else {
-					cancel(boom)
-					close(fail)
+				if how == "parent context" {
+					cancel(boom) // ends Go's wait; Go records it, and the group fails
 				}
+				close(fail)
+				assert.ErrorIs(t, <-submitted, boom)
 				assert.ErrorIs(t, <-submitted, boom)
 				assert.ErrorIs(t, g.Wait(), boom)
-				assert.False(t, ran)
+				assert.False(t, ran.Load())
 				cancel(nil)
 				shutdown(t, p)
 			})
 		})
 	}
+}
+
+// A Group made and waited for inside a task leaves nothing behind: many of
+// them, on a long-lived pool, do not accumulate memory (a context derived
+// from the task's and never cancelled would stay registered with the pool's
+// own context for as long as the pool lives).
+func TestGroupsInTasksLeaveNothingBehind(t *testing.T) {
+	p := pool.New(2)
+	run := func(n int) {
+		for range n {
+			require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+				_, err := pool.Map(ctx, p, []int{1}, func(_ context.Context, v int) (int, error) { return v, nil })
+				return err
+			}))
+		}
+		require.NoError(t, p.Wait())
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	run(1000) // warm up
+	before := heap()
+	run(20_000)
+	grown := int64(heap()) - int64(before)
+	assert.Less(t, grown, int64(200_000), "20k groups retained %d bytes", grown)
+	shutdown(t, p)
 }

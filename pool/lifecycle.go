@@ -78,7 +78,7 @@ func (p *Pool) Stop() (dropped int) {
 
 	p.cancel(ErrStopped)
 	for _, g := range groups {
-		g.fail(ErrStopped)
+		g.cancel(ErrStopped)
 	}
 
 	p.mu.Lock()

@@ -175,7 +175,16 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 			p.mu.Unlock()
 			return ErrQueueFull
 		}
-		if err := p.space.Wait(ctx); err != nil {
+		err := t.g.failedErr()
+		if err == nil {
+			err = p.space.Wait(ctx)
+			if err == nil {
+				// A failed fail-fast group takes no more waiting, even if
+				// room came with the failure.
+				err = t.g.failedErr()
+			}
+		}
+		if err != nil {
 			p.st.rejected++
 			p.mu.Unlock()
 			return err
