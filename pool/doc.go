@@ -62,6 +62,13 @@
 // [Group.Wait] on a group made from a task's context also lends the task's
 // slot to the pool while it blocks.
 //
+// The price of running a task in its caller's slot is that the submit does
+// not return until that task has: a task must not submit, with its context,
+// work that waits for something the task itself does only after the submit
+// (a value it sends next, a lock it holds), or the two wait on each other.
+// Submit such work with [Pool.Go] or [Pool.TrySubmit] instead: they never
+// run it inline, so it waits for a free worker like any queued task.
+//
 // What is not protected:
 //
 //   - [Pool.Go], [Pool.TrySubmit] and [Group.TryGo] take no context, so they

@@ -119,8 +119,9 @@ func (p *Pool) Go(fn func()) error {
 // may be keeping busy: when no worker can start fn at once, fn runs in the
 // caller's slot instead — on a goroutine of its own while the caller waits,
 // so the pool's limit holds — and Submit returns once fn has returned. fn's
-// error still goes where a task's error goes, not to the caller. See
-// "Tasks that wait on tasks" in the package documentation.
+// error still goes where a task's error goes, not to the caller. So fn must
+// not wait for anything the caller does after Submit. See "Tasks that wait
+// on tasks" in the package documentation.
 func (p *Pool) Submit(ctx context.Context, fn func(context.Context) error) error {
 	p.made()
 	checkCtx(ctx)
