@@ -98,7 +98,7 @@
 // 45 ns per task at limit 2 and 70 ns at limit 1000 (pond: 57 and 176; see
 // the benchmarks module). A queued task costs about 25 bytes beyond its
 // closure. A task that takes a context gets a context of its own each time it
-// runs, which is what identifies it: one 24-byte allocation, about 30 ns per
+// runs, which is what identifies it: one 24-byte allocation, about 20 ns per
 // task in a Group fan-out (BenchmarkGroup). A task run in its caller's slot
 // also costs a goroutine start.
 package pool
