@@ -14,7 +14,7 @@ import (
 // The iteration stops early, without error, when ctx ends: check ctx.Err()
 // after the loop to tell that case from normal exhaustion. Breaking out of the
 // loop, or ctx ending, unregisters every callback; nothing is left behind and
-// the futures are not cancelled. The iterator may be ranged over more than
+// the futures are not canceled. The iterator may be ranged over more than
 // once; each range watches afresh. A nil ctx or a nil future panics at once,
 // when AsCompleted is called; a zero [Future] panics when the range starts.
 func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq[*Future[T]] {

@@ -17,7 +17,7 @@ type Outcome[T any] struct {
 // All waits for every future in fs and returns their values in argument order
 // (JavaScript's Promise.all). As soon as one fails it cancels the others
 // ([Future.Cancel]: pending ones never run, running ones see their context
-// cancelled) and returns that error, the first in completion order. If ctx
+// canceled) and returns that error, the first in completion order. If ctx
 // ends first All returns context.Cause(ctx) and cancels nothing. Duplicate
 // futures are allowed.
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {

@@ -40,8 +40,8 @@ func TestAllFailsFastAndCancels(t *testing.T) {
 		if !errors.Is(err, errBoom) {
 			t.Fatalf("err = %v", err)
 		}
-		if fs[0].State() != future.Cancelled || fs[2].State() != future.Cancelled {
-			t.Fatal("pending futures not cancelled")
+		if fs[0].State() != future.Canceled || fs[2].State() != future.Canceled {
+			t.Fatal("pending futures not canceled")
 		}
 		if _, err := running.Result(t.Context()); !errors.Is(err, context.Canceled) {
 			t.Fatalf("running future: %v", err)
@@ -58,7 +58,7 @@ func TestAllContext(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 		if fs[0].State() != future.Pending {
-			t.Fatal("All cancelled on ctx end")
+			t.Fatal("All canceled on ctx end")
 		}
 	})
 }
@@ -85,8 +85,8 @@ func TestAny(t *testing.T) {
 		if v != 2 || err != nil {
 			t.Fatalf("Any = %v, %v", v, err)
 		}
-		if fs[1].State() != future.Cancelled {
-			t.Fatal("loser not cancelled")
+		if fs[1].State() != future.Canceled {
+			t.Fatal("loser not canceled")
 		}
 	})
 }
@@ -115,8 +115,8 @@ func TestRace(t *testing.T) {
 		if _, err := future.Race(t.Context(), fs...); !errors.Is(err, errBoom) {
 			t.Fatalf("Race = %v", err)
 		}
-		if fs[0].State() != future.Cancelled {
-			t.Fatal("loser not cancelled")
+		if fs[0].State() != future.Canceled {
+			t.Fatal("loser not canceled")
 		}
 		if _, err := future.Race[int](t.Context()); !errors.Is(err, future.ErrNoFutures) {
 			t.Fatalf("Race() = %v", err)
@@ -143,12 +143,12 @@ func TestThen(t *testing.T) {
 func TestThenCancelledBeforeSource(t *testing.T) {
 	p := future.NewPromise[int]()
 	g := future.Then(p.Future(), func(_ context.Context, v int) (int, error) {
-		t.Error("cancelled Then ran")
+		t.Error("canceled Then ran")
 		return v, nil
 	})
 	g.Cancel()
 	_ = p.Resolve(1)
-	if _, err := g.Result(t.Context()); !errors.Is(err, future.ErrCancelled) {
+	if _, err := g.Result(t.Context()); !errors.Is(err, future.ErrCanceled) {
 		t.Fatalf("err = %v", err)
 	}
 }

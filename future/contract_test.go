@@ -211,7 +211,7 @@ func TestAsCompletedRangedTwice(t *testing.T) {
 func TestCancelCallbackPanicIsKept(t *testing.T) {
 	f := future.NewPromise[int]().Future()
 	require.NoError(t, f.OnDone(func(*future.Future[int]) { panic("cb") }))
-	require.Equal(t, future.Cancelled, f.Cancel())
+	require.Equal(t, future.Canceled, f.Cancel())
 	var pe *future.PanicError
 	require.ErrorAs(t, f.CallbackErr(), &pe)
 	require.Equal(t, "cb", pe.Value)

@@ -31,7 +31,7 @@
 // # Cancellation
 //
 // [Future.Cancel] stops a task that has not started (it never runs, its
-// error is [ErrCancelled], which also matches context.Canceled) and cancels
+// error is [ErrCanceled], which also matches context.Canceled) and cancels
 // the context of a task that is running; its return value says which
 // happened. [Executor.Shutdown] can cancel every queued future at once.
 //
@@ -73,17 +73,17 @@
 //	future.exception(timeout)              _, err := f.Result(ctx)
 //	future.done()                          f.State() >= Finished, or <-f.Done()
 //	future.running()                       f.State() == Running
-//	future.cancelled()                     f.State() == Cancelled
-//	future.cancel()                        f.Cancel() == Cancelled
+//	future.canceled()                     f.State() == Canceled
+//	future.cancel()                        f.Cancel() == Canceled
 //	future.add_done_callback(fn)           f.OnDone(fn)
 //	Future() + set_result / set_exception  NewPromise[T](); p.Resolve(v) / p.Reject(err)
-//	future.set_running_or_notify_cancel()  p.Context() is done once the future is cancelled
+//	future.set_running_or_notify_cancel()  p.Context() is done once the future is canceled
 //	InvalidStateError                      ErrAlreadyCompleted
-//	CancelledError                         ErrCancelled (errors.Is(err, context.Canceled))
+//	CancelledError                         ErrCanceled (errors.Is(err, context.Canceled))
 //	TimeoutError                           context.DeadlineExceeded (from ctx)
 //	BrokenExecutor                         (none: panics become *PanicError, workers survive)
 //	wait(fs, timeout, return_when)         Wait(ctx, when, fs...) (done, notDone, err)
-//	FIRST_COMPLETED, FIRST_EXCEPTION,      FirstCompleted, FirstException,
+//	FIRST_COMPLETED, FIRST_EXCEPTION,      FirstCompleted, FirstError,
 //	ALL_COMPLETED                          AllCompleted
 //	as_completed(fs, timeout)              for f := range AsCompleted(ctx, fs...)
 //	(asyncio.gather / Promise.all)         All(ctx, fs...)

@@ -16,23 +16,23 @@ type PanicError = panics.Error
 // t.FailNow does) instead of returning.
 var ErrGoexit = panics.ErrGoexit
 
-// ErrCancelled is the error of a future cancelled before its task started,
+// ErrCanceled is the error of a future canceled before its task started,
 // by [Future.Cancel], by [Executor.Shutdown] with cancelFutures, or by a
 // combinator that no longer needed it. errors.Is(err, context.Canceled) also
 // holds, so code that handles context cancellation handles it too.
-var ErrCancelled error = cancelledError{}
+var ErrCanceled error = canceledError{}
 
 // ErrAlreadyCompleted is returned by [Promise.Resolve], [Promise.Reject] and
-// [Promise.Complete] when the future was already completed or cancelled. It is
+// [Promise.Complete] when the future was already completed or canceled. It is
 // the analogue of Python's InvalidStateError.
 var ErrAlreadyCompleted = errors.New("future: promise already completed")
 
 // errNilContext is the panic value of every function given a nil context.
 const errNilContext = "future: nil Context"
 
-type cancelledError struct{}
+type canceledError struct{}
 
-func (cancelledError) Error() string { return "future: cancelled" }
+func (canceledError) Error() string { return "future: canceled" }
 
-// Is makes errors.Is(ErrCancelled, context.Canceled) true.
-func (cancelledError) Is(target error) bool { return target == context.Canceled }
+// Is makes errors.Is(ErrCanceled, context.Canceled) true.
+func (canceledError) Is(target error) bool { return target == context.Canceled }

@@ -46,7 +46,7 @@ func ExampleGo() {
 	})
 	_, err := f.Result(ctx)
 	fmt.Println(err, f.State())
-	// Output: no answer FINISHED
+	// Output: no answer Finished
 }
 
 func ExampleWait() {
@@ -118,15 +118,15 @@ func ExampleFuture_Cancel() {
 	queued, _ := future.Submit(ctx, e, func(context.Context) (int, error) { return 1, nil })
 
 	fmt.Println(queued.Cancel())  // never runs
-	fmt.Println(running.Cancel()) // its context is cancelled
+	fmt.Println(running.Cancel()) // its context is canceled
 	<-release
 	_, err := queued.Result(ctx)
-	fmt.Println(errors.Is(err, future.ErrCancelled), errors.Is(err, context.Canceled))
+	fmt.Println(errors.Is(err, future.ErrCanceled), errors.Is(err, context.Canceled))
 	_, err = running.Result(ctx)
 	fmt.Println(err)
 	// Output:
 	// CANCELLED
-	// RUNNING
+	// Running
 	// true true
 	// context canceled
 }

@@ -16,7 +16,7 @@ var ErrClosed = pool.ErrClosed
 
 // Executor runs tasks on a bounded pool and hands out futures, with the
 // lifecycle of Python's ThreadPoolExecutor: [Submit] and [Map] run work,
-// [Executor.Shutdown] stops it — waiting or not, and cancelling the futures
+// [Executor.Shutdown] stops it — waiting or not, and canceling the futures
 // still queued or not. Create one with [NewExecutor]; the zero value is not
 // usable (each method, and [Submit] with it, panics at once), and an Executor
 // must not be copied after first use. All methods are safe for concurrent
@@ -24,8 +24,8 @@ var ErrClosed = pool.ErrClosed
 // the executor is touched.
 //
 // Unlike a plain pool, an Executor knows its queued futures, so shutting down
-// never leaves a future pending for ever: it either runs or is cancelled
-// (error [ErrCancelled]). And a task that calls [Future.Result] (or [Wait],
+// never leaves a future pending for ever: it either runs or is canceled
+// (error [ErrCanceled]). And a task that calls [Future.Result] (or [Wait],
 // [AsCompleted] and the combinators) on a future still queued in the same
 // executor runs that task itself instead of waiting, so tasks may wait on
 // tasks without deadlocking a saturated executor.
@@ -104,8 +104,8 @@ func (e *Executor) TrySubmit(fn func(context.Context) error) error {
 
 // Shutdown stops the executor (Python's shutdown(wait=True,
 // cancel_futures=...)): later submissions fail with [ErrClosed]; if
-// cancelFutures is set, every future still queued is cancelled at once and its
-// task never runs; the running tasks, and the queued ones if not cancelled,
+// cancelFutures is set, every future still queued is canceled at once and its
+// task never runs; the running tasks, and the queued ones if not canceled,
 // run to completion. Shutdown blocks until they have and returns the errors
 // the pool kept (done-callback panics and fire-and-forget task errors), or
 // context.Cause(ctx) if ctx ends first, in which case the executor goes on
@@ -152,15 +152,15 @@ func (e *Executor) Close(cancelFutures bool) {
 var errClosing = errors.New("future: closing")
 
 // Stop stops the executor at once: later submissions fail, every queued future
-// is cancelled, the context of every running task is cancelled (its
+// is canceled, the context of every running task is canceled (its
 // context.Cause is pool.ErrStopped), and Stop waits for the running tasks to
-// return. It returns how many queued futures it cancelled.
-func (e *Executor) Stop() (cancelled int) {
+// return. It returns how many queued futures it canceled.
+func (e *Executor) Stop() (canceled int) {
 	e.checkMade()
-	cancelled = e.close(true)
+	canceled = e.close(true)
 	e.cancel(pool.ErrStopped)
 	e.p.Stop()
-	return cancelled
+	return canceled
 }
 
 // checkMade panics if e is a zero Executor. e.p is set by NewExecutor only,
@@ -178,7 +178,7 @@ func (e *Executor) isClosed() bool {
 }
 
 // close marks the executor closed and optionally cancels the queued futures,
-// returning how many it cancelled.
+// returning how many it canceled.
 func (e *Executor) close(cancelFutures bool) int {
 	e.mu.Lock()
 	e.closed = true
@@ -188,13 +188,13 @@ func (e *Executor) close(cancelFutures bool) int {
 		e.queued = nil
 	}
 	e.mu.Unlock()
-	cancelled := 0
+	canceled := 0
 	for _, f := range queued {
 		if f.cancelPending() {
-			cancelled++
+			canceled++
 		}
 	}
-	return cancelled
+	return canceled
 }
 
 // track records a future about to be submitted; false if e is closed.
@@ -244,4 +244,4 @@ func submitExec[T any](ctx context.Context, e *Executor, fn func(context.Context
 }
 
 // cancelPending cancels f only if its task has not started.
-func (f *Future[T]) cancelPending() bool { return f.cancel(true) == Cancelled }
+func (f *Future[T]) cancelPending() bool { return f.cancel(true) == Canceled }

@@ -69,7 +69,7 @@ func TestExecutorShutdownCancelFutures(t *testing.T) {
 		}
 		for _, f := range queued {
 			_, err := f.Result(t.Context())
-			if f.State() != future.Cancelled || !errors.Is(err, future.ErrCancelled) || !errors.Is(err, context.Canceled) {
+			if f.State() != future.Canceled || !errors.Is(err, future.ErrCanceled) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("queued future: %v, %v", f.State(), err)
 			}
 		}
@@ -83,7 +83,7 @@ func TestExecutorCloseDoesNotWait(t *testing.T) {
 		t.Fatalf("running future is %v", running.State())
 	}
 	for _, f := range queued {
-		if f.State() != future.Cancelled {
+		if f.State() != future.Canceled {
 			t.Fatalf("queued future is %v", f.State())
 		}
 	}
@@ -104,12 +104,12 @@ func TestExecutorStop(t *testing.T) {
 	<-started
 	queued, _ := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 1, nil })
 	if n := e.Stop(); n != 1 {
-		t.Fatalf("Stop cancelled %d", n)
+		t.Fatalf("Stop canceled %d", n)
 	}
 	if _, err := running.Result(t.Context()); !errors.Is(err, pool.ErrStopped) {
 		t.Fatalf("running = %v", err)
 	}
-	if _, err := queued.Result(t.Context()); !errors.Is(err, future.ErrCancelled) {
+	if _, err := queued.Result(t.Context()); !errors.Is(err, future.ErrCanceled) {
 		t.Fatalf("queued = %v", err)
 	}
 }
@@ -134,15 +134,15 @@ func TestExecutorCancelRunning(t *testing.T) {
 
 func TestExecutorCancelPendingNeverRuns(t *testing.T) {
 	e, _, queued, release := blockedExecutor(t, 1)
-	if s := queued[0].Cancel(); s != future.Cancelled {
+	if s := queued[0].Cancel(); s != future.Canceled {
 		t.Fatalf("Cancel = %v", s)
 	}
 	close(release)
 	if err := e.Shutdown(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	if queued[0].State() != future.Cancelled {
-		t.Fatal("cancelled future ran")
+	if queued[0].State() != future.Canceled {
+		t.Fatal("canceled future ran")
 	}
 }
 

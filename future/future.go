@@ -49,7 +49,7 @@ type ext[T any] struct {
 func (f *Future[T]) State() State { return State(f.state.Load() & stateMask) }
 
 // Done returns a channel that is closed when the future is Finished or
-// Cancelled, for use in select. Successive calls return the same channel. It
+// Canceled, for use in select. Successive calls return the same channel. It
 // is allocated by the first call made before completion; a future first
 // asked once done returns a closed channel shared by all futures.
 func (f *Future[T]) Done() <-chan struct{} {
@@ -77,7 +77,7 @@ func (f *Future[T]) Done() <-chan struct{} {
 }
 
 // Result waits until the future is done or ctx ends. It returns the task's
-// value and error, [ErrCancelled] if the future was cancelled before it ran,
+// value and error, [ErrCanceled] if the future was canceled before it ran,
 // a [*PanicError] if the task panicked, and context.Cause(ctx) (with the zero
 // value) if ctx ended first, in which case the future is left untouched. A
 // nil ctx panics, even if the future is done.
@@ -125,12 +125,12 @@ func (f *Future[T]) TryResult() (v T, err error, ok bool) {
 // Cancel asks the future to stop and reports what it did, as the state the
 // future was in:
 //
-//   - Pending: the future is now Cancelled, its task will never run, its
-//     error is [ErrCancelled] and its callbacks have run; Cancel returns
-//     Cancelled.
-//   - Running: the task's context is cancelled; the task decides when to
+//   - Pending: the future is now Canceled, its task will never run, its
+//     error is [ErrCanceled] and its callbacks have run; Cancel returns
+//     Canceled.
+//   - Running: the task's context is canceled; the task decides when to
 //     return and what (typically ctx.Err()). Cancel returns Running.
-//   - Finished or Cancelled: nothing happens; Cancel returns that state.
+//   - Finished or Canceled: nothing happens; Cancel returns that state.
 //
 // Cancel never blocks on the task. It is idempotent.
 func (f *Future[T]) Cancel() State { return f.cancel(false) }
@@ -145,8 +145,8 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 		case Pending:
 			// Publish the error with the state: readers that see the final
 			// state read err without the lock.
-			f.err = ErrCancelled
-			if !f.state.CompareAndSwap(s, with(s, Cancelled, ctxDoneBit)) {
+			f.err = ErrCanceled
+			if !f.state.CompareAndSwap(s, with(s, Canceled, ctxDoneBit)) {
 				f.err = nil
 				continue
 			}
@@ -154,7 +154,7 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 			cbs, stop := f.releaseLocked(s)
 			f.mu.Unlock()
 			f.finish(cbs, stop)
-			return Cancelled
+			return Canceled
 		case Running:
 			if s&ctxDoneBit == 0 && !onlyPending {
 				if !f.state.CompareAndSwap(s, s|ctxDoneBit) {

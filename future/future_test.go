@@ -77,17 +77,17 @@ func TestCancelPending(t *testing.T) {
 	f := p.Future()
 	var calls int
 	_ = f.OnDone(func(*future.Future[int]) { calls++ })
-	if got := f.Cancel(); got != future.Cancelled {
+	if got := f.Cancel(); got != future.Canceled {
 		t.Fatalf("Cancel = %v", got)
 	}
 	if calls != 1 {
 		t.Fatalf("callback ran %d times", calls)
 	}
 	_, err := f.Result(t.Context())
-	if !errors.Is(err, future.ErrCancelled) || !errors.Is(err, context.Canceled) {
+	if !errors.Is(err, future.ErrCanceled) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if got := f.Cancel(); got != future.Cancelled {
+	if got := f.Cancel(); got != future.Canceled {
 		t.Fatalf("second Cancel = %v", got)
 	}
 	if err := p.Resolve(1); !errors.Is(err, future.ErrAlreadyCompleted) {
@@ -121,15 +121,15 @@ func TestCancelRunning(t *testing.T) {
 }
 
 func TestCancelRunningErrWithoutDone(t *testing.T) {
-	started, cancelled := make(chan struct{}), make(chan struct{})
+	started, canceled := make(chan struct{}), make(chan struct{})
 	f := future.Go(t.Context(), func(ctx context.Context) (int, error) {
 		close(started)
-		<-cancelled
+		<-canceled
 		return 0, ctx.Err() // never called ctx.Done: the lazy path
 	})
 	<-started
 	f.Cancel()
-	close(cancelled)
+	close(canceled)
 	if _, err := f.Result(t.Context()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
@@ -313,7 +313,7 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 			func(context.Context) (int, error) { runtime.Goexit(); return 5, nil },
 			func(t *testing.T, _ int, err error) { require.ErrorIs(t, err, future.ErrGoexit) },
 		},
-		"cancelled while running": {
+		"canceled while running": {
 			func(ctx context.Context) (int, error) { <-ctx.Done(); return 5, ctx.Err() },
 			func(t *testing.T, v int, err error) {
 				require.ErrorIs(t, err, context.Canceled)
@@ -351,7 +351,7 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 				var calls atomic.Int32
 				require.NoError(t, f.OnDone(func(*future.Future[int]) { calls.Add(1) }))
 				<-started
-				if oname == "cancelled while running" {
+				if oname == "canceled while running" {
 					require.Equal(t, future.Running, f.Cancel())
 				}
 				close(gate)

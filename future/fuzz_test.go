@@ -46,7 +46,7 @@ func FuzzPromise(f *testing.F) {
 			case 2: // Cancel
 				got := fut.Cancel()
 				if state == future.Pending {
-					state, err, ran = future.Cancelled, future.ErrCancelled, registered
+					state, err, ran = future.Canceled, future.ErrCanceled, registered
 				}
 				if got != state {
 					t.Fatalf("op %d: Cancel = %v, model %v", i, got, state)

@@ -4,7 +4,7 @@ import "context"
 
 // Go runs fn on a new goroutine and returns its future. The future is Pending
 // until the goroutine starts (a [Future.Cancel] before that means fn never
-// runs) and Running while fn runs. fn receives a context derived from ctx that is also cancelled by
+// runs) and Running while fn runs. fn receives a context derived from ctx that is also canceled by
 // [Future.Cancel] and once fn has returned. A panic in fn becomes the
 // future's [*PanicError]; a runtime.Goexit becomes [ErrGoexit].
 //

@@ -94,7 +94,7 @@ func TestMapEarlyExitCancelsInFlight(t *testing.T) {
 			}
 			started.Add(1)
 			defer returned.Add(1)
-			<-ctx.Done() // only returns when cancelled
+			<-ctx.Done() // only returns when canceled
 			return 0, ctx.Err()
 		}, future.WithBufferSize(5)) {
 			if v != 0 || err != nil {

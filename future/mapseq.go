@@ -16,7 +16,7 @@ import (
 // iteration goes on; break to stop at the first error. When ctx ends (or the
 // [WithTimeout] bound passes) Map yields context.Cause once and stops. When
 // the iteration stops for any reason — break, ctx, a failed submission
-// (yielded as an error) — the calls in flight are cancelled ([Future.Cancel])
+// (yielded as an error) — the calls in flight are canceled ([Future.Cancel])
 // and Map returns only after they have returned, so nothing is left running.
 //
 // Ranging over Map from a task of the pool r, with the task's context as

@@ -8,7 +8,7 @@ import "context"
 // copies complete the same future.
 //
 // The future completes exactly once. Later completions, and completions after
-// the consumer cancelled the future, fail with [ErrAlreadyCompleted]. All
+// the consumer canceled the future, fail with [ErrAlreadyCompleted]. All
 // methods are safe for concurrent use.
 type Promise[T any] struct {
 	f *Future[T]
@@ -47,7 +47,7 @@ func (p Promise[T]) Reject(err error) error {
 
 // Complete completes the future with v and err, then runs its done-callbacks
 // on the calling goroutine. It returns [ErrAlreadyCompleted] if the future was
-// already completed or cancelled (nothing changes then), and otherwise the
+// already completed or canceled (nothing changes then), and otherwise the
 // panics of the callbacks, joined, or nil. Completing synchronizes before
 // every waiter of the future returns.
 func (p Promise[T]) Complete(v T, err error) error {

@@ -1,11 +1,13 @@
 package future
 
+import "fmt"
+
 // State is the lifecycle stage of a [Future], as reported by [Future.State].
 //
 // A future moves from Pending to Running when its task starts, and from
-// Running to Finished when the task returns. A future cancelled before its
-// task started goes from Pending straight to Cancelled. Finished and
-// Cancelled are final: [Future.Done] is closed in both.
+// Running to Finished when the task returns. A future canceled before its
+// task started goes from Pending straight to Canceled. Finished and
+// Canceled are final: [Future.Done] is closed in both.
 type State uint32
 
 const (
@@ -16,28 +18,28 @@ const (
 	// Finished: the task returned a value or an error (including a panic or
 	// a context error after a cooperative cancel).
 	Finished
-	// Cancelled: cancelled before the task started; the task never runs and
-	// the future's error is [ErrCancelled].
-	Cancelled
+	// Canceled: canceled before the task started; the task never runs and
+	// the future's error is [ErrCanceled].
+	Canceled
 )
 
-// String returns the Python-style name of the state, e.g. "PENDING".
+// String returns the name of the state's constant, e.g. "Pending".
 func (s State) String() string {
 	switch s {
 	case Pending:
-		return "PENDING"
+		return "Pending"
 	case Running:
-		return "RUNNING"
+		return "Running"
 	case Finished:
-		return "FINISHED"
-	case Cancelled:
+		return "Finished"
+	case Canceled:
 		return "CANCELLED"
 	}
-	return "State(?)"
+	return fmt.Sprintf("State(%d)", uint32(s))
 }
 
 // The state word of a future: the State in the low bits plus ctxDoneBit,
-// which says the task's context has been cancelled (by Cancel, by the parent
+// which says the task's context has been canceled (by Cancel, by the parent
 // context through AfterFunc, or because the task completed), and execBit,
 // set at creation for a future queued in an Executor (its parent context,
 // then fixed from the start, names the executor).

@@ -165,14 +165,14 @@ func TestStressDuplicates(t *testing.T) {
 }
 
 // TestStressWaitContextRace ends Wait's context while the futures complete
-// or are cancelled, in every mode: whatever wins, each future is listed once,
+// or are canceled, in every mode: whatever wins, each future is listed once,
 // every future in done is done, and a nil error means the condition holds.
 func TestStressWaitContextRace(t *testing.T) {
 	rounds := 200 * runtime.GOMAXPROCS(0)
 	if testing.Short() {
 		rounds = 50
 	}
-	modes := []future.ReturnWhen{future.AllCompleted, future.FirstCompleted, future.FirstException}
+	modes := []future.ReturnWhen{future.AllCompleted, future.FirstCompleted, future.FirstError}
 	for r := range rounds {
 		ps, fs := promises(8)
 		list := make([]*future.Future[int], 0, 24)
@@ -209,7 +209,7 @@ func TestStressWaitContextRace(t *testing.T) {
 		failed := false
 		for _, f := range done {
 			s := f.State()
-			require.True(t, s == future.Finished || s == future.Cancelled, "round %d: a future in done is %v", r, s)
+			require.True(t, s == future.Finished || s == future.Canceled, "round %d: a future in done is %v", r, s)
 			_, ferr, _ := f.TryResult()
 			failed = failed || s == future.Finished && ferr != nil
 		}
@@ -219,7 +219,7 @@ func TestStressWaitContextRace(t *testing.T) {
 				require.Empty(t, notDone, "round %d", r)
 			case future.FirstCompleted:
 				require.NotEmpty(t, done, "round %d", r)
-			case future.FirstException:
+			case future.FirstError:
 				require.True(t, failed || len(notDone) == 0, "round %d", r)
 			}
 		} else {
@@ -230,7 +230,7 @@ func TestStressWaitContextRace(t *testing.T) {
 
 // TestStressCancelRace races Cancel against the start and the completion of
 // tasks on Go, a pool and an Executor, while AsCompleted watches: each future
-// ends once — Cancelled with its task never run, or Finished with it run —
+// ends once — Canceled with its task never run, or Finished with it run —
 // each callback runs once and AsCompleted yields each future once.
 func TestStressCancelRace(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
@@ -286,10 +286,10 @@ func TestStressCancelRace(t *testing.T) {
 		require.Equal(t, 1, seen[f], "future %d yielded %d times", i, seen[f])
 		require.Equal(t, int32(1), calls[i].Load(), "future %d: callbacks", i)
 		switch s := f.State(); s {
-		case future.Cancelled:
-			require.Zero(t, ran[i].Load(), "future %d: cancelled but its task ran", i)
+		case future.Canceled:
+			require.Zero(t, ran[i].Load(), "future %d: canceled but its task ran", i)
 			_, err := f.Result(context.Background())
-			require.ErrorIs(t, err, future.ErrCancelled)
+			require.ErrorIs(t, err, future.ErrCanceled)
 		case future.Finished:
 			require.Equal(t, int32(1), ran[i].Load(), "future %d: finished, task ran %d times", i, ran[i].Load())
 		default:

@@ -21,8 +21,8 @@ type TryRunner interface {
 // pool.ErrClosed or context.Cause(ctx)) and fn will not run.
 //
 // fn receives a context derived from the one r gives its tasks (for a pool,
-// cancelled by pool.Stop; for an [Executor], by [Executor.Stop]), also
-// cancelled by [Future.Cancel] and once fn returns. fn's value, error,
+// canceled by pool.Stop; for an [Executor], by [Executor.Stop]), also
+// canceled by [Future.Cancel] and once fn returns. fn's value, error,
 // panic ([*PanicError]) or runtime.Goexit ([ErrGoexit]) goes to the future
 // only, exactly once: the task reports no error to r, so nothing is reported
 // twice. A pool still counts the task in its Stats by that outcome (completed,

@@ -79,7 +79,7 @@ func callProtected[T any](fn func(*Future[T]), f *Future[T]) error {
 }
 
 // taskCtx is the context a task receives: its future, seen as a context. It
-// is done when the future is cancelled while running, when the parent is
+// is done when the future is canceled while running, when the parent is
 // done, or when the task has returned. Converting *Future to *taskCtx costs
 // nothing, and the Done channel is made only if the task asks for it.
 type taskCtx[T any] Future[T]

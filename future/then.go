@@ -11,11 +11,11 @@ import (
 // f succeeds, fn runs on the goroutine that completed f (at once on the
 // calling goroutine if f is already done), with a context that
 // the returned future's [Future.Cancel] cancels; when f fails or is
-// cancelled, the returned future fails with the same error and fn does not
+// canceled, the returned future fails with the same error and fn does not
 // run. Keep fn short, or start the heavy part with [Go] inside [Compose].
 //
-// Cancelling the returned future before f completes makes it Cancelled and
-// fn never runs; f itself is not cancelled. A panic in fn becomes the
+// Canceling the returned future before f completes makes it Canceled and
+// fn never runs; f itself is not canceled. A panic in fn becomes the
 // returned future's [*PanicError]. Then never blocks.
 func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Future[U] {
 	if fn == nil {
@@ -40,7 +40,7 @@ func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Futur
 // Compose returns a future for the future that fn returns from f's value
 // (Java's thenCompose, JavaScript's then returning a promise). fn runs as in
 // [Then] and should start its work and return at once, for example with
-// [Go] or [Submit] using the context it is given: cancelling the returned
+// [Go] or [Submit] using the context it is given: canceling the returned
 // future then cancels that work too. If fn returns an error, or f fails, the
 // returned future fails with it. Compose never blocks.
 func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], error)) *Future[U] {
@@ -59,7 +59,7 @@ func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], er
 			return
 		}
 		if !g.state.CompareAndSwap(uint32(Pending), uint32(Running)) { // g has no execBit
-			return // cancelled meanwhile
+			return // canceled meanwhile
 		}
 		var inner *Future[U]
 		err := panics.Run(func() (err error) {

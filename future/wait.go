@@ -13,10 +13,23 @@ const (
 	AllCompleted ReturnWhen = iota
 	// FirstCompleted: when at least one future is done.
 	FirstCompleted
-	// FirstException: when a future finishes with an error (a cancelled
+	// FirstError: when a future finishes with an error (a canceled
 	// future does not count), or when all are done if none fails.
-	FirstException
+	FirstError
 )
+
+// String returns the name of the constant, e.g. "FirstCompleted".
+func (w ReturnWhen) String() string {
+	switch w {
+	case AllCompleted:
+		return "AllCompleted"
+	case FirstCompleted:
+		return "FirstCompleted"
+	case FirstError:
+		return "FirstError"
+	}
+	return fmt.Sprintf("ReturnWhen(%d)", int(w))
+}
 
 // Wait blocks until the condition given by when holds for fs or ctx ends
 // (Python's wait). It returns the futures done at that point (those already
@@ -36,7 +49,7 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 	if ctx == nil {
 		panic(errNilContext)
 	}
-	if when < AllCompleted || when > FirstException {
+	if when < AllCompleted || when > FirstError {
 		panic(fmt.Sprintf("future: Wait with invalid ReturnWhen %d", int(when)))
 	}
 	checkFutures(fs)
@@ -62,7 +75,7 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 		switch when {
 		case FirstCompleted:
 			return len(done) > 0
-		case FirstException:
+		case FirstError:
 			return failure
 		}
 		return false

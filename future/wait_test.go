@@ -78,7 +78,7 @@ func TestWaitFirstException(t *testing.T) {
 			time.Sleep(time.Second)
 			_ = ps[1].Reject(errBoom)
 		}()
-		done, notDone, err := future.Wait(t.Context(), future.FirstException, fs...)
+		done, notDone, err := future.Wait(t.Context(), future.FirstError, fs...)
 		if err != nil || !slices.Equal(done, fs[:2]) || !slices.Equal(notDone, fs[2:]) {
 			t.Fatalf("done %v notDone %v err %v", done, notDone, err)
 		}
@@ -96,7 +96,7 @@ func TestWaitFirstExceptionWithoutErrorIsAllCompleted(t *testing.T) {
 			}
 		}()
 		start := time.Now()
-		done, notDone, err := future.Wait(t.Context(), future.FirstException, fs...)
+		done, notDone, err := future.Wait(t.Context(), future.FirstError, fs...)
 		if err != nil || len(done) != 3 || len(notDone) != 0 || time.Since(start) != 3*time.Second {
 			t.Fatalf("done %v notDone %v err %v after %v", done, notDone, err, time.Since(start))
 		}
@@ -241,7 +241,7 @@ func TestZeroTimeout(t *testing.T) {
 func TestWaitContextEndsWhileCompletionInFlight(t *testing.T) {
 	for when, wantErr := range map[future.ReturnWhen]error{
 		future.AllCompleted:   context.Canceled,
-		future.FirstException: context.Canceled,
+		future.FirstError:     context.Canceled,
 		future.FirstCompleted: nil,
 	} {
 		synctest.Test(t, func(t *testing.T) {

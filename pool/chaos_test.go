@@ -65,7 +65,7 @@ func chaos(t *testing.T, stop bool) {
 			return func(context.Context) error { c.completed.Add(1); return nil }
 		}
 	}
-	cancelled, cancel := context.WithCancel(context.Background())
+	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 
 	var wg sync.WaitGroup
@@ -86,7 +86,7 @@ func chaos(t *testing.T, stop bool) {
 				case 1:
 					ctx := context.Background()
 					if r.IntN(8) == 0 {
-						ctx = cancelled
+						ctx = canceled
 					}
 					err = p.Submit(ctx, task(r))
 				default:
@@ -106,7 +106,7 @@ func chaos(t *testing.T, stop bool) {
 					return
 				}
 				if r.IntN(5000) == 0 {
-					p.Resize(1 + r.IntN(16))
+					p.SetLimit(1 + r.IntN(16))
 				}
 			}
 		})

@@ -3,7 +3,7 @@
 // errgroup.
 //
 // Use a [Pool] when many tasks must share a fixed amount of concurrency, and
-// especially when that amount must change at run time ([Pool.Resize]) or be
+// especially when that amount must change at run time ([Pool.SetLimit]) or be
 // observed ([Pool.Stats]). For a one-off fan-out, [Map] and [MapSeq] run a
 // function over a slice or an iterator with ordered results; for a scope of
 // related tasks with its own Wait and first-error cancellation, use a
@@ -71,7 +71,7 @@
 //
 // What is not protected:
 //
-//   - [Pool.Go], [Pool.TrySubmit] and [Group.TryGo] take no context, so they
+//   - [Pool.Go], [Pool.TrySubmit] and [Group.TrySubmit] take no context, so they
 //     cannot tell a task of the pool from any other caller: they never run
 //     a task in their caller's slot. From a task, use Submit with the task's
 //     context.

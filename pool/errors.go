@@ -18,7 +18,7 @@ var (
 	// wait for room in the queue.
 	ErrQueueFull = errors.New("pool: queue full")
 
-	// ErrStopped is the context.Cause of a task's context cancelled by
+	// ErrStopped is the context.Cause of a task's context canceled by
 	// [Pool.Stop].
 	ErrStopped = errors.New("pool: stopped")
 )

@@ -112,7 +112,7 @@ func ExampleMapSeq() {
 			break
 		}
 		if sq > 10 {
-			break // the calls still in flight are cancelled and waited for
+			break // the calls still in flight are canceled and waited for
 		}
 		fmt.Println(sq)
 	}

@@ -24,7 +24,7 @@ import (
 //
 // A Group may be reused after Wait, as an errgroup.Group may: tasks
 // submitted later run, and the next Wait waits for them. The group's context
-// stays cancelled once Wait has returned, so those tasks receive a cancelled
+// stays canceled once Wait has returned, so those tasks receive a canceled
 // context.
 //
 // Nested work does not deadlock: a Group made with the context a task of the
@@ -81,13 +81,13 @@ func groupConfigOf(opts []GroupOption) groupConfig {
 // WithFailFast makes the first task error cancel the group's context and be
 // the error Wait returns — every Wait, as with errgroup — while later errors
 // are dropped, except panics. Tasks already running see the cancellation;
-// tasks that start later receive the cancelled context.
+// tasks that start later receive the canceled context.
 func WithFailFast() GroupOption {
 	return groupOptionFunc(func(c *groupConfig) { c.failFast = true })
 }
 
 // Group returns a new group on p and the context its tasks receive, derived
-// from ctx. The context is cancelled when a task fails in fail-fast mode,
+// from ctx. The context is canceled when a task fails in fail-fast mode,
 // when [Pool.Stop] is called, or when Wait returns, whichever comes first.
 //
 // If ctx is (or derives from) the context of a running task of p, the group
@@ -165,10 +165,10 @@ func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error) 
 	return g.p.submit(ctx, task{fn: fn, g: g}, true, g.p.callerOf(ctx))
 }
 
-// TryGo is like [Group.Go] but never blocks: when the task cannot start or
+// TrySubmit is like [Group.Go] but never blocks: when the task cannot start or
 // be queued at once it returns [ErrQueueFull], without recording it. It
 // never runs fn in its caller's slot.
-func (g *Group) TryGo(fn func(ctx context.Context) error) error {
+func (g *Group) TrySubmit(fn func(ctx context.Context) error) error {
 	g.made(fn, true)
 	err := g.p.submit(context.Background(), task{fn: fn, g: g}, false, nil)
 	if errors.Is(err, ErrQueueFull) {

@@ -167,8 +167,8 @@ func TestGroupTryGo(t *testing.T) {
 		p := pool.New(1, pool.WithQueueSize(0))
 		g, _ := p.Group(context.Background())
 		release := make(chan struct{})
-		require.NoError(t, g.TryGo(func(context.Context) error { <-release; return nil }))
-		assert.ErrorIs(t, g.TryGo(func(context.Context) error { return nil }), pool.ErrQueueFull)
+		require.NoError(t, g.TrySubmit(func(context.Context) error { <-release; return nil }))
+		assert.ErrorIs(t, g.TrySubmit(func(context.Context) error { return nil }), pool.ErrQueueFull)
 		close(release)
 		assert.NoError(t, g.Wait(), "a full queue is not recorded as a group error")
 		shutdown(t, p)
@@ -177,7 +177,7 @@ func TestGroupTryGo(t *testing.T) {
 
 // Issue 9, bug 11a: a Group can be reused after Wait in every queue mode; a
 // submitter that must wait for room waits, rather than failing with the
-// context that Wait cancelled.
+// context that Wait canceled.
 func TestGroupReuseAfterWait(t *testing.T) {
 	for _, mode := range queueModes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -186,7 +186,7 @@ func TestGroupReuseAfterWait(t *testing.T) {
 				g, ctx := p.Group(context.Background())
 				require.NoError(t, g.Go(func(context.Context) error { return nil }))
 				require.NoError(t, g.Wait())
-				require.Error(t, ctx.Err(), "Wait cancelled the group's context")
+				require.Error(t, ctx.Err(), "Wait canceled the group's context")
 
 				// Keep the pool busy and its queue full, so the next Go must
 				// wait for room.
@@ -316,7 +316,7 @@ func TestGroupGoStopsWaitingWhenTheGroupEnds(t *testing.T) {
 
 // A Group made and waited for inside a task leaves nothing behind: many of
 // them, on a long-lived pool, do not accumulate memory (a context derived
-// from the task's and never cancelled would stay registered with the pool's
+// from the task's and never canceled would stay registered with the pool's
 // own context for as long as the pool lives).
 func TestGroupsInTasksLeaveNothingBehind(t *testing.T) {
 	p := pool.New(2)

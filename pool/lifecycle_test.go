@@ -103,7 +103,7 @@ func TestStopDropsQueueAndCancelsRunning(t *testing.T) {
 		assert.Equal(t, st.Submitted, st.Completed+st.Failed+st.Panicked+st.Dropped)
 		assert.Equal(t, 0, p.Stop(), "a second Stop drops nothing")
 		assert.ErrorIs(t, p.Go(func() {}), pool.ErrClosed)
-		assert.Error(t, p.Wait(), "the cancelled tasks' errors are kept")
+		assert.Error(t, p.Wait(), "the canceled tasks' errors are kept")
 	})
 }
 
@@ -174,10 +174,10 @@ func TestResizeGrowsAndShrinks(t *testing.T) {
 		}
 		synctest.Wait()
 		assert.Equal(t, 1, p.Stats().Running)
-		p.Resize(4)
+		p.SetLimit(4)
 		synctest.Wait()
 		assert.Equal(t, 4, p.Stats().Running, "growing starts queued tasks at once")
-		p.Resize(2)
+		p.SetLimit(2)
 		assert.Equal(t, 2, p.Limit())
 		assert.Equal(t, 4, p.Stats().Running, "shrinking never interrupts a task")
 		for range 4 {
@@ -215,7 +215,7 @@ func TestResizeUnderLoadKeepsLimit(t *testing.T) {
 				return
 			default:
 			}
-			p.Resize(sizes[i%len(sizes)])
+			p.SetLimit(sizes[i%len(sizes)])
 		}
 	}()
 	for range n {

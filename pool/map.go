@@ -35,7 +35,7 @@ func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context
 	cut := false
 	for i, v := range in {
 		if cut = gctx.Err() != nil; cut {
-			break // fail-fast cancelled, or ctx ended
+			break // fail-fast canceled, or ctx ended
 		}
 		err := g.Go(func(ctx context.Context) error {
 			if g.failFast && ctx.Err() != nil {

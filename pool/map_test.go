@@ -105,7 +105,7 @@ func TestMapSeqKeepsOrderAndWindow(t *testing.T) {
 func TestMapSeqBreakCancelsAndLeavesNothingRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(4)
-		var cancelled atomic.Int64
+		var canceled atomic.Int64
 		in := make([]int, 1000)
 		for i := range in {
 			in[i] = i
@@ -113,7 +113,7 @@ func TestMapSeqBreakCancelsAndLeavesNothingRunning(t *testing.T) {
 		for v, err := range pool.MapSeq(context.Background(), p, slices.Values(in), func(ctx context.Context, v int) (int, error) {
 			if v > 0 {
 				<-ctx.Done()
-				cancelled.Add(1)
+				canceled.Add(1)
 			}
 			return v, nil
 		}) {
@@ -121,7 +121,7 @@ func TestMapSeqBreakCancelsAndLeavesNothingRunning(t *testing.T) {
 			require.Equal(t, 0, v)
 			break
 		}
-		assert.Positive(t, cancelled.Load(), "calls in flight saw the cancellation")
+		assert.Positive(t, canceled.Load(), "calls in flight saw the cancellation")
 		st := p.Stats()
 		assert.Equal(t, 0, st.Running, "break waits for the calls in flight")
 		assert.Equal(t, 0, st.Queued)

@@ -81,14 +81,14 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 		{"WithIdleTimeout(0)", "pool: WithIdleTimeout(0s): timeout must be positive", func(*pool.Pool, *pool.Group) { pool.WithIdleTimeout(0) }},
 		{"WithErrorHandler(nil)", "pool: WithErrorHandler(nil)", func(*pool.Pool, *pool.Group) { pool.WithErrorHandler(nil) }},
 		{"WithWindow(0)", "pool: WithWindow(0): window must be at least 1", func(*pool.Pool, *pool.Group) { pool.WithWindow(0) }},
-		{"Resize(0)", "pool: Resize(0): limit must be at least 1", func(p *pool.Pool, _ *pool.Group) { p.Resize(0) }},
+		{"SetLimit(0)", "pool: SetLimit(0): limit must be at least 1", func(p *pool.Pool, _ *pool.Group) { p.SetLimit(0) }},
 
 		// Bug 7: nil functions.
 		{"Go(nil)", "pool: nil func", func(p *pool.Pool, _ *pool.Group) { _ = p.Go(nil) }},
 		{"Submit(ctx, nil)", "pool: nil func", func(p *pool.Pool, _ *pool.Group) { _ = p.Submit(context.Background(), nil) }},
 		{"TrySubmit(nil)", "pool: nil func", func(p *pool.Pool, _ *pool.Group) { _ = p.TrySubmit(nil) }},
 		{"Group.Go(nil)", "pool: nil func", func(_ *pool.Pool, g *pool.Group) { _ = g.Go(nil) }},
-		{"Group.TryGo(nil)", "pool: nil func", func(_ *pool.Pool, g *pool.Group) { _ = g.TryGo(nil) }},
+		{"Group.TrySubmit(nil)", "pool: nil func", func(_ *pool.Pool, g *pool.Group) { _ = g.TrySubmit(nil) }},
 		{"Group.Submit(ctx, nil)", "pool: nil func", func(_ *pool.Pool, g *pool.Group) { _ = g.Submit(context.Background(), nil) }},
 		{"Map nil func", "pool: nil func", func(p *pool.Pool, _ *pool.Group) {
 			_, _ = pool.Map[int, int](context.Background(), p, []int{1}, nil)
@@ -121,7 +121,7 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 		{"zero Pool: Go", notMade, func(*pool.Pool, *pool.Group) { _ = zero.Go(func() {}) }},
 		{"zero Pool: Submit", notMade, func(*pool.Pool, *pool.Group) { _ = zero.Submit(context.Background(), noop) }},
 		{"zero Pool: TrySubmit", notMade, func(*pool.Pool, *pool.Group) { _ = zero.TrySubmit(noop) }},
-		{"zero Pool: Resize", notMade, func(*pool.Pool, *pool.Group) { zero.Resize(2) }},
+		{"zero Pool: SetLimit", notMade, func(*pool.Pool, *pool.Group) { zero.SetLimit(2) }},
 		{"zero Pool: Limit", notMade, func(*pool.Pool, *pool.Group) { zero.Limit() }},
 		{"zero Pool: Stats", notMade, func(*pool.Pool, *pool.Group) { zero.Stats() }},
 		{"zero Pool: Wait", notMade, func(*pool.Pool, *pool.Group) { _ = zero.Wait() }},
@@ -135,7 +135,7 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 		{"nil *Pool: Go", "pool: nil *Pool", func(*pool.Pool, *pool.Group) { _ = nilPool.Go(func() {}) }},
 		{"nil *Pool: Map", "pool: nil *Pool", func(*pool.Pool, *pool.Group) { _, _ = pool.Map(context.Background(), nilPool, []int{1}, same) }},
 		{"zero Group: Go", groupNotMade, func(*pool.Pool, *pool.Group) { _ = zeroGroup.Go(noop) }},
-		{"zero Group: TryGo", groupNotMade, func(*pool.Pool, *pool.Group) { _ = zeroGroup.TryGo(noop) }},
+		{"zero Group: TrySubmit", groupNotMade, func(*pool.Pool, *pool.Group) { _ = zeroGroup.TrySubmit(noop) }},
 		{"zero Group: Submit", groupNotMade, func(*pool.Pool, *pool.Group) { _ = zeroGroup.Submit(context.Background(), noop) }},
 		{"zero Group: Wait", groupNotMade, func(*pool.Pool, *pool.Group) { _ = zeroGroup.Wait() }},
 		{"nil *Group: Go", "pool: nil *Group", func(*pool.Pool, *pool.Group) { _ = nilGroup.Go(noop) }},
@@ -169,7 +169,7 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 // caller's code: each returns an error the caller can test for, promptly.
 func TestMisuseReturnsErrors(t *testing.T) {
 	noop := func(context.Context) error { return nil }
-	cancelled, cancel := context.WithCancel(context.Background())
+	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	cases := []struct {
 		name string
@@ -194,7 +194,7 @@ func TestMisuseReturnsErrors(t *testing.T) {
 			p := pool.New(1)
 			release := make(chan struct{})
 			require.NoError(t, p.Go(func() { <-release }))
-			assert.ErrorIs(t, p.Shutdown(cancelled), context.Canceled)
+			assert.ErrorIs(t, p.Shutdown(canceled), context.Canceled)
 			assert.ErrorIs(t, p.Go(func() {}), pool.ErrClosed, "the pool closed all the same")
 			close(release)
 			assert.NoError(t, p.Shutdown(context.Background()))
@@ -215,9 +215,9 @@ func TestMisuseReturnsErrors(t *testing.T) {
 			p := pool.New(1, pool.WithQueueSize(0))
 			release := make(chan struct{})
 			require.NoError(t, p.Go(func() { <-release }))
-			assert.ErrorIs(t, p.Submit(cancelled, noop), context.Canceled)
+			assert.ErrorIs(t, p.Submit(canceled, noop), context.Canceled)
 			g, _ := p.Group(context.Background())
-			assert.ErrorIs(t, g.Submit(cancelled, noop), context.Canceled)
+			assert.ErrorIs(t, g.Submit(canceled, noop), context.Canceled)
 			close(release)
 			assert.NoError(t, g.Wait(), "Group.Submit does not record its refusal")
 			require.NoError(t, p.Shutdown(context.Background()))

@@ -298,7 +298,7 @@ func TestBorrowedTaskContextRunsNothingInATakenSlot(t *testing.T) {
 						return p.Submit(ctx, block) // no worker is free: block runs in this slot
 					}
 					g, _ := p.Group(ctx)
-					if err := g.TryGo(block); err != nil { // queued: TryGo never runs inline
+					if err := g.TrySubmit(block); err != nil { // queued: TrySubmit never runs inline
 						return err
 					}
 					return g.Wait() // lends this slot, so a worker starts block
@@ -364,8 +364,8 @@ func TestSubmitsWithoutContextNeverRunInline(t *testing.T) {
 		require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
 			g2, _ := p.Group(ctx)
 			errs <- p.TrySubmit(func(context.Context) error { return nil })
-			errs <- g.TryGo(func(context.Context) error { return nil })
-			errs <- g2.TryGo(func(context.Context) error { return nil })
+			errs <- g.TrySubmit(func(context.Context) error { return nil })
+			errs <- g2.TrySubmit(func(context.Context) error { return nil })
 			return nil
 		}))
 		for range 3 {

@@ -39,7 +39,7 @@ type Pool struct {
 	space   *cond.Cond // submitters waiting for room
 	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty
 
-	ctx    context.Context // parent of the contexts of tasks outside groups; cancelled by Stop
+	ctx    context.Context // parent of the contexts of tasks outside groups; canceled by Stop
 	cancel context.CancelCauseFunc
 	groups map[*Group]struct{} // groups with tasks outstanding, for Stop
 
@@ -243,14 +243,14 @@ func (p *Pool) startWake(w *worker, spawn bool) {
 	}
 }
 
-// Resize changes the number of tasks that may run at once. Growing starts
+// SetLimit changes the number of tasks that may run at once. Growing starts
 // workers for queued tasks at once; shrinking never interrupts a task: busy
 // workers above the new limit exit as their tasks end. A limit below 1
 // panics.
-func (p *Pool) Resize(limit int) {
+func (p *Pool) SetLimit(limit int) {
 	p.made()
 	if limit < 1 {
-		panic(fmt.Sprintf("pool: Resize(%d): limit must be at least 1", limit))
+		panic(fmt.Sprintf("pool: SetLimit(%d): limit must be at least 1", limit))
 	}
 	p.mu.Lock()
 	p.limit = limit

@@ -48,7 +48,7 @@ func TestNewRejectsBadLimit(t *testing.T) {
 	assert.Panics(t, func() { pool.WithQueueSize(-1) })
 	assert.Panics(t, func() { pool.WithIdleTimeout(0) })
 	p := pool.New(1)
-	assert.Panics(t, func() { p.Resize(0) })
+	assert.Panics(t, func() { p.SetLimit(0) })
 	assert.PanicsWithValue(t, "pool: nil func", func() { _ = p.Go(nil) })
 	shutdown(t, p)
 }

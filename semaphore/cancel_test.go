@@ -14,7 +14,7 @@ import (
 	"github.com/weftgo/weft/semaphore"
 )
 
-// A waiter whose context is cancelled strictly before the Release that
+// A waiter whose context is canceled strictly before the Release that
 // grants it must fail with the context's error and leave the permit free
 // (golang/go#63615). The waiter usually reaches its select only after both
 // the cancellation and the grant, which is where the choice between them
@@ -47,7 +47,7 @@ func TestCancelBeforeReleaseNeverSucceeds(t *testing.T) {
 				require.Zero(t, s.Held())
 				require.Zero(t, s.Waiting())
 			}
-			assert.Zero(t, succeeded, "cancelled Acquire calls that succeeded, of %d", tries)
+			assert.Zero(t, succeeded, "canceled Acquire calls that succeeded, of %d", tries)
 			assert.True(t, s.TryAcquire(1), "the permit stayed free")
 		})
 	}
@@ -100,7 +100,7 @@ func TestCancelBeforeReleaseSynctest(t *testing.T) {
 	}
 }
 
-// A permit that a cancelled waiter gives back goes on to the next waiter.
+// A permit that a canceled waiter gives back goes on to the next waiter.
 func TestCancelledGrantPassesOn(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.String(), func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestCancelledGrantPassesOn(t *testing.T) {
 
 // An Acquire whose context is already done fails with the context's cause
 // even when the permits are free, as golang.org/x/sync/semaphore does: a
-// cancelled context must not start new work. It leaves the semaphore
+// canceled context must not start new work. It leaves the semaphore
 // unchanged, and Do does not call its function.
 func TestCancelledContextFailsAtOnce(t *testing.T) {
 	cause := errCause
@@ -157,7 +157,7 @@ func TestCancelledContextFailsAtOnce(t *testing.T) {
 
 var errCause = errors.New("the cause")
 
-// canceledCtx returns a context cancelled with errCause.
+// canceledCtx returns a context canceled with errCause.
 func canceledCtx() context.Context {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(errCause)

@@ -73,7 +73,7 @@ func ExampleWeighted_TryAcquire() {
 	// true
 }
 
-// Resize at run time: shrinking revokes nothing.
+// SetLimit at run time: shrinking revokes nothing.
 func ExampleWeighted_SetLimit() {
 	sem := semaphore.New(4)
 	sem.TryAcquire(3)

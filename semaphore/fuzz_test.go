@@ -137,7 +137,7 @@ func runModel(t *testing.T, policy semaphore.Policy, data []byte) {
 	cancels := map[int]context.CancelFunc{}
 	nextID := 0
 	got := map[int]string{}
-	cancelled, stop := context.WithCancel(t.Context())
+	canceled, stop := context.WithCancel(t.Context())
 	stop()
 	defer func() { // let every Acquire return, even after a failure
 		s.Close()
@@ -259,8 +259,8 @@ func runModel(t *testing.T, policy semaphore.Policy, data []byte) {
 			// An already-done context fails first, whatever the state:
 			// even when the permits are free, and without a trace.
 			n := arg % (m.limit + 2)
-			step = fmt.Sprintf("Acquire(cancelled, %d)", n)
-			if r := resultOf(s.Acquire(cancelled, n)); r != "canceled" {
+			step = fmt.Sprintf("Acquire(canceled, %d)", n)
+			if r := resultOf(s.Acquire(canceled, n)); r != "canceled" {
 				t.Fatalf("%s: got %s, want canceled", step, r)
 			}
 		}

@@ -71,7 +71,7 @@ func TestKeyedWaiterKeepsKey(t *testing.T) {
 		k.Release("h", 1)
 		assert.Equal(t, 0, k.Len())
 
-		// A cancelled waiter on an otherwise unused key drops it too.
+		// A canceled waiter on an otherwise unused key drops it too.
 		require.NoError(t, k.Acquire(t.Context(), "x", 1))
 		ctx, cancel := context.WithCancel(t.Context())
 		go func() { got <- k.Acquire(ctx, "x", 1) }()

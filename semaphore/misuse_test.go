@@ -128,9 +128,9 @@ func TestMisuse(t *testing.T) {
 			panicked{nilContext}, heldA, holdsOneOfKA},
 		{"Keyed.Do(nil func)", func(f *fixture) any { return f.k.Do(bg, "b", 1, nil) },
 			panicked{nilFunc}, func(f *fixture) any { return f.k.Len() }, 1},
-		{"Acquire with a cancelled context and free permits", func(f *fixture) any { return f.s.Acquire(canceledCtx(), 1) },
+		{"Acquire with a canceled context and free permits", func(f *fixture) any { return f.s.Acquire(canceledCtx(), 1) },
 			errCause, held, holdsOneOfS},
-		{"Keyed.Acquire with a cancelled context", func(f *fixture) any { return f.k.Acquire(canceledCtx(), "b", 1) },
+		{"Keyed.Acquire with a canceled context", func(f *fixture) any { return f.k.Acquire(canceledCtx(), "b", 1) },
 			errCause, func(f *fixture) any { return f.k.Len() }, 1},
 
 		// Counts and limits.

@@ -1,6 +1,9 @@
 package semaphore
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Policy decides who gets permits when there are not enough for everyone.
 // Under every policy a Release hands permits straight to waiters or wakes
@@ -56,7 +59,7 @@ func (p Policy) String() string {
 	case Barging:
 		return "Barging"
 	}
-	return "Policy(?)"
+	return fmt.Sprintf("Policy(%d)", int(p))
 }
 
 // Option configures [New] and [NewKeyed]; a nil Option panics there.

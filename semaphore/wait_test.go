@@ -65,7 +65,7 @@ func TestAcquireTimeout(t *testing.T) {
 		assert.Equal(t, int64(1), s.Held())
 		assert.Equal(t, 0, s.Waiting())
 		s.Release(1)
-		assert.True(t, s.TryAcquire(1), "the cancelled waiter left nothing behind")
+		assert.True(t, s.TryAcquire(1), "the canceled waiter left nothing behind")
 	})
 }
 
@@ -208,7 +208,7 @@ func TestCancelledHeadLetsOthersProceed(t *testing.T) {
 				} else {
 					assert.True(t, pending(behind))
 					cancel()
-					require.NoError(t, <-behind, "the waiter behind a cancelled head gets the free permit")
+					require.NoError(t, <-behind, "the waiter behind a canceled head gets the free permit")
 				}
 				cancel()
 				assert.ErrorIs(t, <-head, context.Canceled)

@@ -89,7 +89,7 @@ func New(limit int64, opts ...Option) *Weighted {
 //   - context.Cause(ctx) if ctx is done before the permits are granted. An
 //     already-done ctx fails at once, even when the permits are free, and so
 //     does a waiter whose ctx ended before the Release that would grant it,
-//     as with golang.org/x/sync/semaphore: a cancelled context does not
+//     as with golang.org/x/sync/semaphore: a canceled context does not
 //     start new work. The context is checked before anything else;
 //   - [ErrClosed] if the semaphore is closed before the permits are granted;
 //   - an error wrapping [ErrExceedsLimit] at once if n is larger than the

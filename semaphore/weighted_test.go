@@ -90,7 +90,7 @@ func TestPolicyString(t *testing.T) {
 	assert.Equal(t, "Fair", semaphore.Fair.String())
 	assert.Equal(t, "FIFO", semaphore.FIFO.String())
 	assert.Equal(t, "Barging", semaphore.Barging.String())
-	assert.Equal(t, "Policy(?)", semaphore.Policy(9).String())
+	assert.Equal(t, "Policy(9)", semaphore.Policy(9).String())
 }
 
 func TestCloseFailsLaterAcquires(t *testing.T) {

@@ -86,7 +86,7 @@ func (c *crawler) crawl(ctx context.Context, start string) []page {
 	}
 	// On Ctrl-C the loop stops early: wait until every launched fetch has
 	// noticed and returned, then retire the workers.
-	// The fetches that ended after the loop stopped (cancelled ones mostly)
+	// The fetches that ended after the loop stopped (canceled ones mostly)
 	// go into the results too, so the summary accounts for every page.
 	_, _ = future.AllSettled(context.Background(), t.all...)
 	_ = c.workers.Shutdown(context.Background())

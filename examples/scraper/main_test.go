@@ -111,7 +111,7 @@ func TestScraperCrawlsLocalSiteAsModelled(t *testing.T) {
 		assert.Regexp(t, `(?m)^\s+h`+strconv.Itoa(h)+` 127\.0\.0\.1:\d+`, out, "a table row per host")
 	}
 	assert.NotContains(t, out, "interrupted")
-	assert.NotContains(t, out, "cancelled")
+	assert.NotContains(t, out, "canceled")
 
 	// The servers counted the requests they were answering at once: the
 	// keyed semaphore and the pool kept to their limits, and were reached.
@@ -161,13 +161,13 @@ func TestScraperStopsCleanlyOnCancel(t *testing.T) {
 	assert.Less(t, returned.Sub(w.at), time.Second, "run took too long to stop after cancel")
 	assert.Contains(t, out, "interrupted: partial results")
 	got := parseSummary(t, out)
-	assert.Equal(t, got.ok+got.errors, got.pages-countCancelled(out), "every page is ok, failed or cancelled")
+	assert.Equal(t, got.ok+got.errors, got.pages-countCancelled(out), "every page is ok, failed or canceled")
 	// goleak in TestMain checks that the pool, the host waiters, the
 	// servers and the connections are all gone.
 }
 
 func countCancelled(out string) int {
-	m := regexp.MustCompile(`, (\d+) cancelled`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`, (\d+) canceled`).FindStringSubmatch(out)
 	if m == nil {
 		return 0
 	}

@@ -41,8 +41,8 @@ func (c *crawler) progress(w io.Writer, interval time.Duration, start time.Time)
 
 // tally counts the outcomes of a set of pages.
 type tally struct {
-	pages, ok, client, server, timeouts, other, cancelled, retries int
-	latencies                                                      []time.Duration // of the pages fetched
+	pages, ok, client, server, timeouts, other, canceled, retries int
+	latencies                                                     []time.Duration // of the pages fetched
 }
 
 func (t *tally) add(p page) {
@@ -53,7 +53,7 @@ func (t *tally) add(p page) {
 		t.ok++
 		t.latencies = append(t.latencies, p.latency)
 	case errors.Is(p.err, context.Canceled):
-		t.cancelled++
+		t.canceled++
 	case isTimeout(p.err):
 		t.timeouts++
 	case p.status >= 500:
@@ -107,8 +107,8 @@ func (s summary) print(w io.Writer, label func(host string) string) {
 		float64(t.pages)/s.elapsed.Seconds())
 	fmt.Fprintf(w, "%d ok, %d errors (%d 4xx, %d 5xx, %d timeouts, %d other), %d retries",
 		t.ok, t.errors(), t.client, t.server, t.timeouts, t.other, t.retries)
-	if t.cancelled > 0 {
-		fmt.Fprintf(w, ", %d cancelled", t.cancelled)
+	if t.canceled > 0 {
+		fmt.Fprintf(w, ", %d canceled", t.canceled)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)

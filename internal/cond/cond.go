@@ -1,7 +1,7 @@
 // Package cond provides a condition variable whose Wait honours a context.
 //
 // sync.Cond cannot be abandoned by a waiter (golang/go#16620). [Cond] gives
-// every waiter its own channel, so [Cond.Signal] is O(1), a cancelled waiter
+// every waiter its own channel, so [Cond.Signal] is O(1), a canceled waiter
 // leaves the queue at once, and a signal that races a cancellation is passed
 // on to the next waiter instead of being lost. Waiting parks on a channel, so
 // it is durably blocking inside a testing/synctest bubble.
