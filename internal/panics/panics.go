@@ -10,7 +10,10 @@ package panics
 import (
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"runtime/debug"
+	"strings"
 )
 
 // Error is a panic recovered from a user callback. It keeps the value passed
@@ -27,16 +30,91 @@ type Error struct {
 	Stack []byte
 }
 
-// Error returns the panic value followed by the stack trace, so a logged
-// error is enough to find the panicking line.
+// Error returns one line: the panic value and the function that panicked,
+// with its file and line. The whole stack is in Stack, and printed by %+v.
 func (e *Error) Error() string {
-	return fmt.Sprintf("panic: %v\n\ngoroutine stack:\n%s", e.Value, e.Stack)
+	if fn, at := e.Frame(); fn != "" {
+		return fmt.Sprintf("panic: %v [recovered in %s at %s]", e.Value, fn, at)
+	}
+	return fmt.Sprintf("panic: %v", e.Value)
+}
+
+// Format prints the one-line message for %v and %s, the message followed by
+// the stack for %+v, and the message quoted for %q.
+func (e *Error) Format(s fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && s.Flag('+'):
+		fmt.Fprintf(s, "%s\n\n%s", e.Error(), e.Stack)
+	case verb == 'q':
+		fmt.Fprintf(s, "%q", e.Error())
+	default:
+		io.WriteString(s, e.Error())
+	}
+}
+
+// Frame returns the function that panicked and its "file:line", read from
+// Stack: the first frame below the last call to panic that is not in the
+// runtime (a nil dereference panics from runtime.sigpanic on behalf of the
+// user's function). Both are empty when Stack does not show one.
+func (e *Error) Frame() (function, fileLine string) {
+	lines := strings.Split(string(e.Stack), "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") {
+			start = i + 2 // the function line after panic's own file line
+		}
+	}
+	if start < 0 {
+		return "", ""
+	}
+	for i := start; i+1 < len(lines); i += 2 {
+		fn := lines[i]
+		if strings.HasPrefix(fn, "runtime.") {
+			continue
+		}
+		if paren := strings.LastIndex(fn, "("); paren > 0 {
+			fn = fn[:paren]
+		}
+		at := strings.TrimSpace(lines[i+1])
+		if sp := strings.LastIndex(at, " +0x"); sp > 0 {
+			at = at[:sp]
+		}
+		return fn, at
+	}
+	return "", ""
 }
 
 // Unwrap returns Value if it is an error, and nil otherwise.
 func (e *Error) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// As implements errors.As for the PanicError types of weft's packages. They
+// all have Error's fields and nothing else, so a pointer to one converts to a
+// pointer to any other: a panic reported by one package matches the
+// PanicError of every package, and the match shares e's memory.
+func As(e *Error, target any) bool {
+	t := reflect.TypeOf(target)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return false
+	}
+	want := t.Elem()
+	if want.Kind() != reflect.Pointer || want.Elem().Name() != "PanicError" ||
+		!publicWeftPackage(want.Elem().PkgPath()) {
+		return false
+	}
+	from := reflect.ValueOf(e)
+	if !from.Type().ConvertibleTo(want) {
+		return false
+	}
+	reflect.ValueOf(target).Elem().Set(from.Convert(want))
+	return true
+}
+
+func publicWeftPackage(path string) bool {
+	rest, ok := strings.CutPrefix(path, "github.com/weftgo/weft/")
+	return ok && !strings.Contains(rest, "internal") && !strings.HasSuffix(rest, "_test")
 }
 
 // ErrGoexit reports that a callback called runtime.Goexit (as t.FailNow and

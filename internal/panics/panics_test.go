@@ -2,6 +2,7 @@ package panics_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -60,4 +61,64 @@ func TestRunGoexitCallsHook(t *testing.T) {
 
 func TestErrGoexitIsSentinel(t *testing.T) {
 	assert.True(t, errors.Is(errors.Join(io.EOF, panics.ErrGoexit), panics.ErrGoexit))
+}
+
+func TestErrorIsOneLineNamingThePanickingFunction(t *testing.T) {
+	err := panics.Run(panicker, nil)
+	msg := err.Error()
+	assert.NotContains(t, msg, "\n", "Error() is one line")
+	assert.True(t, strings.HasPrefix(msg, "panic: boom [recovered in "), msg)
+	assert.Contains(t, msg, "panics_test.panicker at ")
+	assert.Contains(t, msg, "panics_test.go:")
+}
+
+func nilMapWrite() error {
+	var m map[string]int
+	m["x"] = 1
+	return nil
+}
+
+func TestFrameSkipsTheRuntime(t *testing.T) {
+	var pe *panics.Error
+	require.ErrorAs(t, panics.Run(nilMapWrite, nil), &pe)
+	fn, at := pe.Frame()
+	assert.Equal(t, "github.com/weftgo/weft/internal/panics_test.nilMapWrite", fn)
+	assert.Contains(t, at, "panics_test.go:")
+}
+
+func TestFrameWithoutAStack(t *testing.T) {
+	e := &panics.Error{Value: "v"}
+	fn, at := e.Frame()
+	assert.Empty(t, fn)
+	assert.Empty(t, at)
+	assert.Equal(t, "panic: v", e.Error())
+}
+
+func TestFormat(t *testing.T) {
+	var pe *panics.Error
+	require.ErrorAs(t, panics.Run(panicker, nil), &pe)
+	assert.Equal(t, pe.Error(), fmt.Sprintf("%v", pe))
+	assert.Equal(t, pe.Error(), fmt.Sprintf("%s", pe))
+	assert.Equal(t, fmt.Sprintf("%q", pe.Error()), fmt.Sprintf("%q", pe))
+	plus := fmt.Sprintf("%+v", pe)
+	assert.True(t, strings.HasPrefix(plus, pe.Error()+"\n\n"))
+	assert.Contains(t, plus, "goroutine ")
+	assert.Contains(t, plus, string(pe.Stack))
+}
+
+// PanicError stands for a public package's type: As only converts to types of
+// that name in weft's packages, so this one does not match.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func TestAsConvertsOnlyToWeftTypes(t *testing.T) {
+	e := &panics.Error{Value: "v"}
+	var mine *PanicError
+	assert.False(t, panics.As(e, &mine), "a type outside weft's packages is not matched")
+	assert.False(t, panics.As(e, nil))
+	assert.False(t, panics.As(e, mine))
+	var s *string
+	assert.False(t, panics.As(e, &s))
 }
