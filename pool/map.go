@@ -130,6 +130,10 @@ func MapSeq[T, R any](ctx context.Context, p *Pool, seq iter.Seq[T], fn func(con
 			select {
 			case <-s.done:
 			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				// Once ctx has ended, its cause is the last thing yielded,
+				// even if the call also returned by now (with ctx's error).
 				var zero R
 				yield(zero, context.Cause(ctx))
 				return
