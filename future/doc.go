@@ -8,7 +8,7 @@
 // Use this package when individual results matter: a value per task, waiting
 // for the first of several, results as they come. For fire-and-forget work or
 // a scope of tasks with a single error, package
-// github.com/weftgo/weft/pool (its Group and Map) is simpler.
+// github.com/weftgo/weft/pool (its Group, Map and MapSeq) is simpler.
 //
 // # Making futures
 //
@@ -25,8 +25,9 @@
 // [Future.Result] waits with a context; [Future.Done] is a channel for
 // select; [Wait] and [AsCompleted] watch many futures at O(1) cost each, with
 // internal callbacks rather than a goroutine per future; [All], [AllSettled],
-// [Any] and [Race] combine them. [Map] is an ordered, lazy, bounded parallel
-// map over an iter.Seq.
+// [Any] and [Race] combine them. For an ordered, lazy, bounded parallel map
+// over an iter.Seq (Python's executor.map), use pool.MapSeq: it needs no
+// future per element.
 //
 // # Cancellation
 //
@@ -62,8 +63,8 @@
 //	------------------                     -----------
 //	ThreadPoolExecutor(max_workers=n)      NewExecutor(n)
 //	executor.submit(fn, *args)             Submit(ctx, executor, fn)
-//	executor.map(fn, it, timeout,          Map(ctx, executor, it, fn,
-//	    buffersize=k)                          WithBufferSize(k), WithTimeout(d))
+//	executor.map(fn, it, timeout,          pool.MapSeq(ctx, p, it, fn, pool.WithWindow(k))
+//	    buffersize=k)                          (timeout: context.WithTimeout; p a *pool.Pool)
 //	executor.shutdown(wait=True,           executor.Shutdown(ctx, cancelFutures)
 //	    cancel_futures=c)
 //	executor.shutdown(wait=False, ...)     executor.Close(cancelFutures)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/weftgo/weft/future"
@@ -83,23 +82,6 @@ func ExampleAsCompleted() {
 	// completed 2
 	// completed 1
 	// completed 0
-}
-
-func ExampleMap() {
-	ctx := context.Background()
-	e := future.NewExecutor(4)
-	defer e.Shutdown(ctx, false)
-
-	words := slices.Values([]string{"weave", "the", "weft"})
-	for n, err := range future.Map(ctx, e, words, func(_ context.Context, w string) (int, error) {
-		return len(w), nil
-	}, future.WithBufferSize(2)) {
-		fmt.Println(n, err)
-	}
-	// Output:
-	// 5 <nil>
-	// 3 <nil>
-	// 4 <nil>
 }
 
 func ExampleFuture_Cancel() {

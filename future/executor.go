@@ -15,7 +15,7 @@ import (
 var ErrClosed = pool.ErrClosed
 
 // Executor runs tasks on a bounded pool and hands out futures, with the
-// lifecycle of Python's ThreadPoolExecutor: [Submit] and [Map] run work,
+// lifecycle of Python's ThreadPoolExecutor: [Submit] runs work,
 // [Executor.Shutdown] stops it — waiting or not, and canceling the futures
 // still queued or not. Create one with [NewExecutor]; the zero value is not
 // usable (each method, and [Submit] with it, panics at once), and an Executor

@@ -192,10 +192,6 @@ func TestExecutorSubmitContext(t *testing.T) {
 	})
 }
 
-// Map on the executor from inside one of its tasks: the queued calls are run
-// by the waiting task, so a one-worker executor does not deadlock.
-// On a plain pool nothing runs the queued task for the waiting one: the wait
-// fails through its context instead of hanging silently.
 func TestNewExecutorMisuse(t *testing.T) {
 	defer func() {
 		if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "future: ") {

@@ -2,7 +2,6 @@ package future_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"testing/synctest"
 
@@ -66,28 +65,6 @@ func TestExecutorTaskWaitsOnManyTasks(t *testing.T) {
 	})
 }
 
-func TestExecutorMapInsideTask(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := future.NewExecutor(1)
-		defer e.Shutdown(context.Background(), false)
-		outer, _ := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
-			sum := 0
-			for v, err := range future.Map(ctx, e, slices.Values([]int{1, 2, 3, 4}), func(_ context.Context, i int) (int, error) {
-				return i * 10, nil
-			}, future.WithBufferSize(2)) {
-				if err != nil {
-					return 0, err
-				}
-				sum += v
-			}
-			return sum, nil
-		})
-		if v, err := outer.Result(t.Context()); v != 100 || err != nil {
-			t.Fatalf("outer = %v, %v", v, err)
-		}
-	})
-}
-
 // queueModes are the three ways a pool can queue; nested work must not
 // deadlock in any of them.
 var queueModes = []struct {
@@ -121,33 +98,6 @@ func TestPoolTaskWaitsOnTask(t *testing.T) {
 				v, err := outer.Result(t.Context())
 				require.NoError(t, err)
 				assert.Equal(t, 42, v)
-			})
-		})
-	}
-}
-
-func TestPoolTaskRangesOverMap(t *testing.T) {
-	for _, mode := range queueModes {
-		t.Run(mode.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				p := pool.New(1, mode.opts...)
-				defer p.Shutdown(context.Background())
-				outer, err := future.Submit(t.Context(), p, func(ctx context.Context) (int, error) {
-					sum := 0
-					for v, err := range future.Map(ctx, p, slices.Values([]int{1, 2, 3, 4}), func(_ context.Context, i int) (int, error) {
-						return i * 10, nil
-					}, future.WithBufferSize(2)) {
-						if err != nil {
-							return 0, err
-						}
-						sum += v
-					}
-					return sum, nil
-				})
-				require.NoError(t, err)
-				v, err := outer.Result(t.Context())
-				require.NoError(t, err)
-				assert.Equal(t, 100, v)
 			})
 		})
 	}

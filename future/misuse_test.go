@@ -3,7 +3,6 @@ package future_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -285,12 +284,6 @@ func TestMisuse(t *testing.T) {
 		{"Submit nil func", "future: Submit with nil func or Runner", func(*testing.T) (func(), func() error) {
 			e := future.NewExecutor(1)
 			return func() { _, _ = future.Submit[int](ctx, e, nil) }, executorStillWorks(e)
-		}},
-		{"Map nil func", "future: Map with nil func", func(*testing.T) (func(), func() error) {
-			return func() { future.Map[int, int](ctx, nil, slices.Values([]int{1}), nil) }, nil
-		}},
-		{"WithBufferSize 0", "future: WithBufferSize(0): size must be at least 1", func(*testing.T) (func(), func() error) {
-			return func() { future.WithBufferSize(0) }, nil
 		}},
 
 		// Run-time conditions: errors, not panics.

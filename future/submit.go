@@ -2,7 +2,7 @@ package future
 
 import "context"
 
-// Runner is where [Submit] and [Map] run tasks: a *pool.Pool, an [Executor],
+// Runner is where [Submit] runs tasks: a *pool.Pool, an [Executor],
 // or anything with the same Submit method. Submit must run fn exactly once
 // unless it returns an error, and must not block once fn is accepted.
 type Runner interface {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -120,21 +119,12 @@ func TestSubmitOnPoolCountsEachOutcomeOnce(t *testing.T) {
 }
 
 // Issue 9, bug 5.
-func TestSubmitAndMapRejectNilContext(t *testing.T) {
+func TestSubmitRejectsNilContext(t *testing.T) {
 	p := pool.New(1)
 	defer p.Shutdown(context.Background())
 	task := func(context.Context) (int, error) { return 0, nil }
 	var nilCtx context.Context
 	assert.PanicsWithValue(t, "future: nil Context", func() { _, _ = future.Submit(nilCtx, p, task) })
-	assert.PanicsWithValue(t, "future: nil Context", func() {
-		future.Map(nilCtx, p, slices.Values([]int{1}), func(context.Context, int) (int, error) { return 0, nil })
-	})
-	assert.PanicsWithValue(t, "future: Map with nil func", func() {
-		future.Map[int, int](t.Context(), p, slices.Values([]int{1}), nil)
-	})
-	assert.PanicsWithValue(t, "future: Map with nil iter.Seq", func() {
-		future.Map(t.Context(), p, nil, func(context.Context, int) (int, error) { return 0, nil })
-	})
 	// Nothing was left locked: the pool still takes a task.
 	f, err := future.Submit(t.Context(), p, task)
 	require.NoError(t, err)

@@ -56,8 +56,7 @@
 //   - [Pool.Submit] and [Group.Submit] with the task's context;
 //   - [Map], [MapSeq] and [Pool.Group] given the task's context, and
 //     [Group.Go] on a group made from it;
-//   - future.Submit and future.Map on the pool (or on a Group) with the
-//     task's context.
+//   - future.Submit on the pool (or on a Group) with the task's context.
 //
 // [Group.Wait] on a group made from a task's context also lends the task's
 // slot to the pool while it blocks.
