@@ -3,10 +3,12 @@ package future_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
 )
@@ -14,14 +16,15 @@ import (
 func TestAll(t *testing.T) {
 	ps, fs := promises(3)
 	for i, p := range ps {
-		_ = p.Resolve(i * 10)
+		require.NoError(t, p.Resolve(i*10))
 	}
 	got, err := future.All(t.Context(), fs[2], fs[0], fs[2])
-	if err != nil || !slices.Equal(got, []int{20, 0, 20}) {
-		t.Fatalf("All = %v, %v", got, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []int{20, 0, 20}, got, "values in argument order, duplicates allowed")
 }
 
+// The first failure ends All, which cancels the others: pending futures
+// never run, running ones see their context canceled.
 func TestAllFailsFastAndCancels(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ps, fs := promises(3)
@@ -32,98 +35,86 @@ func TestAllFailsFastAndCancels(t *testing.T) {
 			return 0, ctx.Err()
 		})
 		<-started
-		go func() {
-			time.Sleep(time.Second)
-			_ = ps[1].Reject(errBoom)
-		}()
+		time.AfterFunc(time.Second, func() { _ = ps[1].Reject(errBoom) })
 		_, err := future.All(t.Context(), fs[0], fs[1], fs[2], running)
-		if !errors.Is(err, errBoom) {
-			t.Fatalf("err = %v", err)
-		}
-		if fs[0].State() != future.Canceled || fs[2].State() != future.Canceled {
-			t.Fatal("pending futures not canceled")
-		}
-		if _, err := running.Result(t.Context()); !errors.Is(err, context.Canceled) {
-			t.Fatalf("running future: %v", err)
-		}
+		assert.ErrorIs(t, err, errBoom)
+		assert.Equal(t, future.Canceled, fs[0].State())
+		assert.Equal(t, future.Canceled, fs[2].State())
+		_, err = running.Result(t.Context())
+		assert.ErrorIs(t, err, context.Canceled, "the running future's context was canceled")
 	})
 }
 
+// When ctx ends first, All returns its error and cancels nothing.
 func TestAllContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, fs := promises(2)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		if _, err := future.All(ctx, fs...); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v", err)
-		}
-		if fs[0].State() != future.Pending {
-			t.Fatal("All canceled on ctx end")
-		}
+		_, err := future.All(ctx, fs...)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, future.Pending, fs[0].State())
 	})
 }
 
 func TestAllSettled(t *testing.T) {
 	ps, fs := promises(2)
-	_ = ps[0].Resolve(1)
-	_ = ps[1].Reject(errBoom)
+	require.NoError(t, ps[0].Resolve(1))
+	require.NoError(t, ps[1].Reject(errBoom))
 	got, err := future.AllSettled(t.Context(), fs...)
-	if err != nil || got[0].Value != 1 || got[0].Err != nil || !errors.Is(got[1].Err, errBoom) {
-		t.Fatalf("AllSettled = %v, %v", got, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, future.Outcome[int]{Value: 1}, got[0])
+	assert.ErrorIs(t, got[1].Err, errBoom)
 }
 
+// Any skips failures, returns the first success and cancels the rest.
 func TestAny(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ps, fs := promises(3)
-		go func() {
-			_ = ps[0].Reject(errBoom)
-			time.Sleep(time.Second)
-			_ = ps[2].Resolve(2)
-		}()
+		time.AfterFunc(time.Second, func() { _ = ps[0].Reject(errBoom) })
+		time.AfterFunc(2*time.Second, func() { _ = ps[2].Resolve(2) })
 		v, err := future.Any(t.Context(), fs...)
-		if v != 2 || err != nil {
-			t.Fatalf("Any = %v, %v", v, err)
-		}
-		if fs[1].State() != future.Canceled {
-			t.Fatal("loser not canceled")
-		}
+		require.NoError(t, err)
+		assert.Equal(t, 2, v)
+		assert.Equal(t, future.Canceled, fs[1].State(), "the loser")
 	})
 }
 
 func TestAnyAllFail(t *testing.T) {
 	ps, fs := promises(2)
 	err1, err2 := errors.New("one"), errors.New("two")
-	_ = ps[1].Reject(err2)
-	_ = ps[0].Reject(err1)
+	require.NoError(t, ps[1].Reject(err2))
+	require.NoError(t, ps[0].Reject(err1))
 	_, err := future.Any(t.Context(), fs...)
-	if !errors.Is(err, err1) || !errors.Is(err, err2) {
-		t.Fatalf("err = %v", err)
-	}
-	if _, err := future.Any[int](t.Context()); !errors.Is(err, future.ErrNoFutures) {
-		t.Fatalf("Any() = %v", err)
-	}
+	assert.ErrorIs(t, err, err1)
+	assert.ErrorIs(t, err, err2)
 }
 
+// Race returns the first outcome, a failure too, and cancels the rest.
 func TestRace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ps, fs := promises(2)
-		go func() {
-			time.Sleep(time.Second)
-			_ = ps[1].Reject(errBoom)
-		}()
-		if _, err := future.Race(t.Context(), fs...); !errors.Is(err, errBoom) {
-			t.Fatalf("Race = %v", err)
-		}
-		if fs[0].State() != future.Canceled {
-			t.Fatal("loser not canceled")
-		}
-		if _, err := future.Race[int](t.Context()); !errors.Is(err, future.ErrNoFutures) {
-			t.Fatalf("Race() = %v", err)
-		}
+		time.AfterFunc(time.Second, func() { _ = ps[1].Reject(errBoom) })
+		_, err := future.Race(t.Context(), fs...)
+		assert.ErrorIs(t, err, errBoom)
+		assert.Equal(t, future.Canceled, fs[0].State(), "the loser")
 	})
 }
 
+func TestAnyAndRaceOfNoFutures(t *testing.T) {
+	for name, combine := range map[string]func(context.Context, ...*future.Future[int]) (int, error){
+		"Any":  future.Any[int],
+		"Race": future.Race[int],
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := combine(t.Context())
+			assert.ErrorIs(t, err, future.ErrNoFutures)
+		})
+	}
+}
+
+// Then chains: a failure passes down the chain and later funcs do not run.
 func TestThen(t *testing.T) {
 	p := future.NewPromise[int]()
 	g := future.Then(p.Future(), func(_ context.Context, v int) (string, error) {
@@ -131,36 +122,33 @@ func TestThen(t *testing.T) {
 	})
 	h := future.Then(g, func(_ context.Context, s string) (int, error) { return 0, errBoom })
 	k := future.Then(h, func(_ context.Context, v int) (int, error) { t.Error("ran after failure"); return v, nil })
-	_ = p.Resolve(2)
-	if s, err := g.Result(t.Context()); s != "c" || err != nil {
-		t.Fatalf("g = %q, %v", s, err)
-	}
-	if _, err := k.Result(t.Context()); !errors.Is(err, errBoom) {
-		t.Fatalf("k = %v", err)
-	}
+	require.NoError(t, p.Resolve(2))
+	s, err := g.Result(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "c", s)
+	_, err = k.Result(t.Context())
+	assert.ErrorIs(t, err, errBoom)
 }
 
-func TestThenCancelledBeforeSource(t *testing.T) {
+func TestThenCanceledBeforeSource(t *testing.T) {
 	p := future.NewPromise[int]()
 	g := future.Then(p.Future(), func(_ context.Context, v int) (int, error) {
 		t.Error("canceled Then ran")
 		return v, nil
 	})
 	g.Cancel()
-	_ = p.Resolve(1)
-	if _, err := g.Result(t.Context()); !errors.Is(err, future.ErrCanceled) {
-		t.Fatalf("err = %v", err)
-	}
+	require.NoError(t, p.Resolve(1))
+	_, err := g.Result(t.Context())
+	assert.ErrorIs(t, err, future.ErrCanceled)
 }
 
 func TestThenPanic(t *testing.T) {
 	p := future.NewPromise[int]()
 	g := future.Then(p.Future(), func(context.Context, int) (int, error) { panic("then") })
-	_ = p.Resolve(1)
+	require.NoError(t, p.Resolve(1))
+	_, err := g.Result(t.Context())
 	var pe *future.PanicError
-	if _, err := g.Result(t.Context()); !errors.As(err, &pe) {
-		t.Fatalf("err = %v", err)
-	}
+	assert.ErrorAs(t, err, &pe)
 }
 
 func TestCompose(t *testing.T) {
@@ -168,12 +156,13 @@ func TestCompose(t *testing.T) {
 	g := future.Compose(p.Future(), func(ctx context.Context, v int) (*future.Future[int], error) {
 		return future.Go(ctx, func(context.Context) (int, error) { return v * 2, nil }), nil
 	})
-	_ = p.Resolve(21)
-	if v, err := g.Result(t.Context()); v != 42 || err != nil {
-		t.Fatalf("g = %v, %v", v, err)
-	}
+	require.NoError(t, p.Resolve(21))
+	v, err := g.Result(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 42, v)
 }
 
+// Canceling a composed future cancels the inner future's task.
 func TestComposeCancelReachesInner(t *testing.T) {
 	p := future.NewPromise[int]()
 	started := make(chan struct{})
@@ -184,25 +173,31 @@ func TestComposeCancelReachesInner(t *testing.T) {
 			return 0, ctx.Err()
 		}), nil
 	})
-	_ = p.Resolve(1)
+	require.NoError(t, p.Resolve(1))
 	<-started
-	if s := g.Cancel(); s != future.Running {
-		t.Fatalf("Cancel = %v", s)
-	}
-	if _, err := g.Result(t.Context()); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
+	assert.Equal(t, future.Running, g.Cancel())
+	_, err := g.Result(t.Context())
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestComposeErrors(t *testing.T) {
-	p := future.NewPromise[int]()
-	g := future.Compose(p.Future(), func(context.Context, int) (*future.Future[int], error) { return nil, errBoom })
-	h := future.Compose(p.Future(), func(context.Context, int) (*future.Future[int], error) { return nil, nil })
-	_ = p.Resolve(1)
-	if _, err := g.Result(t.Context()); !errors.Is(err, errBoom) {
-		t.Fatalf("g = %v", err)
+	cases := []struct {
+		name  string
+		fn    func(context.Context, int) (*future.Future[int], error)
+		check func(t *testing.T, err error)
+	}{
+		{"func fails", func(context.Context, int) (*future.Future[int], error) { return nil, errBoom },
+			func(t *testing.T, err error) { assert.ErrorIs(t, err, errBoom) }},
+		{"func returns nil future", func(context.Context, int) (*future.Future[int], error) { return nil, nil },
+			func(t *testing.T, err error) { assert.Error(t, err) }},
 	}
-	if _, err := h.Result(t.Context()); err == nil {
-		t.Fatal("nil inner future accepted")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := future.NewPromise[int]()
+			g := future.Compose(p.Future(), c.fn)
+			require.NoError(t, p.Resolve(1))
+			_, err := g.Result(t.Context())
+			c.check(t, err)
+		})
 	}
 }

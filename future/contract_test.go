@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
@@ -113,37 +114,37 @@ func TestNeverBlocks(t *testing.T) {
 	e := future.NewExecutor(1, pool.WithQueueSize(0))
 	defer func() {
 		close(release)
-		require.NoError(t, e.Shutdown(context.Background(), false))
+		shutdownExecutor(t, e)
 	}()
 	f, err := future.Submit(t.Context(), e, stuck)
 	require.NoError(t, err)
 	<-started
-	calls := map[string]func(){
-		"State":       func() { require.Equal(t, future.Running, f.State()) },
-		"TryResult":   func() { _, _, ok := f.TryResult(); require.False(t, ok) },
-		"CallbackErr": func() { require.NoError(t, f.CallbackErr()) },
-		"Cancel":      func() { require.Equal(t, future.Running, f.Cancel()) },
-		"Go":          func() { future.Go(t.Context(), func(context.Context) (int, error) { return 0, nil }) },
-		"Then":        func() { future.Then(f, okThen) },
-		"Compose": func() {
+	calls := map[string]func(t *testing.T){
+		"State":       func(t *testing.T) { assert.Equal(t, future.Running, f.State()) },
+		"TryResult":   func(t *testing.T) { _, _, ok := f.TryResult(); assert.False(t, ok) },
+		"CallbackErr": func(t *testing.T) { assert.NoError(t, f.CallbackErr()) },
+		"Cancel":      func(t *testing.T) { assert.Equal(t, future.Running, f.Cancel()) },
+		"Go":          func(t *testing.T) { future.Go(t.Context(), func(context.Context) (int, error) { return 0, nil }) },
+		"Then":        func(t *testing.T) { future.Then(f, okThen) },
+		"Compose": func(t *testing.T) {
 			future.Compose(f, func(context.Context, int) (*future.Future[int], error) { return f, nil })
 		},
-		"TrySubmit": func() {
+		"TrySubmit": func(t *testing.T) {
 			_, err := future.TrySubmit(e, ok)
-			require.ErrorIs(t, err, pool.ErrQueueFull)
+			assert.ErrorIs(t, err, pool.ErrQueueFull)
 		},
-		"Executor.TrySubmit": func() {
-			require.ErrorIs(t, e.TrySubmit(func(context.Context) error { return nil }), pool.ErrQueueFull)
+		"Executor.TrySubmit": func(t *testing.T) {
+			assert.ErrorIs(t, e.TrySubmit(func(context.Context) error { return nil }), pool.ErrQueueFull)
 		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			require.False(t, try(t, call).panicked)
+			require.False(t, try(t, func() { call(t) }).panicked)
 		})
 	}
 	t.Run("Executor.Close", func(t *testing.T) {
 		require.False(t, try(t, func() { e.Close(false) }).panicked)
-		require.Equal(t, future.Running, f.State())
+		assert.Equal(t, future.Running, f.State())
 	})
 }
 

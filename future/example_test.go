@@ -168,3 +168,91 @@ func ExampleExecutor_Shutdown() {
 	// ran <nil>
 	// CANCELLED
 }
+
+// Any is a hedged request: the first success wins and the others are
+// canceled.
+func ExampleAny() {
+	ctx := context.Background()
+	primary := future.Go(ctx, func(context.Context) (string, error) {
+		return "", errors.New("primary down")
+	})
+	replica := future.Go(ctx, func(context.Context) (string, error) {
+		return "from the replica", nil
+	})
+	fmt.Println(future.Any(ctx, primary, replica))
+	// Output: from the replica <nil>
+}
+
+// Race takes the first outcome and cancels the futures that lost.
+func ExampleRace() {
+	ctx := context.Background()
+	slow := future.Go(ctx, func(ctx context.Context) (string, error) {
+		<-ctx.Done() // until Race cancels it
+		return "", ctx.Err()
+	})
+	fast := future.Go(ctx, func(context.Context) (string, error) { return "fast", nil })
+	fmt.Println(future.Race(ctx, slow, fast))
+	_, err := slow.Result(ctx) // canceled before or while it ran
+	fmt.Println(errors.Is(err, context.Canceled))
+	// Output:
+	// fast <nil>
+	// true
+}
+
+// AllSettled waits for every future and cancels none.
+func ExampleAllSettled() {
+	ctx := context.Background()
+	ok := future.Go(ctx, func(context.Context) (int, error) { return 1, nil })
+	failed := future.Go(ctx, func(context.Context) (int, error) { return 0, errors.New("no") })
+	outcomes, _ := future.AllSettled(ctx, ok, failed)
+	for _, o := range outcomes {
+		fmt.Println(o.Value, o.Err)
+	}
+	// Output:
+	// 1 <nil>
+	// 0 no
+}
+
+// Compose chains a future into one that starts more work.
+func ExampleCompose() {
+	ctx := context.Background()
+	id := future.Go(ctx, func(context.Context) (int, error) { return 7, nil })
+	name := future.Compose(id, func(ctx context.Context, id int) (*future.Future[string], error) {
+		return future.Go(ctx, func(context.Context) (string, error) {
+			return fmt.Sprint("user-", id), nil
+		}), nil
+	})
+	fmt.Println(name.Result(ctx))
+	// Output: user-7 <nil>
+}
+
+// A Promise adapts a callback API: the callback completes the future.
+func ExamplePromise() {
+	ctx := context.Background()
+	lookup := func(key string, done func(string, error)) {
+		go done(strings.ToUpper(key), nil)
+	}
+	p := future.NewPromise[string]()
+	lookup("weft", func(v string, err error) { _ = p.Complete(v, err) })
+	fmt.Println(p.Future().Result(ctx))
+	// Output: WEFT <nil>
+}
+
+// An Executor runs at most its limit of tasks at once and hands out a
+// future for each.
+func ExampleExecutor() {
+	ctx := context.Background()
+	e := future.NewExecutor(2)
+	defer e.Shutdown(ctx, false)
+
+	var fs []*future.Future[int]
+	for i := range 4 {
+		f, err := future.Submit(ctx, e, func(context.Context) (int, error) { return i * i, nil })
+		if err != nil {
+			panic(err)
+		}
+		fs = append(fs, f)
+	}
+	fmt.Println(future.All(ctx, fs...))
+	// Output: [0 1 4 9] <nil>
+}

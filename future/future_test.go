@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
@@ -21,41 +22,45 @@ var errBoom = errors.New("boom")
 func TestGoResult(t *testing.T) {
 	f := future.Go(t.Context(), func(context.Context) (int, error) { return 42, nil })
 	v, err := f.Result(t.Context())
-	if v != 42 || err != nil {
-		t.Fatalf("Result = %v, %v", v, err)
-	}
-	if s := f.State(); s != future.Finished {
-		t.Fatalf("State = %v", s)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 42, v)
+	assert.Equal(t, future.Finished, f.State())
 	<-f.Done()
-	if v, err, ok := f.TryResult(); !ok || v != 42 || err != nil {
-		t.Fatalf("TryResult = %v, %v, %v", v, err, ok)
+	v, err, ok := f.TryResult()
+	require.True(t, ok, "TryResult of a done future")
+	assert.NoError(t, err)
+	assert.Equal(t, 42, v)
+}
+
+// However a task fails, its failure is the future's error.
+func TestTaskFailureIsTheError(t *testing.T) {
+	cases := []struct {
+		name  string
+		fn    func(context.Context) (int, error)
+		check func(t *testing.T, err error)
+	}{
+		{"error", func(context.Context) (int, error) { return 0, errBoom }, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, errBoom)
+		}},
+		{"panic", func(context.Context) (int, error) { panic(errBoom) }, func(t *testing.T, err error) {
+			var pe *future.PanicError
+			require.ErrorAs(t, err, &pe)
+			assert.ErrorIs(t, err, errBoom, "errors.Is reaches the value passed to panic")
+			assert.NotEmpty(t, pe.Stack)
+		}},
+		{"Goexit", func(context.Context) (int, error) { runtime.Goexit(); return 1, nil }, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, future.ErrGoexit)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := future.Go(t.Context(), c.fn).Result(t.Context())
+			c.check(t, err)
+		})
 	}
 }
 
-func TestTaskErrorSurfaces(t *testing.T) {
-	f := future.Go(t.Context(), func(context.Context) (int, error) { return 0, errBoom })
-	if _, err := f.Result(t.Context()); !errors.Is(err, errBoom) {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestTaskPanicSurfaces(t *testing.T) {
-	f := future.Go(t.Context(), func(context.Context) (int, error) { panic(errBoom) })
-	_, err := f.Result(t.Context())
-	var pe *future.PanicError
-	if !errors.As(err, &pe) || !errors.Is(err, errBoom) || len(pe.Stack) == 0 {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestTaskGoexit(t *testing.T) {
-	f := future.Go(t.Context(), func(context.Context) (int, error) { runtime.Goexit(); return 1, nil })
-	if _, err := f.Result(t.Context()); !errors.Is(err, future.ErrGoexit) {
-		t.Fatalf("err = %v", err)
-	}
-}
-
+// Result returns when its context ends and leaves the future alone.
 func TestResultContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := future.NewPromise[int]()
@@ -63,12 +68,9 @@ func TestResultContext(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := p.Future().Result(ctx)
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
-			t.Fatalf("err = %v after %v", err, time.Since(start))
-		}
-		if p.Future().State() != future.Pending {
-			t.Fatal("a timed-out Result changed the future")
-		}
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, time.Second, time.Since(start), "Result returned at the deadline")
+		assert.Equal(t, future.Pending, p.Future().State(), "a timed-out Result changed the future")
 	})
 }
 
@@ -76,27 +78,18 @@ func TestCancelPending(t *testing.T) {
 	p := future.NewPromise[int]()
 	f := p.Future()
 	var calls int
-	_ = f.OnDone(func(*future.Future[int]) { calls++ })
-	if got := f.Cancel(); got != future.Canceled {
-		t.Fatalf("Cancel = %v", got)
-	}
-	if calls != 1 {
-		t.Fatalf("callback ran %d times", calls)
-	}
+	require.NoError(t, f.OnDone(func(*future.Future[int]) { calls++ }))
+	assert.Equal(t, future.Canceled, f.Cancel())
+	assert.Equal(t, 1, calls, "callbacks run by Cancel")
 	_, err := f.Result(t.Context())
-	if !errors.Is(err, future.ErrCanceled) || !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
-	if got := f.Cancel(); got != future.Canceled {
-		t.Fatalf("second Cancel = %v", got)
-	}
-	if err := p.Resolve(1); !errors.Is(err, future.ErrAlreadyCompleted) {
-		t.Fatalf("Resolve after cancel = %v", err)
-	}
+	assert.ErrorIs(t, err, future.ErrCanceled)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, future.Canceled, f.Cancel(), "second Cancel")
+	assert.ErrorIs(t, p.Resolve(1), future.ErrAlreadyCompleted, "Resolve after Cancel")
 	select {
 	case <-p.Context().Done():
 	default:
-		t.Fatal("promise context not done after cancel")
+		t.Error("the promise's context is not done after Cancel")
 	}
 }
 
@@ -108,31 +101,27 @@ func TestCancelRunning(t *testing.T) {
 		return 7, ctx.Err()
 	})
 	<-started
-	if got := f.Cancel(); got != future.Running {
-		t.Fatalf("Cancel = %v", got)
-	}
+	assert.Equal(t, future.Running, f.Cancel())
 	v, err := f.Result(t.Context())
-	if v != 7 || !errors.Is(err, context.Canceled) || f.State() != future.Finished {
-		t.Fatalf("Result = %v, %v, state %v", v, err, f.State())
-	}
-	if got := f.Cancel(); got != future.Finished {
-		t.Fatalf("Cancel after finish = %v", got)
-	}
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 7, v, "the value the task returned")
+	assert.Equal(t, future.Finished, f.State())
+	assert.Equal(t, future.Finished, f.Cancel(), "Cancel after the task returned")
 }
 
+// A canceled task that never asks for ctx.Done still sees ctx.Err.
 func TestCancelRunningErrWithoutDone(t *testing.T) {
 	started, canceled := make(chan struct{}), make(chan struct{})
 	f := future.Go(t.Context(), func(ctx context.Context) (int, error) {
 		close(started)
 		<-canceled
-		return 0, ctx.Err() // never called ctx.Done: the lazy path
+		return 0, ctx.Err()
 	})
 	<-started
 	f.Cancel()
 	close(canceled)
-	if _, err := f.Result(t.Context()); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := f.Result(t.Context())
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestTaskContextFollowsParent(t *testing.T) {
@@ -145,9 +134,8 @@ func TestTaskContextFollowsParent(t *testing.T) {
 	})
 	<-started
 	cancel(errBoom)
-	if _, err := f.Result(t.Context()); !errors.Is(err, context.Canceled) && !errors.Is(err, errBoom) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := f.Result(t.Context())
+	assert.True(t, errors.Is(err, context.Canceled) || errors.Is(err, errBoom), "err = %v", err)
 }
 
 func TestTaskContextDoneAfterReturn(t *testing.T) {
@@ -156,132 +144,119 @@ func TestTaskContextDoneAfterReturn(t *testing.T) {
 		leaked <- ctx
 		return 0, nil
 	})
-	_, _ = f.Result(t.Context())
+	_, err := f.Result(t.Context())
+	require.NoError(t, err)
 	ctx := <-leaked
 	<-ctx.Done()
-	if ctx.Err() == nil {
-		t.Fatal("task context not done after the task returned")
-	}
+	assert.Error(t, ctx.Err())
 }
 
+// Callbacks run once each, in the order they were added, whatever
+// completes or cancels the future afterwards.
 func TestCallbacksInOrderAndOnce(t *testing.T) {
 	p := future.NewPromise[int]()
 	var got []int
 	for i := range 5 {
-		_ = p.Future().OnDone(func(f *future.Future[int]) {
+		require.NoError(t, p.Future().OnDone(func(f *future.Future[int]) {
 			v, _, _ := f.TryResult()
 			got = append(got, i*100+v)
-		})
+		}))
 	}
-	if err := p.Resolve(1); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Resolve(2); !errors.Is(err, future.ErrAlreadyCompleted) {
-		t.Fatalf("second Resolve = %v", err)
-	}
+	require.NoError(t, p.Resolve(1))
+	assert.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted, "second Resolve")
 	p.Future().Cancel()
-	want := []int{1, 101, 201, 301, 401}
-	if len(got) != len(want) {
-		t.Fatalf("got %v", got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %v, want %v", got, want)
-		}
-	}
+	assert.Equal(t, []int{1, 101, 201, 301, 401}, got)
 }
 
 func TestCallbackAfterDoneRunsAtOnce(t *testing.T) {
 	p := future.NewPromise[int]()
-	_ = p.Reject(errBoom)
+	require.NoError(t, p.Reject(errBoom))
 	ran := false
-	if err := p.Future().OnDone(func(*future.Future[int]) { ran = true }); err != nil || !ran {
-		t.Fatalf("OnDone = %v, ran %v", err, ran)
-	}
+	assert.NoError(t, p.Future().OnDone(func(*future.Future[int]) { ran = true }))
+	assert.True(t, ran, "OnDone on a done future ran the callback")
 }
 
 func TestCallbackPanicsAreKept(t *testing.T) {
 	p := future.NewPromise[int]()
 	f := p.Future()
 	second := false
-	_ = f.OnDone(func(*future.Future[int]) { panic("first") })
-	_ = f.OnDone(func(*future.Future[int]) { second = true })
-	err := p.Resolve(1)
+	require.NoError(t, f.OnDone(func(*future.Future[int]) { panic("first") }))
+	require.NoError(t, f.OnDone(func(*future.Future[int]) { second = true }))
 	var pe *future.PanicError
-	if !errors.As(err, &pe) || pe.Value != "first" {
-		t.Fatalf("Resolve = %v", err)
-	}
-	if !second {
-		t.Fatal("a panicking callback stopped the next one")
-	}
-	if !errors.As(f.CallbackErr(), &pe) {
-		t.Fatalf("CallbackErr = %v", f.CallbackErr())
-	}
+	err := p.Resolve(1)
+	require.ErrorAs(t, err, &pe, "Resolve returns the callback's panic")
+	assert.Equal(t, "first", pe.Value)
+	assert.True(t, second, "a panicking callback stopped the next one")
+	assert.ErrorAs(t, f.CallbackErr(), &pe)
+
 	err = f.OnDone(func(*future.Future[int]) { panic("late") })
-	if !errors.As(err, &pe) || pe.Value != "late" {
-		t.Fatalf("late OnDone = %v", err)
-	}
-	if v, _ := f.Result(t.Context()); v != 1 {
-		t.Fatal("callback panic changed the result")
-	}
+	require.ErrorAs(t, err, &pe, "OnDone on a done future returns its panic")
+	assert.Equal(t, "late", pe.Value)
+	v, err := f.Result(t.Context())
+	assert.NoError(t, err)
+	assert.Equal(t, 1, v, "a callback panic changed the result")
 }
 
 func TestCallbackPanicOnWorkerIsKept(t *testing.T) {
 	release := make(chan struct{})
 	f := future.Go(t.Context(), func(context.Context) (int, error) { <-release; return 1, nil })
-	_ = f.OnDone(func(*future.Future[int]) { panic("cb") })
+	require.NoError(t, f.OnDone(func(*future.Future[int]) { panic("cb") }))
 	synced := make(chan struct{})
-	_ = f.OnDone(func(*future.Future[int]) { close(synced) }) // runs after the first
+	require.NoError(t, f.OnDone(func(*future.Future[int]) { close(synced) })) // runs after the first
 	close(release)
 	<-synced
 	var pe *future.PanicError
-	if err := f.CallbackErr(); !errors.As(err, &pe) || pe.Value != "cb" {
-		t.Fatalf("CallbackErr = %v", err)
-	}
+	require.ErrorAs(t, f.CallbackErr(), &pe)
+	assert.Equal(t, "cb", pe.Value)
 }
 
+// Many waiters racing a Resolve and a Cancel all see the one outcome.
 func TestConcurrentWaiters(t *testing.T) {
 	n := 4 * runtime.GOMAXPROCS(0)
 	rounds := 200
 	if testing.Short() {
 		rounds = 20
 	}
-	for range rounds {
+	type result struct {
+		v   int
+		err error
+	}
+	for r := range rounds {
 		p := future.NewPromise[int]()
 		var wg sync.WaitGroup
-		errs := make(chan error, n)
+		results := make(chan result, n)
 		for range n {
 			wg.Go(func() {
-				if v, err := p.Future().Result(context.Background()); v != 9 || err != nil {
-					errs <- errors.New("bad result")
-				}
+				v, err := p.Future().Result(context.Background())
+				results <- result{v, err}
 			})
 		}
 		wg.Go(func() { _ = p.Resolve(9) })
 		wg.Go(func() { p.Future().Cancel() })
 		wg.Wait()
-		close(errs)
-		if p.Future().State() == future.Finished {
-			for err := range errs {
-				t.Fatal(err)
+		close(results)
+		resolved := p.Future().State() == future.Finished
+		for res := range results {
+			if resolved {
+				require.Equal(t, result{9, nil}, res, "round %d", r)
+			} else {
+				require.ErrorIs(t, res.err, future.ErrCanceled, "round %d", r)
 			}
 		}
 	}
 }
 
+// Done returns the same channel before and after completion.
 func TestDoneIsStable(t *testing.T) {
 	p := future.NewPromise[int]()
 	before := p.Future().Done()
-	_ = p.Resolve(1)
-	if after := p.Future().Done(); after != before {
-		t.Fatal("Done changed after completion")
-	}
+	require.NoError(t, p.Resolve(1))
+	assert.Equal(t, before, p.Future().Done(), "Done changed at completion")
+
 	q := future.NewPromise[int]()
-	_ = q.Resolve(1)
+	require.NoError(t, q.Resolve(1))
 	first := q.Future().Done()
-	if q.Future().Done() != first {
-		t.Fatal("Done not stable on a done future")
-	}
+	assert.Equal(t, first, q.Future().Done(), "Done of a done future changed")
 }
 
 // Every outcome of a task — value, error, panic, Goexit, a return after
@@ -336,7 +311,7 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 			e := future.NewExecutor(1)
 			f, err := future.Submit(t.Context(), e, fn)
 			require.NoError(t, err)
-			return f, func() { _ = e.Shutdown(context.Background(), false) }
+			return f, func() { shutdownExecutor(t, e) }
 		},
 	}
 	for rname, run := range runners {
@@ -358,18 +333,18 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 				v, err := f.Result(t.Context())
 				o.check(t, v, err)
 				stop()
-				require.Equal(t, future.Finished, f.State())
-				require.Equal(t, int32(1), calls.Load())
+				assert.Equal(t, future.Finished, f.State())
+				assert.Equal(t, int32(1), calls.Load(), "callback runs")
 				v2, err2, ok := f.TryResult()
 				require.True(t, ok)
-				require.Equal(t, v, v2)
-				require.Equal(t, err, err2)
-				require.Equal(t, future.Finished, f.Cancel())
-				require.NoError(t, f.CallbackErr())
+				assert.Equal(t, v, v2, "TryResult's value")
+				assert.Equal(t, err, err2, "TryResult's error")
+				assert.Equal(t, future.Finished, f.Cancel())
+				assert.NoError(t, f.CallbackErr())
 				done, notDone, werr := future.Wait(t.Context(), future.AllCompleted, f, f)
 				require.NoError(t, werr)
-				require.Equal(t, []*future.Future[int]{f}, done)
-				require.Empty(t, notDone)
+				assert.Equal(t, []*future.Future[int]{f}, done)
+				assert.Empty(t, notDone)
 			})
 		}
 	}

@@ -1,8 +1,9 @@
 package future_test
 
 import (
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
 )
@@ -25,32 +26,26 @@ func FuzzPromise(f *testing.F) {
 			switch op % 5 {
 			case 0: // Resolve
 				got := p.Resolve(i)
-				if state == future.Pending {
-					if got != nil {
-						t.Fatalf("op %d: Resolve = %v", i, got)
-					}
-					state, val, err, ran = future.Finished, i, nil, registered
-				} else if !errors.Is(got, future.ErrAlreadyCompleted) {
-					t.Fatalf("op %d: second Resolve = %v", i, got)
+				if state != future.Pending {
+					require.ErrorIs(t, got, future.ErrAlreadyCompleted, "op %d: Resolve of a done future", i)
+					break
 				}
+				require.NoError(t, got, "op %d: Resolve", i)
+				state, val, err, ran = future.Finished, i, nil, registered
 			case 1: // Reject
 				got := p.Reject(errBoom)
-				if state == future.Pending {
-					if got != nil {
-						t.Fatalf("op %d: Reject = %v", i, got)
-					}
-					state, err, ran = future.Finished, errBoom, registered
-				} else if !errors.Is(got, future.ErrAlreadyCompleted) {
-					t.Fatalf("op %d: second Reject = %v", i, got)
+				if state != future.Pending {
+					require.ErrorIs(t, got, future.ErrAlreadyCompleted, "op %d: Reject of a done future", i)
+					break
 				}
+				require.NoError(t, got, "op %d: Reject", i)
+				state, err, ran = future.Finished, errBoom, registered
 			case 2: // Cancel
 				got := fut.Cancel()
 				if state == future.Pending {
 					state, err, ran = future.Canceled, future.ErrCanceled, registered
 				}
-				if got != state {
-					t.Fatalf("op %d: Cancel = %v, model %v", i, got, state)
-				}
+				require.Equal(t, state, got, "op %d: Cancel", i)
 			case 3: // OnDone
 				id := registered
 				registered++
@@ -60,20 +55,16 @@ func FuzzPromise(f *testing.F) {
 				}
 			case 4: // observe
 				v, e, ok := fut.TryResult()
-				if ok != (state != future.Pending) || ok && (v != val || !errors.Is(e, err) && e != err) {
-					t.Fatalf("op %d: TryResult = %v %v %v, model %v %v %v", i, v, e, ok, val, err, state)
+				require.Equal(t, state != future.Pending, ok, "op %d: TryResult's ok", i)
+				if ok {
+					require.Equal(t, val, v, "op %d: TryResult's value", i)
+					require.ErrorIs(t, e, err, "op %d: TryResult's error", i)
 				}
 			}
-			if fut.State() != state {
-				t.Fatalf("op %d: State = %v, model %v", i, fut.State(), state)
-			}
-			if len(order) != ran {
-				t.Fatalf("op %d: %d callbacks ran, model %d", i, len(order), ran)
-			}
+			require.Equal(t, state, fut.State(), "op %d: State", i)
+			require.Len(t, order, ran, "op %d: callbacks run", i)
 			for j, id := range order {
-				if id != j {
-					t.Fatalf("callbacks ran in order %v", order)
-				}
+				require.Equal(t, j, id, "op %d: callbacks ran in order %v", i, order)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
@@ -290,18 +291,18 @@ func TestMisuse(t *testing.T) {
 		{"Resolve twice", "", func(t *testing.T) (func(), func() error) {
 			p := future.NewPromise[int]()
 			require.NoError(t, p.Resolve(1))
-			return func() { require.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted) }, nil
+			return func() { assert.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted) }, nil
 		}},
 		{"Resolve after Cancel", "", func(t *testing.T) (func(), func() error) {
 			p := future.NewPromise[int]()
 			p.Future().Cancel()
-			return func() { require.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted) }, nil
+			return func() { assert.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted) }, nil
 		}},
 		{"Compose func returns nil future", "", func(t *testing.T) (func(), func() error) {
 			return func() {
 				g := future.Compose(done(), func(context.Context, int) (*future.Future[int], error) { return nil, nil })
 				_, err := g.Result(ctx)
-				require.ErrorContains(t, err, "future: Compose func returned a nil future")
+				assert.ErrorContains(t, err, "future: Compose func returned a nil future")
 			}, nil
 		}},
 		{"Submit after Shutdown", "", func(t *testing.T) (func(), func() error) {
@@ -309,25 +310,25 @@ func TestMisuse(t *testing.T) {
 			require.NoError(t, e.Shutdown(ctx, false))
 			return func() {
 				_, err := future.Submit(ctx, e, ok)
-				require.ErrorIs(t, err, future.ErrClosed)
-				require.ErrorIs(t, e.Submit(ctx, func(context.Context) error { return nil }), future.ErrClosed)
-				require.ErrorIs(t, e.TrySubmit(func(context.Context) error { return nil }), future.ErrClosed)
+				assert.ErrorIs(t, err, future.ErrClosed)
+				assert.ErrorIs(t, e.Submit(ctx, func(context.Context) error { return nil }), future.ErrClosed)
+				assert.ErrorIs(t, e.TrySubmit(func(context.Context) error { return nil }), future.ErrClosed)
 			}, nil
 		}},
 		{"Shutdown, Close and Stop twice", "", func(t *testing.T) (func(), func() error) {
 			e := future.NewExecutor(1)
 			return func() {
-				require.NoError(t, e.Shutdown(ctx, true))
-				require.NoError(t, e.Shutdown(ctx, false))
+				assert.NoError(t, e.Shutdown(ctx, true))
+				assert.NoError(t, e.Shutdown(ctx, false))
 				e.Close(true)
 				e.Close(false)
-				require.Zero(t, e.Stop())
-				require.Zero(t, e.Stop())
+				assert.Zero(t, e.Stop())
+				assert.Zero(t, e.Stop())
 			}, nil
 		}},
 		{"Cancel a done future", "", func(t *testing.T) (func(), func() error) {
 			f := done()
-			return func() { require.Equal(t, future.Finished, f.Cancel()) }, nil
+			return func() { assert.Equal(t, future.Finished, f.Cancel()) }, nil
 		}},
 		{"Result with a done Context", "", func(t *testing.T) (func(), func() error) {
 			f, check := pendingFuture()
@@ -335,13 +336,13 @@ func TestMisuse(t *testing.T) {
 			cancel()
 			return func() {
 				_, err := f.Result(cctx)
-				require.ErrorIs(t, err, context.Canceled)
+				assert.ErrorIs(t, err, context.Canceled)
 			}, check
 		}},
 		{"Any with no futures", "", func(t *testing.T) (func(), func() error) {
 			return func() {
 				_, err := future.Any[int](ctx)
-				require.ErrorIs(t, err, future.ErrNoFutures)
+				assert.ErrorIs(t, err, future.ErrNoFutures)
 			}, nil
 		}},
 		{"Submit on a stopped pool", "", func(t *testing.T) (func(), func() error) {
@@ -349,7 +350,7 @@ func TestMisuse(t *testing.T) {
 			p.Stop()
 			return func() {
 				_, err := future.Submit(ctx, p, ok)
-				require.ErrorIs(t, err, pool.ErrClosed)
+				assert.ErrorIs(t, err, pool.ErrClosed)
 			}, nil
 		}},
 	})

@@ -3,10 +3,11 @@ package future
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/stretchr/testify/assert"
 )
 
+// Future[int] fits the 80-byte size class; package doc states the cost.
 func TestFutureIntSize(t *testing.T) {
-	if got := unsafe.Sizeof(Future[int]{}); got > 80 {
-		t.Fatalf("Future[int] is %d bytes, want <= 80", got)
-	}
+	assert.LessOrEqual(t, unsafe.Sizeof(Future[int]{}), uintptr(80))
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
@@ -61,20 +62,16 @@ func TestStressExecutor(t *testing.T) {
 		}
 	})
 	wg.Wait()
-	if err := e.Shutdown(context.Background(), true); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.Shutdown(context.Background(), true))
 	close(futures)
 	seen := map[*future.Future[int]]bool{}
 	for f := range futures {
 		seen[f] = true
-		if _, err := f.Result(context.Background()); f.State() == future.Pending || f.State() == future.Running {
-			t.Fatalf("future left %v (%v)", f.State(), err)
-		}
+		_, err := f.Result(context.Background())
+		s := f.State()
+		require.True(t, s == future.Finished || s == future.Canceled, "future left %v (%v)", s, err)
 	}
-	if int(callbacks.Load()) != len(seen) {
-		t.Fatalf("%d callbacks for %d futures", callbacks.Load(), len(seen))
-	}
+	require.EqualValues(t, len(seen), callbacks.Load(), "callbacks run, one per future")
 }
 
 // TestStressWaitAsCompleted completes futures from many goroutines while
@@ -103,9 +100,10 @@ func TestStressWaitAsCompleted(t *testing.T) {
 	}
 	done, notDone, err := future.Wait(context.Background(), future.AllCompleted, fs...)
 	wg.Wait()
-	if got != n || len(done) != n || len(notDone) != 0 || err != nil {
-		t.Fatalf("AsCompleted %d, Wait %d/%d %v of %d", got, len(done), len(notDone), err, n)
-	}
+	assert.Equal(t, n, got, "futures AsCompleted yielded")
+	assert.NoError(t, err)
+	assert.Len(t, done, n)
+	assert.Empty(t, notDone)
 }
 
 // TestStressDuplicates gives AsCompleted and Wait lists full of duplicates
@@ -132,10 +130,8 @@ func TestStressDuplicates(t *testing.T) {
 			for f := range future.AsCompleted(context.Background(), list...) {
 				seen[f]++
 			}
-			for _, f := range fs {
-				if seen[f] != 1 {
-					t.Fatalf("round %d: yielded %d times", r, seen[f])
-				}
+			for i, f := range fs {
+				require.Equal(t, 1, seen[f], "round %d: future %d yielded", r, i)
 			}
 			continue
 		}
@@ -144,20 +140,18 @@ func TestStressDuplicates(t *testing.T) {
 			when = future.FirstCompleted
 		}
 		done, notDone, err := future.Wait(context.Background(), when, list...)
+		require.NoError(t, err, "round %d", r)
 		uniq := map[*future.Future[int]]bool{}
-		for _, f := range append(done, notDone...) {
-			if uniq[f] {
-				t.Fatalf("round %d: a future appears twice in done+notDone", r)
-			}
+		for _, f := range append(slices.Clone(done), notDone...) {
+			require.False(t, uniq[f], "round %d: a future is listed twice", r)
 			uniq[f] = true
 		}
-		if err != nil || len(uniq) != 8 || when == future.AllCompleted && len(notDone) != 0 {
-			t.Fatalf("round %d: done %d notDone %d err %v", r, len(done), len(notDone), err)
+		require.Len(t, uniq, 8, "round %d", r)
+		if when == future.AllCompleted {
+			require.Empty(t, notDone, "round %d", r)
 		}
 		for _, f := range done {
-			if f.State() != future.Finished {
-				t.Fatalf("round %d: a future in done is %v", r, f.State())
-			}
+			require.Equal(t, future.Finished, f.State(), "round %d: a future in done", r)
 		}
 		// Let the resolver finish before the next round.
 		_, _, _ = future.Wait(context.Background(), future.AllCompleted, fs...)
@@ -280,7 +274,7 @@ func TestStressCancelRace(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, p.Shutdown(context.Background()))
-	require.NoError(t, e.Shutdown(context.Background(), false))
+	shutdownExecutor(t, e)
 	require.Len(t, seen, n)
 	for i, f := range fs {
 		require.Equal(t, 1, seen[f], "future %d yielded %d times", i, seen[f])
@@ -293,7 +287,7 @@ func TestStressCancelRace(t *testing.T) {
 		case future.Finished:
 			require.Equal(t, int32(1), ran[i].Load(), "future %d: finished, task ran %d times", i, ran[i].Load())
 		default:
-			t.Fatalf("future %d left %v", i, s)
+			require.Fail(t, "future left unfinished", "future %d: %v", i, s)
 		}
 	}
 }

@@ -2,12 +2,11 @@ package future_test
 
 import (
 	"context"
-	"errors"
-	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
@@ -23,170 +22,200 @@ func promises(n int) ([]future.Promise[int], []*future.Future[int]) {
 	return ps, fs
 }
 
-func TestWaitAllCompleted(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ps, fs := promises(3)
-		_ = ps[1].Resolve(1)
-		go func() {
-			time.Sleep(time.Second)
-			_ = ps[2].Reject(errBoom)
-			time.Sleep(time.Second)
-			_ = ps[0].Resolve(0)
-		}()
-		done, notDone, err := future.Wait(t.Context(), future.AllCompleted, fs...)
-		if err != nil || len(notDone) != 0 {
-			t.Fatalf("err %v, notDone %v", err, notDone)
-		}
-		if !slices.Equal(done, []*future.Future[int]{fs[1], fs[2], fs[0]}) {
-			t.Fatalf("done order = %v", done)
-		}
-	})
+// pick returns the futures of fs at the indexes idx, in that order.
+func pick(fs []*future.Future[int], idx []int) []*future.Future[int] {
+	out := make([]*future.Future[int], len(idx))
+	for i, j := range idx {
+		out[i] = fs[j]
+	}
+	return out
 }
 
-func TestWaitFirstCompleted(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ps, fs := promises(3)
-		go func() {
-			time.Sleep(time.Second)
-			_ = ps[2].Resolve(2)
-		}()
-		done, notDone, err := future.Wait(t.Context(), future.FirstCompleted, fs...)
-		if err != nil || !slices.Equal(done, fs[2:]) || !slices.Equal(notDone, fs[:2]) {
-			t.Fatalf("done %v notDone %v err %v", done, notDone, err)
-		}
-		// Nothing left registered: completing the rest must not touch the
-		// abandoned wait.
-		_ = ps[0].Resolve(0)
-		_ = ps[1].Resolve(1)
-	})
+// step completes promise i at the fake time at (0: before Wait is called):
+// it is rejected with err, canceled if cancel is set, else resolved with i.
+type step struct {
+	at     time.Duration
+	i      int
+	err    error
+	cancel bool
 }
 
-func TestWaitFirstCompletedAlreadyDone(t *testing.T) {
-	ps, fs := promises(2)
-	_ = ps[1].Resolve(1)
-	done, notDone, err := future.Wait(t.Context(), future.FirstCompleted, fs...)
-	if err != nil || !slices.Equal(done, fs[1:]) || !slices.Equal(notDone, fs[:1]) {
-		t.Fatalf("done %v notDone %v err %v", done, notDone, err)
+func (s step) do(ps []future.Promise[int]) {
+	switch {
+	case s.cancel:
+		ps[s.i].Future().Cancel()
+	case s.err != nil:
+		_ = ps[s.i].Reject(s.err)
+	default:
+		_ = ps[s.i].Resolve(s.i)
 	}
 }
 
-func TestWaitFirstException(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ps, fs := promises(3)
-		fs[0].Cancel() // a cancellation is not an exception
-		go func() {
-			time.Sleep(time.Second)
-			_ = ps[1].Reject(errBoom)
-		}()
-		done, notDone, err := future.Wait(t.Context(), future.FirstError, fs...)
-		if err != nil || !slices.Equal(done, fs[:2]) || !slices.Equal(notDone, fs[2:]) {
-			t.Fatalf("done %v notDone %v err %v", done, notDone, err)
-		}
-		_ = ps[2].Resolve(2)
-	})
-}
-
-func TestWaitFirstExceptionWithoutErrorIsAllCompleted(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ps, fs := promises(3)
-		go func() {
-			for i, p := range ps {
-				time.Sleep(time.Second)
-				_ = p.Resolve(i)
-			}
-		}()
-		start := time.Now()
-		done, notDone, err := future.Wait(t.Context(), future.FirstError, fs...)
-		if err != nil || len(done) != 3 || len(notDone) != 0 || time.Since(start) != 3*time.Second {
-			t.Fatalf("done %v notDone %v err %v after %v", done, notDone, err, time.Since(start))
-		}
-	})
-}
-
-func TestWaitDuplicates(t *testing.T) {
-	ps, fs := promises(2)
-	_ = ps[0].Resolve(0)
-	done, notDone, err := future.Wait(t.Context(), future.FirstCompleted, fs[0], fs[0], fs[1], fs[1])
-	if err != nil || !slices.Equal(done, fs[:1]) || !slices.Equal(notDone, fs[1:]) {
-		t.Fatalf("done %v notDone %v err %v", done, notDone, err)
+// Wait over three futures completed on a schedule: what it returns, and
+// when.
+func TestWait(t *testing.T) {
+	cases := []struct {
+		name  string
+		when  future.ReturnWhen
+		steps []step
+		// args are the indexes of the futures passed to Wait; nil means all.
+		args          []int
+		timeout       time.Duration // of Wait's context; 0 means none
+		done, notDone []int
+		err           error
+		took          time.Duration
+	}{
+		{
+			name:  "AllCompleted: done first, then in completion order",
+			when:  future.AllCompleted,
+			steps: []step{{i: 1}, {at: time.Second, i: 2, err: errBoom}, {at: 2 * time.Second, i: 0}},
+			done:  []int{1, 2, 0},
+			took:  2 * time.Second,
+		},
+		{
+			name:    "FirstCompleted",
+			when:    future.FirstCompleted,
+			steps:   []step{{at: time.Second, i: 2}},
+			done:    []int{2},
+			notDone: []int{0, 1},
+			took:    time.Second,
+		},
+		{
+			name:    "FirstCompleted already done",
+			when:    future.FirstCompleted,
+			steps:   []step{{i: 1}},
+			done:    []int{1},
+			notDone: []int{0, 2},
+		},
+		{
+			name:    "FirstError: a cancellation is not an error",
+			when:    future.FirstError,
+			steps:   []step{{i: 0, cancel: true}, {at: time.Second, i: 1, err: errBoom}},
+			done:    []int{0, 1},
+			notDone: []int{2},
+			took:    time.Second,
+		},
+		{
+			name:  "FirstError with no error is AllCompleted",
+			when:  future.FirstError,
+			steps: []step{{at: time.Second, i: 0}, {at: 2 * time.Second, i: 1}, {at: 3 * time.Second, i: 2}},
+			done:  []int{0, 1, 2},
+			took:  3 * time.Second,
+		},
+		{
+			name:    "duplicates are listed once",
+			when:    future.FirstCompleted,
+			steps:   []step{{i: 0}},
+			args:    []int{0, 0, 1, 1},
+			done:    []int{0},
+			notDone: []int{1},
+		},
+		{
+			name:    "context ends first",
+			when:    future.AllCompleted,
+			steps:   []step{{i: 0}},
+			timeout: time.Second,
+			done:    []int{0},
+			notDone: []int{1, 2},
+			err:     context.DeadlineExceeded,
+			took:    time.Second,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ps, fs := promises(3)
+				for _, s := range c.steps {
+					if s.at == 0 {
+						s.do(ps)
+					} else {
+						time.AfterFunc(s.at, func() { s.do(ps) })
+					}
+				}
+				args := fs
+				if c.args != nil {
+					args = pick(fs, c.args)
+				}
+				ctx := t.Context()
+				if c.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, c.timeout)
+					defer cancel()
+				}
+				start := time.Now()
+				done, notDone, err := future.Wait(ctx, c.when, args...)
+				assert.Equal(t, c.took, time.Since(start), "Wait returned after")
+				assert.Equal(t, c.err, err)
+				assert.Equal(t, pick(fs, c.done), done, "done")
+				if len(c.notDone) == 0 {
+					assert.Empty(t, notDone, "notDone")
+				} else {
+					assert.Equal(t, pick(fs, c.notDone), notDone, "notDone")
+				}
+				// Completing the rest must not touch the finished Wait.
+				for i, p := range ps {
+					_ = p.Resolve(i)
+				}
+			})
+		})
 	}
 }
 
-func TestWaitTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ps, fs := promises(2)
-		_ = ps[0].Resolve(0)
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		defer cancel()
-		done, notDone, err := future.Wait(ctx, future.AllCompleted, fs...)
-		if !errors.Is(err, context.DeadlineExceeded) || !slices.Equal(done, fs[:1]) || !slices.Equal(notDone, fs[1:]) {
-			t.Fatalf("done %v notDone %v err %v", done, notDone, err)
-		}
-	})
-}
-
-func TestWaitEmpty(t *testing.T) {
+func TestWaitNoFutures(t *testing.T) {
 	done, notDone, err := future.Wait[int](t.Context(), future.FirstCompleted)
-	if done != nil || notDone != nil || err != nil {
-		t.Fatalf("Wait() = %v %v %v", done, notDone, err)
-	}
+	assert.NoError(t, err)
+	assert.Nil(t, done)
+	assert.Nil(t, notDone)
 }
 
+// AsCompleted yields the futures already done, then the others as they
+// complete, each once however often it is listed.
 func TestAsCompletedOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ps, fs := promises(4)
-		_ = ps[3].Resolve(3) // already done: yielded first
-		go func() {
-			for _, i := range []int{1, 0, 2} {
-				time.Sleep(time.Second)
-				_ = ps[i].Resolve(i)
-			}
-		}()
+		require.NoError(t, ps[3].Resolve(3)) // already done: yielded first
+		for n, i := range []int{1, 0, 2} {
+			time.AfterFunc(time.Duration(n+1)*time.Second, func() { _ = ps[i].Resolve(i) })
+		}
 		var got []int
 		for f := range future.AsCompleted(t.Context(), fs[0], fs[1], fs[1], fs[2], fs[3], fs[0]) {
-			v, _ := f.Result(t.Context())
+			v, err := f.Result(t.Context())
+			require.NoError(t, err)
 			got = append(got, v)
 		}
-		if !slices.Equal(got, []int{3, 1, 0, 2}) {
-			t.Fatalf("order = %v", got)
-		}
+		assert.Equal(t, []int{3, 1, 0, 2}, got)
 	})
 }
 
+// Breaking out of AsCompleted leaves nothing watching the other futures:
+// completing them afterwards blocks and signals no one.
 func TestAsCompletedBreak(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ps, fs := promises(3)
-		go func() {
-			time.Sleep(time.Second)
-			_ = ps[0].Resolve(0)
-		}()
+		time.AfterFunc(time.Second, func() { _ = ps[0].Resolve(0) })
 		for f := range future.AsCompleted(t.Context(), fs...) {
-			if f != fs[0] {
-				t.Fatal("wrong future")
-			}
+			assert.Same(t, fs[0], f)
 			break
 		}
-		// The callbacks are gone: completing the others must not block or
-		// signal anyone.
-		_ = ps[1].Resolve(1)
-		_ = ps[2].Resolve(2)
+		require.NoError(t, ps[1].Resolve(1))
+		require.NoError(t, ps[2].Resolve(2))
 		synctest.Wait()
 	})
 }
 
+// AsCompleted stops when its context ends, after yielding what was done.
 func TestAsCompletedContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ps, fs := promises(2)
-		_ = ps[0].Resolve(0)
+		require.NoError(t, ps[0].Resolve(0))
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		n := 0
-		for range future.AsCompleted(ctx, fs...) {
-			n++
+		var got []*future.Future[int]
+		for f := range future.AsCompleted(ctx, fs...) {
+			got = append(got, f)
 		}
-		if n != 1 || ctx.Err() == nil {
-			t.Fatalf("yielded %d, ctx %v", n, ctx.Err())
-		}
+		assert.Equal(t, fs[:1], got)
+		assert.Error(t, ctx.Err(), "the iteration ended with the context")
 	})
 }
 
@@ -199,18 +228,14 @@ func TestAsCompletedManyConcurrent(t *testing.T) {
 	for i := range fs {
 		fs[i] = future.Go(t.Context(), func(context.Context) (int, error) { return i, nil })
 	}
-	seen := make([]bool, n)
-	count := 0
+	seen := make([]int, n)
 	for f := range future.AsCompleted(t.Context(), fs...) {
-		v, _ := f.Result(t.Context())
-		if seen[v] {
-			t.Fatalf("%d yielded twice", v)
-		}
-		seen[v] = true
-		count++
+		v, err := f.Result(t.Context())
+		require.NoError(t, err)
+		seen[v]++
 	}
-	if count != n {
-		t.Fatalf("yielded %d of %d", count, n)
+	for v, k := range seen {
+		require.Equal(t, 1, k, "future %d yielded", v)
 	}
 }
 
@@ -218,20 +243,18 @@ func TestAsCompletedManyConcurrent(t *testing.T) {
 // timeout=0): Wait returns the sets, AsCompleted yields the done futures.
 func TestZeroTimeout(t *testing.T) {
 	ps, fs := promises(3)
-	_ = ps[1].Resolve(1)
+	require.NoError(t, ps[1].Resolve(1))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	done, notDone, err := future.Wait(ctx, future.AllCompleted, fs...)
-	if !errors.Is(err, context.Canceled) || !slices.Equal(done, fs[1:2]) || len(notDone) != 2 {
-		t.Fatalf("Wait = %v %v %v", done, notDone, err)
-	}
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, fs[1:2], done)
+	assert.Equal(t, []*future.Future[int]{fs[0], fs[2]}, notDone)
 	var got []*future.Future[int]
 	for f := range future.AsCompleted(ctx, fs...) {
 		got = append(got, f)
 	}
-	if !slices.Equal(got, fs[1:2]) {
-		t.Fatalf("AsCompleted yielded %v", got)
-	}
+	assert.Equal(t, fs[1:2], got)
 }
 
 // When ctx ends while a future's completion is being delivered (its Wait
@@ -244,31 +267,33 @@ func TestWaitContextEndsWhileCompletionInFlight(t *testing.T) {
 		future.FirstError:     context.Canceled,
 		future.FirstCompleted: nil,
 	} {
-		synctest.Test(t, func(t *testing.T) {
-			ps, fs := promises(2)
-			release := make(chan struct{})
-			require.NoError(t, fs[0].OnDone(func(*future.Future[int]) { <-release }))
-			ctx, cancel := context.WithCancel(t.Context())
-			type result struct {
-				done, notDone []*future.Future[int]
-				err           error
-			}
-			out := make(chan result, 1)
-			go func() {
-				done, notDone, err := future.Wait(ctx, when, fs[0], fs[1], fs[0])
-				out <- result{done, notDone, err}
-			}()
-			synctest.Wait() // Wait is parked with its callbacks registered
-			go func() { _ = ps[0].Resolve(0) }()
-			synctest.Wait() // fs[0] is Finished; its callbacks wait on release
-			require.Equal(t, future.Finished, fs[0].State())
-			cancel()
-			r := <-out
-			close(release)
-			require.Equal(t, wantErr, r.err, "when=%d", when)
-			require.Equal(t, []*future.Future[int]{fs[0]}, r.done)
-			require.Equal(t, []*future.Future[int]{fs[1]}, r.notDone)
-			require.NoError(t, ps[1].Resolve(1))
+		t.Run(when.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ps, fs := promises(2)
+				release := make(chan struct{})
+				require.NoError(t, fs[0].OnDone(func(*future.Future[int]) { <-release }))
+				ctx, cancel := context.WithCancel(t.Context())
+				type result struct {
+					done, notDone []*future.Future[int]
+					err           error
+				}
+				out := make(chan result, 1)
+				go func() {
+					done, notDone, err := future.Wait(ctx, when, fs[0], fs[1], fs[0])
+					out <- result{done, notDone, err}
+				}()
+				synctest.Wait() // Wait is parked with its callbacks registered
+				go func() { _ = ps[0].Resolve(0) }()
+				synctest.Wait() // fs[0] is Finished; its callbacks wait on release
+				require.Equal(t, future.Finished, fs[0].State())
+				cancel()
+				r := <-out
+				close(release)
+				assert.Equal(t, wantErr, r.err)
+				assert.Equal(t, []*future.Future[int]{fs[0]}, r.done)
+				assert.Equal(t, []*future.Future[int]{fs[1]}, r.notDone)
+				require.NoError(t, ps[1].Resolve(1))
+			})
 		})
 	}
 }
