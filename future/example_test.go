@@ -107,7 +107,7 @@ func ExampleFuture_Cancel() {
 	_, err = running.Result(ctx)
 	fmt.Println(err)
 	// Output:
-	// CANCELLED
+	// Canceled
 	// Running
 	// true true
 	// context canceled
@@ -166,7 +166,7 @@ func ExampleExecutor_Shutdown() {
 	// Output:
 	// <nil>
 	// ran <nil>
-	// CANCELLED
+	// Canceled
 }
 
 // Any is a hedged request: the first success wins and the others are

@@ -3,6 +3,7 @@ package future_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -347,5 +348,27 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 				assert.Empty(t, notDone)
 			})
 		}
+	}
+}
+
+// Every enum prints the name of its constant, and its type and number when
+// it has none.
+func TestEnumStrings(t *testing.T) {
+	cases := []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{future.Pending, "Pending"},
+		{future.Running, "Running"},
+		{future.Finished, "Finished"},
+		{future.Canceled, "Canceled"},
+		{future.State(9), "State(9)"},
+		{future.AllCompleted, "AllCompleted"},
+		{future.FirstCompleted, "FirstCompleted"},
+		{future.FirstError, "FirstError"},
+		{future.ReturnWhen(-1), "ReturnWhen(-1)"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.v.String())
 	}
 }

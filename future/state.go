@@ -33,7 +33,7 @@ func (s State) String() string {
 	case Finished:
 		return "Finished"
 	case Canceled:
-		return "CANCELLED"
+		return "Canceled"
 	}
 	return fmt.Sprintf("State(%d)", uint32(s))
 }
