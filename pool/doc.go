@@ -14,8 +14,9 @@
 //
 //   - [Pool.Go] is fire-and-forget: func(), blocking only while a bounded
 //     queue is full.
-//   - [Pool.Submit] takes a func(ctx) error and a context that bounds the
-//     wait for room in the queue.
+//   - [Pool.Submit] takes a func(ctx) error and a context, which is the
+//     parent of the task's context and bounds the wait for room in the
+//     queue.
 //   - [Pool.TrySubmit] never blocks and fails with [ErrQueueFull].
 //
 // Submission errors ([ErrClosed], [ErrQueueFull], context errors) say the
@@ -31,11 +32,33 @@
 //
 // # Shutting down
 //
-// [Pool.Shutdown] stops accepting tasks, runs what is queued and waits;
-// [Pool.Stop] drops the queue, cancels running tasks' contexts and waits for
-// them. A submit racing either returns [ErrClosed]: a task is either run or
-// refused, never lost. Idle workers exit after [WithIdleTimeout], so an idle
-// pool holds no goroutines.
+// Three verbs, in the sense every weft type that has them gives them:
+//
+//   - [Pool.Close] stops accepting tasks and returns at once; accepted work
+//     still completes, and the workers exit once it is done.
+//   - [Pool.Shutdown] is Close, then a wait (bounded by a context) for the
+//     accepted work to finish.
+//   - [Pool.Stop] stops accepting tasks, drops those not started (returning
+//     how many), cancels the contexts of those running and waits for them.
+//
+// A submit racing any of them either is accepted (and its task runs, or is
+// dropped and counted by Stop) or returns [ErrClosed]: a task is never lost
+// silently. Idle workers exit after [WithIdleTimeout], so an idle pool holds
+// no goroutines.
+//
+// # Contexts
+//
+// The context given to [Pool.Submit] or [Group.Submit] is the parent of the
+// task's context: its values and deadline reach the task, and its
+// cancellation cancels the task, joined with [Pool.Stop] (context.Cause
+// [ErrStopped]) and, for a group's task, with the group's own cancellation
+// (a fail-fast error, or Wait returning). A task still queued when that
+// context ends runs all the same, with its context done. [Pool.Go],
+// [Pool.TrySubmit], [Group.Go] and [Group.TrySubmit] take no context: a
+// plain Go task has none, the others receive the pool's or the group's. A
+// context that can never be canceled costs nothing, and contexts derived
+// inside a task cost no goroutine. A task's context may be done once the
+// task has returned: do not keep it for work that outlives the task.
 //
 // # Tasks that wait on tasks
 //
@@ -56,7 +79,8 @@
 //   - [Pool.Submit] and [Group.Submit] with the task's context;
 //   - [Map], [MapSeq] and [Pool.Group] given the task's context, and
 //     [Group.Go] on a group made from it;
-//   - future.Submit on the pool (or on a Group) with the task's context.
+//   - future.Submit on the pool (or on a Group, or a future.Executor, whose
+//     tasks are a pool's) with the task's context.
 //
 // [Group.Wait] on a group made from a task's context also lends the task's
 // slot to the pool while it blocks.
@@ -95,9 +119,11 @@
 // wake-up is in flight submitters only queue, so bursts do not pay a
 // goroutine wake-up per task. On two cores a batch of empty tasks costs about
 // 45 ns per task at limit 2 and 70 ns at limit 1000 (pond: 57 and 176; see
-// the benchmarks module). A queued task costs about 25 bytes beyond its
+// the benchmarks module). A queued task costs about 40 bytes beyond its
 // closure. A task that takes a context gets a context of its own each time it
-// runs, which is what identifies it: one 24-byte allocation, about 20 ns per
-// task in a Group fan-out (BenchmarkGroup). A task run in its caller's slot
-// also costs a goroutine start.
+// runs, which is what identifies it: one 48-byte allocation, about 20 ns per
+// task in a Group fan-out (BenchmarkGroup). A submit context that can be
+// canceled adds, only if the task waits on its context, a child context
+// that joins it with the pool's Stop. A task run in its caller's slot also
+// costs a goroutine start.
 package pool

@@ -147,11 +147,16 @@ func (g *Group) Go(fn func(ctx context.Context) error) error {
 
 // Submit submits fn as a task of the group, blocking while the pool's
 // bounded queue is full until there is room, ctx is done or the group has
-// failed (fail-fast); it mirrors [Pool.Submit]. fn receives a context
-// derived from the group's, not from ctx. On failure it returns
+// failed (fail-fast); it mirrors [Pool.Submit]. On failure it returns
 // [ErrClosed], context.Cause(ctx) or the group's first error, and fn will
 // not run; unlike [Group.Go], the error is only returned, not recorded for
 // Wait.
+//
+// ctx is the parent of fn's context, as for [Pool.Submit]: its values and
+// deadline reach fn, and fn's context is done when ctx is, or when the
+// group's context is canceled (a fail-fast error, Wait, [Pool.Stop]),
+// whichever comes first, with that cause. Values are looked up in ctx
+// first, then in the context the group was made from.
 //
 // Called from a task of the pool with the context that task received (a
 // task of this group or any other), Submit never waits for a worker that the
@@ -162,7 +167,12 @@ func (g *Group) Go(fn func(ctx context.Context) error) error {
 func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error) error {
 	g.made(fn, true)
 	checkCtx(ctx)
-	return g.p.submit(ctx, task{fn: fn, g: g}, true, g.p.callerOf(ctx))
+	return g.submit(ctx, fn)
+}
+
+// submit is Submit for any kind of task (see task.fn).
+func (g *Group) submit(ctx context.Context, fn any) error {
+	return g.p.submit(ctx, task{fn: fn, ctx: ctx, g: g}, true, g.p.callerOf(ctx))
 }
 
 // TrySubmit is like [Group.Go] but never blocks: when the task cannot start or
@@ -170,6 +180,11 @@ func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error) 
 // never runs fn in its caller's slot.
 func (g *Group) TrySubmit(fn func(ctx context.Context) error) error {
 	g.made(fn, true)
+	return g.trySubmit(fn)
+}
+
+// trySubmit is TrySubmit for any kind of task (see task.fn).
+func (g *Group) trySubmit(fn any) error {
 	err := g.p.submit(context.Background(), task{fn: fn, g: g}, false, nil)
 	if errors.Is(err, ErrQueueFull) {
 		return err

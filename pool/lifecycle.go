@@ -3,6 +3,8 @@ package pool
 import (
 	"context"
 	"errors"
+
+	"github.com/weftgo/weft/internal/hook"
 )
 
 // Wait blocks until no task is running or queued, then returns the errors
@@ -25,15 +27,26 @@ func (p *Pool) Wait() error {
 	return p.takeErrs()
 }
 
-// Shutdown stops the pool gracefully: it stops accepting tasks (submitters,
-// including those blocked on a full queue, get [ErrClosed]), lets the queued
-// tasks run, and waits until every worker goroutine has exited. It returns
-// the kept task errors as [Pool.Wait] does.
+// Close stops the pool accepting tasks and returns at once: every later
+// submit, and every submitter blocked on a full queue, gets [ErrClosed]. The
+// tasks already accepted (running or queued) still run, and each worker
+// goroutine exits once it finds nothing left to run, so a closed pool whose
+// work is done holds no goroutine. The kept task errors stay for
+// [Pool.Wait] or [Pool.Shutdown].
+func (p *Pool) Close() {
+	p.made()
+	p.mu.Lock()
+	p.closeLocked()
+	p.mu.Unlock()
+}
+
+// Shutdown closes the pool (see [Pool.Close]) and waits until the accepted
+// tasks have run and every worker goroutine has exited. It returns the kept
+// task errors as [Pool.Wait] does.
 //
 // If ctx ends first, Shutdown returns context.Cause(ctx) and the pool goes
 // on draining in the background; call [Pool.Stop] to abandon the rest, or
-// Wait or Shutdown again to wait for it. Shutdown may be called more than
-// once and from several goroutines.
+// Wait or Shutdown again to wait for it.
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.made()
 	checkCtx(ctx)
@@ -52,8 +65,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 // tasks without running them, cancels the context of every running task
 // (context.Cause is [ErrStopped]), and waits for the running tasks to
 // return and every worker goroutine to exit. It returns how many queued
-// tasks it dropped; they count as dropped in [Pool.Stats], and a [Group]
-// whose tasks were dropped reports [ErrClosed] from its Wait.
+// tasks it dropped; they count as dropped in [Pool.Stats], a [Group] whose
+// tasks were dropped reports [ErrClosed] from its Wait, and a future whose
+// task was dropped (future.Submit) is canceled before Stop returns.
 //
 // Stop waits as long as running tasks take to notice their context; a task
 // that ignores it delays Stop. Kept task errors stay for a later
@@ -63,10 +77,15 @@ func (p *Pool) Stop() (dropped int) {
 	p.mu.Lock()
 	p.closeLocked()
 	dropped = p.queue.len()
+	var hooks []hook.Task
 	for p.queue.len() > 0 {
-		if t := p.queue.pop(); t.g != nil {
+		t := p.queue.pop()
+		if t.g != nil {
 			t.g.dropped++
 			t.g.taskDone(nil)
+		}
+		if h, ok := t.fn.(hook.Task); ok {
+			hooks = append(hooks, h)
 		}
 	}
 	p.st.dropped += uint64(dropped)
@@ -76,6 +95,9 @@ func (p *Pool) Stop() (dropped int) {
 	}
 	p.mu.Unlock()
 
+	for _, h := range hooks {
+		h.Drop()
+	}
 	p.cancel(ErrStopped)
 	for _, g := range groups {
 		g.cancel(ErrStopped)
@@ -89,7 +111,8 @@ func (p *Pool) Stop() (dropped int) {
 	return dropped
 }
 
-// closeLocked stops accepting tasks and lets idle workers go. p.mu is held.
+// closeLocked stops accepting tasks and lets idle workers go; busy ones
+// exit once the queue is empty (see worker.serve). p.mu is held.
 func (p *Pool) closeLocked() {
 	if p.closed {
 		return

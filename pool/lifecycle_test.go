@@ -39,6 +39,60 @@ func TestShutdownRunsQueuedTasksAndRefusesNew(t *testing.T) {
 	})
 }
 
+// Close returns at once while tasks run; the accepted tasks, running and
+// queued, all run; a submit after Close gets ErrClosed; and once the work
+// is done no worker goroutine is left, without anyone waiting.
+func TestCloseReturnsAtOnceAndAcceptedWorkCompletes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(2)
+		release := make(chan struct{})
+		var ran atomic.Int64
+		for range 2 {
+			require.NoError(t, p.Go(func() { <-release; ran.Add(1) }))
+		}
+		for range 5 {
+			require.NoError(t, p.Submit(context.Background(), func(context.Context) error { ran.Add(1); return nil }))
+		}
+		synctest.Wait()
+		p.Close() // returns although two tasks are blocked: the bubble would deadlock otherwise
+		assert.ErrorIs(t, p.Go(func() {}), pool.ErrClosed)
+		assert.ErrorIs(t, p.Submit(context.Background(), func(context.Context) error { return nil }), pool.ErrClosed)
+		assert.ErrorIs(t, p.TrySubmit(func(context.Context) error { return nil }), pool.ErrClosed)
+		assert.Equal(t, 2, p.Stats().Running)
+		assert.Equal(t, 5, p.Stats().Queued)
+		close(release)
+		synctest.Wait() // every goroutine of the bubble but this one has exited or is durably blocked
+		assert.EqualValues(t, 7, ran.Load())
+		st := p.Stats()
+		assert.Equal(t, 0, st.Workers, "no worker is left once the work is done")
+		assert.EqualValues(t, 7, st.Completed)
+		assert.EqualValues(t, 3, st.Rejected)
+		assert.Zero(t, parkedWorkers())
+		p.Close() // idempotent
+		assert.NoError(t, p.Shutdown(context.Background()))
+		assert.Zero(t, p.Stop())
+	})
+}
+
+// Close wakes submitters blocked on a full queue with ErrClosed, as
+// Shutdown does, and does not wait for the queued task.
+func TestCloseWakesBlockedSubmitters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(1))
+		release := make(chan struct{})
+		require.NoError(t, p.Go(func() { <-release }))
+		require.NoError(t, p.Go(func() {}))
+		got := make(chan error, 1)
+		go func() { got <- p.Go(func() {}) }()
+		synctest.Wait()
+		p.Close()
+		assert.ErrorIs(t, <-got, pool.ErrClosed)
+		close(release)
+		require.NoError(t, p.Shutdown(context.Background()))
+		assert.EqualValues(t, 2, p.Stats().Completed)
+	})
+}
+
 func TestShutdownContextBoundsTheWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(1)

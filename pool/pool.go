@@ -26,10 +26,34 @@ import (
 type Pool struct {
 	_ noCopy
 
+	// The counters below are guarded by mu, and between critical sections:
+	//
+	//   - Every task accepted is queued, running, or counted as ended:
+	//     st.submitted == st.completed + st.failed + st.panicked +
+	//     st.dropped + running + queue.len().
+	//   - workers counts worker goroutines from the moment wakeLocked
+	//     reserves one to the moment it exits; len(idle) <= workers, and
+	//     the idle ones are parked in park with an empty wake channel.
+	//   - blocked counts runs parked in Group.Wait that lend their slot;
+	//     workers-blocked is the slots in use. It is at most limit, except
+	//     transiently: after SetLimit shrinks (busy workers above the limit
+	//     exit when their task ends) and when a run whose slot was lent
+	//     resumes while its borrower still runs.
+	//   - running counts runs started and not ended, including runs
+	//     suspended while a nested task runs in their slot (runInSlot, whose
+	//     task is counted too, without a worker of its own) and runs that
+	//     lend their slot; so it may exceed limit.
+	//   - waking counts workers woken or started that have not yet looked
+	//     at the queue; a wake-up is sent only while queue.len() > waking,
+	//     so each queued task has at most one wake-up on its way.
+	//   - closed never goes back to false. Once it is set no task is
+	//     accepted, idle workers have been told to exit, and a busy worker
+	//     exits when it finds the queue empty: workers reaches 0 once the
+	//     accepted work is done, which is what Shutdown and Stop wait for.
 	mu      sync.Mutex
 	limit   int
 	workers int // live worker goroutines
-	blocked int // workers parked in Group.Wait; they lend their slot
+	blocked int // runs parked in Group.Wait; they lend their slot
 	running int // tasks executing
 	waking  int // workers woken or started that have not looked at the queue yet
 	idle    []*worker
@@ -48,12 +72,13 @@ type Pool struct {
 	st   counters
 }
 
-// task is one unit of work. Exactly one of plain and fn is set; keeping both
-// shapes avoids wrapping func() in a closure on the fire-and-forget path.
+// task is one unit of work. fn is a func() (Go), a
+// func(context.Context) error (the other submits) or a hook.Task (a
+// future's); holding each as it is avoids wrapping it in a closure.
 type task struct {
-	plain func()
-	fn    func(context.Context) error
-	g     *Group
+	fn  any
+	ctx context.Context // the submit's context, parent of the task's; nil if none
+	g   *Group
 }
 
 // New returns a pool that runs at most limit tasks at once. It starts no
@@ -105,14 +130,23 @@ func (p *Pool) Go(fn func()) error {
 	if fn == nil {
 		panic("pool: nil func")
 	}
-	return p.submit(context.Background(), task{plain: fn}, true, nil)
+	return p.submit(context.Background(), task{fn: fn}, true, nil)
 }
 
 // Submit submits fn to run on the pool, blocking while a bounded queue is
 // full until there is room or ctx is done. On failure it returns [ErrClosed]
-// or context.Cause(ctx) and fn will not run. fn receives a context that
-// [Pool.Stop] cancels; ctx only bounds the submission. A non-nil error from
-// fn, or its panic, is reported as described on [Pool].
+// or context.Cause(ctx) and fn will not run. A non-nil error from fn, or its
+// panic, is reported as described on [Pool].
+//
+// ctx is the parent of the context fn receives: its values and deadline
+// reach fn, and fn's context is done when ctx is done or [Pool.Stop] is
+// called (context.Cause is then [ErrStopped]), whichever comes first. A task
+// still queued when ctx ends is not dropped: it runs, exactly once, with its
+// context already done, and decides what to do about it. A ctx that can never
+// be canceled (ctx.Done() returns nil, as for context.Background and
+// context.WithoutCancel) costs nothing; one that can costs a few small
+// allocations when fn first waits on its context. fn's context may be done
+// once fn has returned: work that outlives fn must not use it.
 //
 // Called from a task of p with the context that task received (or one
 // derived from it), Submit never waits for a worker that the caller itself
@@ -128,12 +162,18 @@ func (p *Pool) Submit(ctx context.Context, fn func(context.Context) error) error
 	if fn == nil {
 		panic("pool: nil func")
 	}
-	return p.submit(ctx, task{fn: fn}, true, p.callerOf(ctx))
+	return p.submitCtx(ctx, fn)
+}
+
+// submitCtx is Submit for any kind of task (see task.fn).
+func (p *Pool) submitCtx(ctx context.Context, fn any) error {
+	return p.submit(ctx, task{fn: fn, ctx: ctx}, true, p.callerOf(ctx))
 }
 
 // TrySubmit is like [Pool.Submit] but never blocks: when the task cannot be
 // started or queued at once it returns [ErrQueueFull]. Having no context,
-// it never runs fn in its caller's slot.
+// it never runs fn in its caller's slot, and fn's context is canceled only
+// by [Pool.Stop].
 func (p *Pool) TrySubmit(fn func(context.Context) error) error {
 	p.made()
 	if fn == nil {

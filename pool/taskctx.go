@@ -2,34 +2,81 @@ package pool
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
-// taskCtx is the context a func(context.Context) error task receives: its
-// group's context or the pool's, plus the identity of this one run of the
-// task. A fresh one is made for every run, so a context names a run, not a
-// worker: once the run has ended, a context that escaped it (or a Group's
-// context made from it) no longer identifies a task of the pool.
+// taskCtx is the context a func(context.Context) error task receives, made
+// afresh for every run of a task. It joins three things:
 //
-// The identity is what lets nested work avoid deadlock without breaking the
-// limit. A submit that presents the context of a run that holds its slot
-// (the run's own context or one derived from it) and finds no worker free
-// runs its task in that slot: the run is suspended meanwhile, so the number
-// of tasks executing stays within the limit. Code outside any task holds no
-// such context, and a run that is suspended, lent or ended lends nothing.
+//   - the context given to the submit (parent), if there was one: its
+//     values, deadline and cancellation are the task's;
+//   - the stop context: the pool's, which Stop cancels, or for a task of a
+//     group the group's, which Stop, a fail-fast error and Wait cancel;
+//   - the identity of this one run, which lets nested work avoid deadlock
+//     without breaking the limit. A submit that presents the context of a
+//     run that holds its slot (the run's own context or one derived from
+//     it) and finds no worker free runs its task in that slot: the run is
+//     suspended meanwhile, so the number of tasks executing stays within
+//     the limit. Code outside any task holds no such context, and a run
+//     that is suspended, lent or ended lends nothing. Because a context
+//     names a run, not a worker, a context that escaped its run (or a
+//     Group's context made from it) no longer identifies a task once the
+//     run has ended.
 //
-// A taskCtx is one small allocation per run (24 bytes). Should the context
-// given to a submit become the parent of the task's (values, deadline,
-// cancellation, joined with the pool's Stop), it would be held here too:
-// the run's identity and its parent in one allocation.
+// How the first two are joined depends on the parent, decided once when the
+// run starts (see newTaskCtx), so that the common cases cost nothing beyond
+// the taskCtx itself:
+//
+//   - stopOnly: no parent, or one that can never be canceled (Done returns
+//     nil): cancellation is the stop context's and values are looked up in
+//     the parent first, then in the stop context.
+//   - parentOnly: the parent is the context of a run of the same pool and
+//     group, or carries that run's values only (same Done channel), so its
+//     cancellation already includes the stop context: the parent is used as
+//     it is. This is nested work submitted with the task's own context.
+//   - joined: both can be canceled. The first call that needs the joined
+//     cancellation (Done, or Err and Value once the stop context is done)
+//     makes a child of the parent that the stop context also cancels, with
+//     the stop context's cause; the run's end cancels it, so that it
+//     leaves nothing registered on the parent or the stop context.
+//
+// Every context derived from a taskCtx finds the *context.cancelCtx behind
+// its Done channel through Value (the stop context's, the parent's or the
+// joined one), so it is canceled directly, without the goroutine the
+// context package starts for a parent it cannot see into.
 type taskCtx struct {
-	p     *Pool
-	g     *Group   // the task's group, whose context the task sees; nil: the pool's
-	state runState // guarded by p.mu
+	p      *Pool
+	g      *Group          // the task's group, whose context is the stop context; nil: the pool's
+	parent context.Context // the submit's context; nil if the submit had none
+	mode   joinMode
+	state  runState // guarded by p.mu
 	// delivered is set by the task on its own goroutine (see Delivered) and
 	// read by that goroutine once the task has ended.
 	delivered outcome
+	// joined is the joined context (mode joined only): nil until made,
+	// endedJoin if the run ended before it was made.
+	joined atomic.Pointer[joinedCtx]
 }
+
+type joinMode uint8
+
+const (
+	stopOnly joinMode = iota
+	parentOnly
+	joined
+)
+
+// joinedCtx is the child of a run's parent that its stop context also
+// cancels; stop unregisters that.
+type joinedCtx struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	stop   func() bool
+}
+
+// endedJoin marks a run that ended before its joined context was made.
+var endedJoin = new(joinedCtx)
 
 // runState says what a run is doing with its slot.
 type runState uint8
@@ -65,31 +112,138 @@ func outcomeOf(err error) outcome {
 // taskKey finds the *taskCtx of the run a context was derived from.
 type taskKey struct{}
 
-func (c *taskCtx) parent() context.Context {
+// newTaskCtx makes the context of one run of t, choosing how to join t's
+// parent with its stop context.
+func (p *Pool) newTaskCtx(t task) *taskCtx {
+	c := &taskCtx{p: p, g: t.g, parent: t.ctx}
+	if t.ctx == nil {
+		return c
+	}
+	if done := t.ctx.Done(); done != nil {
+		c.mode = joined
+		if r := p.callerOf(t.ctx); r != nil && r.g == t.g && r.Done() == done {
+			c.mode = parentOnly
+		}
+	}
+	return c
+}
+
+func (c *taskCtx) stopCtx() context.Context {
 	if c.g != nil {
 		return c.g.ctx
 	}
 	return c.p.ctx
 }
 
-func (c *taskCtx) Deadline() (time.Time, bool) { return c.parent().Deadline() }
+func (c *taskCtx) Deadline() (time.Time, bool) {
+	if c.mode == parentOnly {
+		return c.parent.Deadline()
+	}
+	d, ok := c.stopCtx().Deadline()
+	if c.parent != nil {
+		if pd, pok := c.parent.Deadline(); pok && (!ok || pd.Before(d)) {
+			return pd, true
+		}
+	}
+	return d, ok
+}
 
-func (c *taskCtx) Done() <-chan struct{} { return c.parent().Done() }
+func (c *taskCtx) Done() <-chan struct{} {
+	switch c.mode {
+	case stopOnly:
+		return c.stopCtx().Done()
+	case parentOnly:
+		return c.parent.Done()
+	}
+	return c.join().Done()
+}
 
-func (c *taskCtx) Err() error { return c.parent().Err() }
+func (c *taskCtx) Err() error {
+	switch c.mode {
+	case stopOnly:
+		return c.stopCtx().Err()
+	case parentOnly:
+		return c.parent.Err()
+	}
+	if c.joined.Load() != nil || c.stopCtx().Err() != nil {
+		return c.join().Err() // the joined context's error, as Done and Cause see it
+	}
+	return c.parent.Err()
+}
 
-// Value returns the run itself for taskKey. Every other key, including the
-// one context.Cause and context.AfterFunc use to find a cancelable parent,
-// is the parent's: contexts derived from a task's context cost no
-// goroutine.
+// Value returns the run itself for taskKey, and otherwise the parent's
+// value, or the stop context's if the parent has none. The key that
+// context.Cause and the derived contexts use to find the *context.cancelCtx
+// behind Done is answered the same way: the stop context's in stopOnly mode
+// (an uncancelable parent has none), the parent's in parentOnly mode, and
+// the joined context's, once it has been made (before, only the parent can
+// have ended the run, and its cause is the run's).
 func (c *taskCtx) Value(key any) any {
 	if _, ok := key.(taskKey); ok {
 		return c
 	}
-	return c.parent().Value(key)
+	parent := c.parent
+	if c.mode == joined && (c.joined.Load() != nil || c.stopCtx().Err() != nil) {
+		parent = c.join()
+	}
+	if parent != nil {
+		if v := parent.Value(key); v != nil || c.mode == parentOnly {
+			return v
+		}
+	}
+	return c.stopCtx().Value(key)
 }
 
 func (c *taskCtx) String() string { return "pool.taskContext" }
+
+// join returns the joined context of a run in joined mode, making it on
+// first use. A stop context that is already done cancels it before join
+// returns, not later on AfterFunc's goroutine, so that Err and Done agree.
+func (c *taskCtx) join() context.Context {
+	for {
+		old := c.joined.Load()
+		if old != nil && old != endedJoin {
+			return old.ctx
+		}
+		j := new(joinedCtx)
+		j.ctx, j.cancel = context.WithCancelCause(c.parent)
+		if old == endedJoin {
+			j.cancel(context.Canceled)
+		} else {
+			stop := c.stopCtx()
+			j.stop = context.AfterFunc(stop, func() { j.cancel(context.Cause(stop)) })
+			if stop.Err() != nil {
+				j.cancel(context.Cause(stop))
+			}
+		}
+		if c.joined.CompareAndSwap(old, j) {
+			return j.ctx
+		}
+		j.release()
+	}
+}
+
+// end releases what the run's context holds once the run has ended: the
+// joined context, if it was made, is canceled, and one made later is born
+// canceled. Called on the run's goroutine, with p.mu not held.
+func (c *taskCtx) end() {
+	if c == nil || c.mode != joined {
+		return
+	}
+	if c.joined.CompareAndSwap(nil, endedJoin) {
+		return
+	}
+	if j := c.joined.Load(); j != endedJoin {
+		j.release()
+	}
+}
+
+func (j *joinedCtx) release() {
+	if j.stop != nil {
+		j.stop()
+	}
+	j.cancel(context.Canceled)
+}
 
 // Delivered records that the task has delivered its own outcome, err,
 // somewhere the pool does not know (a future, a Map result): the pool counts

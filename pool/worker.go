@@ -1,8 +1,11 @@
 package pool
 
 import (
+	"context"
+	"sync"
 	"time"
 
+	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
 )
 
@@ -28,19 +31,16 @@ func (p *Pool) startWorker() {
 // exit.
 func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 	p := w.p
-	if done.plain == nil && done.fn == nil {
+	if done.fn == nil {
 		p.mu.Lock()
 		p.woke()
 	} else {
-		kind, report := c.settle(err, goexit)
-		p.report(done, report)
-		p.mu.Lock()
-		p.finish(done, c, kind, report)
+		p.ended(done, c, err, goexit)
 	}
 	for {
 		switch {
 		case p.workers-p.blocked > p.limit:
-			p.exitLocked()
+			p.retireAndUnlock()
 			return
 		case p.queue.len() > 0:
 			t := p.queue.pop()
@@ -48,13 +48,10 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.space.Signal()
 			p.mu.Unlock()
 			c, err := w.run(t)
-			kind, report := c.settle(err, false)
-			p.report(t, report)
-			p.mu.Lock()
-			p.finish(t, c, kind, report)
+			p.ended(t, c, err, false)
 			continue
 		case p.closed:
-			p.exitLocked()
+			p.retireAndUnlock()
 			return
 		}
 		if !w.park() {
@@ -79,33 +76,45 @@ func (p *Pool) woke() {
 	}
 }
 
-// run calls the task, turning a panic into a *PanicError, and returns the
-// context it gave the task (nil for a func()). A task that calls
-// runtime.Goexit takes this goroutine with it, so the deferred function
-// carries the worker on in a fresh goroutine: the pool keeps its size.
-func (w *worker) run(t task) (c *taskCtx, err error) {
-	returned := false
-	defer func() {
-		if returned {
-			return
+// run runs t (see call). A task that calls runtime.Goexit takes the
+// worker's goroutine with it, so the worker carries on in a fresh
+// goroutine, which settles t first: the pool keeps its size.
+func (w *worker) run(t task) (*taskCtx, error) {
+	return w.p.call(t, func(c *taskCtx) { go w.serve(t, c, ErrGoexit, true) })
+}
+
+// call runs t on the calling goroutine and returns the context it gave the
+// task (nil for a func()) and the task's error: a *PanicError if it
+// panicked. If the task calls runtime.Goexit, call cannot return: goexit is
+// called instead, with the task's context, on the goroutine on its way out.
+func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
+	err = panics.Run(func() error {
+		switch fn := t.fn.(type) {
+		case func():
+			fn()
+			return nil
+		case func(context.Context) error:
+			c = p.newTaskCtx(t)
+			return fn(c)
+		default:
+			c = p.newTaskCtx(t)
+			return fn.(hook.Task).Run(c)
 		}
-		if v := recover(); v != nil {
-			err = panics.New(v)
-			return
-		}
-		go w.serve(t, c, ErrGoexit, true)
-	}()
-	if t.plain != nil {
-		t.plain()
-	} else {
-		c = w.p.newTaskCtx(t)
-		err = t.fn(c)
-	}
-	returned = true
+	}, func() { goexit(c) })
 	return c, err
 }
 
-func (p *Pool) newTaskCtx(t task) *taskCtx { return &taskCtx{p: p, g: t.g} }
+// ended settles a run of t that ended with err (goexit: by
+// runtime.Goexit): its context's resources are released, its error is
+// reported and the run is accounted for. p.mu is not held on entry, and is
+// held on return.
+func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
+	c.end()
+	kind, report := c.settle(err, goexit)
+	p.report(t, report)
+	p.mu.Lock()
+	p.finish(t, c, kind, report)
+}
 
 // runInSlot runs t, submitted by the run caller, in caller's slot, and
 // returns once t has ended. p.mu is held on entry (caller holds its slot and
@@ -125,42 +134,22 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	caller.state = suspended
 	p.mu.Unlock()
 
-	done := make(chan struct{})
-	go p.runHelper(t, done)
-	<-done
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c, err := p.call(t, func(c *taskCtx) {
+			p.ended(t, c, ErrGoexit, true)
+			p.mu.Unlock()
+		})
+		p.ended(t, c, err, false)
+		p.mu.Unlock()
+	})
+	wg.Wait()
 
 	p.mu.Lock()
 	if caller.state == suspended {
 		caller.state = holding
 	}
 	p.mu.Unlock()
-}
-
-// runHelper is the goroutine of runInSlot: it runs and settles t, then
-// closes done, even if t calls runtime.Goexit.
-func (p *Pool) runHelper(t task, done chan<- struct{}) {
-	c := p.newTaskCtx(t)
-	var err error
-	returned := false
-	defer func() {
-		if !returned {
-			err = ErrGoexit
-		}
-		kind, report := c.settle(err, !returned)
-		p.report(t, report)
-		p.mu.Lock()
-		p.finish(t, c, kind, report)
-		p.mu.Unlock()
-		close(done)
-	}()
-	err = panics.Run(func() error {
-		if t.plain != nil {
-			t.plain()
-			return nil
-		}
-		return t.fn(c)
-	}, nil)
-	returned = true
 }
 
 // park idles the worker until it is woken or its idle timeout passes. p.mu
@@ -189,7 +178,7 @@ func (w *worker) park() bool {
 		p.mu.Lock()
 		if w.idx >= 0 { // nobody picked us meanwhile
 			p.removeIdle(w)
-			p.exitLocked()
+			p.retireAndUnlock()
 			return false
 		}
 		p.mu.Unlock()
@@ -203,8 +192,9 @@ func (w *worker) park() bool {
 	return true
 }
 
-// exitLocked retires the calling worker and unlocks p.mu.
-func (p *Pool) exitLocked() {
+// retireAndUnlock retires the calling worker; p.mu is held on entry and
+// released on return.
+func (p *Pool) retireAndUnlock() {
 	p.workers--
 	p.notifySettled()
 	p.mu.Unlock()
