@@ -41,7 +41,7 @@ func BenchmarkFutureRoundTrip(b *testing.B) {
 	})
 	b.Run("impl=weft-executor", func(b *testing.B) {
 		e := future.NewExecutor(workers)
-		defer e.Shutdown(ctx, false)
+		defer e.Shutdown(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
 			f, _ := future.Submit(ctx, e, intTask)
@@ -108,7 +108,7 @@ func BenchmarkFutureThroughput(b *testing.B) {
 	})
 	b.Run("impl=weft-executor", func(b *testing.B) {
 		e := future.NewExecutor(workers)
-		defer e.Shutdown(ctx, false)
+		defer e.Shutdown(ctx)
 		submitAll(b, e)
 	})
 	b.Run("impl=pond", func(b *testing.B) {

@@ -40,7 +40,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	})
 	b.Run("impl=executor", func(b *testing.B) {
 		e := future.NewExecutor(2)
-		defer e.Shutdown(ctx, false)
+		defer e.Shutdown(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
 			f, _ := future.Submit(ctx, e, task)

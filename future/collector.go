@@ -15,8 +15,6 @@ type collector[T any] struct {
 	head, tail *callback[T] // fired callbacks not taken yet, oldest first
 	signal     chan struct{}
 	cbs        []callback[T]
-	owner      any // the *Executor whose task is waiting, if any
-	hi         int // next index of cbs to consider for helping
 	// doneSeen holds the futures watch found done, to drop duplicates.
 	doneSeen map[*Future[T]]struct{}
 	mayDup   bool // dup must look in doneSeen
@@ -122,41 +120,12 @@ func (c *collector[T]) next(ctx context.Context) (*callback[T], error) {
 		if batch := c.drain(); batch != nil {
 			return batch, nil
 		}
-		if c.helpOne(ctx) {
-			continue
-		}
 		select {
 		case <-c.signal:
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
 	}
-}
-
-// helpOne runs, on the calling goroutine, one watched task still queued in
-// the executor whose task is waiting (see Future.help). Scanning is O(n) in
-// total over the whole wait.
-func (c *collector[T]) helpOne(ctx context.Context) bool {
-	if c.hi == 0 {
-		c.owner = ctx.Value(ownerKey{})
-	}
-	if c.owner == nil {
-		c.hi = len(c.cbs)
-	}
-	for c.hi < len(c.cbs) {
-		f := c.cbs[c.hi].f
-		c.hi++
-		if f == nil || f.State() != Pending {
-			continue
-		}
-		if f.owner() != c.owner {
-			continue
-		}
-		if ran, _ := f.run(ctx); ran {
-			return true
-		}
-	}
-	return false
 }
 
 // drain takes the completions already signalled, without waiting.

@@ -143,7 +143,7 @@ func TestNeverBlocks(t *testing.T) {
 		})
 	}
 	t.Run("Executor.Close", func(t *testing.T) {
-		require.False(t, try(t, func() { e.Close(false) }).panicked)
+		require.False(t, try(t, func() { e.Close() }).panicked)
 		assert.Equal(t, future.Running, f.State())
 	})
 }
@@ -173,9 +173,9 @@ func TestContextCauseIsReturned(t *testing.T) {
 			release := make(chan struct{})
 			_, err := future.Submit(context.Background(), e, func(context.Context) (int, error) { <-release; return 0, nil })
 			require.NoError(t, err)
-			err = e.Shutdown(ctx, false)
+			err = e.Shutdown(ctx)
 			close(release)
-			require.NoError(t, e.Shutdown(context.Background(), false))
+			require.NoError(t, e.Shutdown(context.Background()))
 			return err
 		},
 	}

@@ -16,10 +16,11 @@ type PanicError = panics.Error
 // t.FailNow does) instead of returning.
 var ErrGoexit = panics.ErrGoexit
 
-// ErrCanceled is the error of a future canceled before its task started,
-// by [Future.Cancel], by [Executor.Shutdown] with cancelFutures, or by a
-// combinator that no longer needed it. errors.Is(err, context.Canceled) also
-// holds, so code that handles context cancellation handles it too.
+// ErrCanceled is the error of a future canceled before its task started:
+// by [Future.Cancel], by [Executor.Stop] (or the Stop of the pool it was
+// queued in), or by a combinator that no longer needed it.
+// errors.Is(err, context.Canceled) also holds, so code that handles context
+// cancellation handles it too.
 var ErrCanceled error = canceledError{}
 
 // ErrAlreadyCompleted is returned by [Promise.Resolve], [Promise.Reject] and

@@ -14,7 +14,7 @@ import (
 func ExampleSubmit() {
 	ctx := context.Background()
 	e := future.NewExecutor(4)
-	defer e.Shutdown(ctx, false)
+	defer e.Shutdown(ctx)
 
 	f, err := future.Submit(ctx, e, func(context.Context) (string, error) {
 		return strings.ToUpper("weft"), nil
@@ -87,7 +87,7 @@ func ExampleAsCompleted() {
 func ExampleFuture_Cancel() {
 	ctx := context.Background()
 	e := future.NewExecutor(1)
-	defer e.Shutdown(ctx, false)
+	defer e.Shutdown(ctx)
 
 	started, release := make(chan struct{}), make(chan struct{})
 	running, _ := future.Submit(ctx, e, func(ctx context.Context) (int, error) {
@@ -146,7 +146,7 @@ func ExampleThen() {
 	// Output: #7 <nil>
 }
 
-func ExampleExecutor_Shutdown() {
+func ExampleExecutor_Stop() {
 	ctx := context.Background()
 	e := future.NewExecutor(1)
 	started, release := make(chan struct{}), make(chan struct{})
@@ -159,12 +159,12 @@ func ExampleExecutor_Shutdown() {
 	queued, _ := future.Submit(ctx, e, func(context.Context) (string, error) { return "ran too", nil })
 
 	go close(release)
-	err := e.Shutdown(ctx, true) // cancel what is still queued, wait for the rest
-	fmt.Println(err)
+	dropped := e.Stop() // cancel what is still queued, wait for the rest
+	fmt.Println(dropped)
 	fmt.Println(running.Result(ctx))
 	fmt.Println(queued.State())
 	// Output:
-	// <nil>
+	// 1
 	// ran <nil>
 	// Canceled
 }
@@ -243,7 +243,7 @@ func ExamplePromise() {
 func ExampleExecutor() {
 	ctx := context.Background()
 	e := future.NewExecutor(2)
-	defer e.Shutdown(ctx, false)
+	defer e.Shutdown(ctx)
 
 	var fs []*future.Future[int]
 	for i := range 4 {

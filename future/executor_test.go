@@ -2,12 +2,12 @@ package future_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
 	"github.com/weftgo/weft/pool"
@@ -16,6 +16,7 @@ import (
 // blockedExecutor returns an executor with one worker busy until release is
 // closed, and n futures queued behind it.
 func blockedExecutor(t *testing.T, n int) (e *future.Executor, running *future.Future[int], queued []*future.Future[int], release chan struct{}) {
+	t.Helper()
 	e = future.NewExecutor(1)
 	release = make(chan struct{})
 	started := make(chan struct{})
@@ -24,140 +25,131 @@ func blockedExecutor(t *testing.T, n int) (e *future.Executor, running *future.F
 		<-release
 		return -1, nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	<-started
 	for i := range n {
 		f, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { return i, nil })
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		queued = append(queued, f)
 	}
 	return e, running, queued, release
 }
 
-func TestExecutorShutdownWaits(t *testing.T) {
-	e, running, queued, release := blockedExecutor(t, 3)
-	close(release)
-	if err := e.Shutdown(context.Background(), false); err != nil {
-		t.Fatal(err)
-	}
-	for i, f := range append(queued, running) {
-		if f.State() != future.Finished {
-			t.Fatalf("future %d is %v after Shutdown", i, f.State())
-		}
-	}
-	if _, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, future.ErrClosed) {
-		t.Fatalf("Submit after Shutdown = %v", err)
-	}
-}
-
-func TestExecutorShutdownCancelFutures(t *testing.T) {
+// Close returns at once while a task runs; the accepted tasks, running and
+// queued, still run and complete their futures; a submit after Close gets
+// ErrClosed.
+func TestExecutorCloseReturnsAtOnceAndAcceptedWorkCompletes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e, running, queued, release := blockedExecutor(t, 3)
-		go func() {
-			time.Sleep(time.Second)
-			close(release)
-		}()
-		if err := e.Shutdown(context.Background(), true); err != nil {
-			t.Fatal(err)
-		}
-		if v, err := running.Result(t.Context()); v != -1 || err != nil {
-			t.Fatalf("running future = %v, %v", v, err)
-		}
+		e.Close() // the bubble would deadlock if Close waited for the blocked task
+		assert.Equal(t, future.Running, running.State())
 		for _, f := range queued {
-			_, err := f.Result(t.Context())
-			if f.State() != future.Canceled || !errors.Is(err, future.ErrCanceled) || !errors.Is(err, context.Canceled) {
-				t.Fatalf("queued future: %v, %v", f.State(), err)
-			}
+			assert.Equal(t, future.Pending, f.State(), "Close cancels nothing")
 		}
+		_, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 0, nil })
+		assert.ErrorIs(t, err, future.ErrClosed)
+		_, err = future.TrySubmit(e, func(context.Context) (int, error) { return 0, nil })
+		assert.ErrorIs(t, err, future.ErrClosed)
+		assert.ErrorIs(t, e.Submit(t.Context(), func(context.Context) error { return nil }), future.ErrClosed)
+		close(release)
+		for i, f := range queued {
+			v, err := f.Result(t.Context())
+			require.NoError(t, err)
+			assert.Equal(t, i, v)
+		}
+		e.Close() // idempotent
+		require.NoError(t, e.Shutdown(context.Background()))
 	})
 }
 
-func TestExecutorCloseDoesNotWait(t *testing.T) {
-	e, running, queued, release := blockedExecutor(t, 2)
-	e.Close(true) // returns while the running task is still blocked
-	if running.State() != future.Running {
-		t.Fatalf("running future is %v", running.State())
-	}
-	for _, f := range queued {
-		if f.State() != future.Canceled {
-			t.Fatalf("queued future is %v", f.State())
+// Shutdown waits for the running and the queued tasks, then refuses more.
+func TestExecutorShutdownWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, running, queued, release := blockedExecutor(t, 3)
+		done := make(chan error, 1)
+		go func() { done <- e.Shutdown(context.Background()) }()
+		synctest.Wait()
+		assert.Empty(t, done, "Shutdown waits for the running task")
+		close(release)
+		require.NoError(t, <-done)
+		for _, f := range append(queued, running) {
+			assert.Equal(t, future.Finished, f.State())
 		}
-	}
-	close(release)
-	if err := e.Shutdown(context.Background(), false); err != nil {
-		t.Fatal(err)
-	}
+		_, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 0, nil })
+		assert.ErrorIs(t, err, future.ErrClosed)
+	})
 }
 
+// Stop cancels the queued futures before it returns, reporting how many it
+// dropped, cancels the running task's context with pool.ErrStopped, and
+// waits for that task.
 func TestExecutorStop(t *testing.T) {
-	e := future.NewExecutor(1)
-	started := make(chan struct{})
-	running, _ := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
-		close(started)
-		<-ctx.Done()
-		return 0, context.Cause(ctx)
+	synctest.Test(t, func(t *testing.T) {
+		e := future.NewExecutor(1)
+		started := make(chan struct{})
+		running, err := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
+			close(started)
+			<-ctx.Done()
+			return 0, context.Cause(ctx)
+		})
+		require.NoError(t, err)
+		<-started
+		var queued []*future.Future[int]
+		for range 3 {
+			f, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 1, nil })
+			require.NoError(t, err)
+			queued = append(queued, f)
+		}
+		require.NoError(t, e.Submit(t.Context(), func(context.Context) error { return nil }))
+		assert.Equal(t, 4, e.Stop(), "three futures and a fire-and-forget task")
+		assert.Equal(t, future.Finished, running.State(), "Stop waited for the running task")
+		_, err = running.Result(t.Context())
+		assert.ErrorIs(t, err, pool.ErrStopped)
+		for _, f := range queued {
+			assert.Equal(t, future.Canceled, f.State(), "canceled before Stop returned")
+			_, err := f.Result(t.Context())
+			assert.ErrorIs(t, err, future.ErrCanceled)
+		}
+		assert.Zero(t, e.Stop(), "a second Stop drops nothing")
+		_, err = future.Submit(t.Context(), e, func(context.Context) (int, error) { return 0, nil })
+		assert.ErrorIs(t, err, future.ErrClosed)
+		require.NoError(t, e.Shutdown(context.Background()))
 	})
-	<-started
-	queued, _ := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 1, nil })
-	if n := e.Stop(); n != 1 {
-		t.Fatalf("Stop canceled %d", n)
-	}
-	if _, err := running.Result(t.Context()); !errors.Is(err, pool.ErrStopped) {
-		t.Fatalf("running = %v", err)
-	}
-	if _, err := queued.Result(t.Context()); !errors.Is(err, future.ErrCanceled) {
-		t.Fatalf("queued = %v", err)
-	}
 }
 
 func TestExecutorCancelRunning(t *testing.T) {
 	e := future.NewExecutor(1)
-	defer e.Shutdown(context.Background(), false)
+	defer shutdownExecutor(t, e)
 	started := make(chan struct{})
-	f, _ := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
+	f, err := future.Submit(t.Context(), e, func(ctx context.Context) (int, error) {
 		close(started)
 		<-ctx.Done()
 		return 0, ctx.Err()
 	})
+	require.NoError(t, err)
 	<-started
-	if s := f.Cancel(); s != future.Running {
-		t.Fatalf("Cancel = %v", s)
-	}
-	if _, err := f.Result(t.Context()); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
+	assert.Equal(t, future.Running, f.Cancel())
+	_, err = f.Result(t.Context())
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestExecutorCancelPendingNeverRuns(t *testing.T) {
 	e, _, queued, release := blockedExecutor(t, 1)
-	if s := queued[0].Cancel(); s != future.Canceled {
-		t.Fatalf("Cancel = %v", s)
-	}
+	assert.Equal(t, future.Canceled, queued[0].Cancel())
 	close(release)
-	if err := e.Shutdown(context.Background(), false); err != nil {
-		t.Fatal(err)
-	}
-	if queued[0].State() != future.Canceled {
-		t.Fatal("canceled future ran")
-	}
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.Equal(t, future.Canceled, queued[0].State(), "the canceled future did not run")
 }
 
-// A task that waits on another future of the same saturated executor: the
-// waiting task runs the queued one itself instead of deadlocking.
 func TestExecutorCallbackPanicGoesToShutdown(t *testing.T) {
 	e := future.NewExecutor(1)
 	release := make(chan struct{})
-	f, _ := future.Submit(t.Context(), e, func(context.Context) (int, error) { <-release; return 1, nil })
-	_ = f.OnDone(func(*future.Future[int]) { panic("cb") })
+	f, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { <-release; return 1, nil })
+	require.NoError(t, err)
+	require.NoError(t, f.OnDone(func(*future.Future[int]) { panic("cb") }))
 	close(release)
 	var pe *future.PanicError
-	if err := e.Shutdown(context.Background(), false); !errors.As(err, &pe) {
-		t.Fatalf("Shutdown = %v", err)
-	}
+	assert.ErrorAs(t, e.Shutdown(context.Background()), &pe)
 }
 
 func TestExecutorShutdownContext(t *testing.T) {
@@ -165,13 +157,9 @@ func TestExecutorShutdownContext(t *testing.T) {
 		e, _, _, release := blockedExecutor(t, 1)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		if err := e.Shutdown(ctx, false); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Shutdown = %v", err)
-		}
+		assert.ErrorIs(t, e.Shutdown(ctx), context.DeadlineExceeded)
 		close(release)
-		if err := e.Shutdown(context.Background(), false); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, e.Shutdown(context.Background()))
 	})
 }
 
@@ -179,24 +167,17 @@ func TestExecutorSubmitContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := future.NewExecutor(1, pool.WithQueueSize(0))
 		release := make(chan struct{})
-		_, _ = future.Submit(t.Context(), e, func(context.Context) (int, error) { <-release; return 0, nil })
+		_, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { <-release; return 0, nil })
+		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		if _, err := future.Submit(ctx, e, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Submit on a full executor = %v", err)
-		}
+		_, err = future.Submit(ctx, e, func(context.Context) (int, error) { return 0, nil })
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "Submit on a full executor")
 		close(release)
-		if err := e.Shutdown(context.Background(), false); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, e.Shutdown(context.Background()))
 	})
 }
 
 func TestNewExecutorMisuse(t *testing.T) {
-	defer func() {
-		if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "future: ") {
-			t.Fatalf("panic = %v", r)
-		}
-	}()
-	future.NewExecutor(0)
+	assert.PanicsWithValue(t, "future: NewExecutor(0): limit must be at least 1", func() { future.NewExecutor(0) })
 }

@@ -24,7 +24,7 @@ import (
 // channel is allocated only when someone asks for it.
 type Future[T any] struct {
 	_     noCopy
-	state atomic.Uint32 // State | ctxDoneBit | execBit
+	state atomic.Uint32 // State | ctxDoneBit
 	mu    sync.Mutex    // guards transitions and *ext
 	ext   atomic.Pointer[ext[T]]
 	cbs   *callback[T] // pending done-callbacks, newest first; guarded by mu
@@ -42,6 +42,7 @@ type ext[T any] struct {
 	done      chan struct{} // closed on completion
 	ctxDone   chan struct{} // Done channel of the task's context
 	stopAfter func() bool   // unregisters the AfterFunc on parent
+	afters    *afterFunc    // registered with the task context's AfterFunc
 	cbErr     error         // panics of done-callbacks, joined
 }
 
@@ -82,18 +83,16 @@ func (f *Future[T]) Done() <-chan struct{} {
 // value) if ctx ended first, in which case the future is left untouched. A
 // nil ctx panics, even if the future is done.
 //
-// If Result is called from inside a task of an [Executor] on a future still
-// queued in the same executor, it runs that future's task on the calling
-// goroutine instead of waiting, so tasks that wait on tasks cannot deadlock
-// a saturated executor.
+// A task that waits for a future it submitted to its own pool or [Executor]
+// with its own context cannot deadlock a saturated pool: such a Submit runs
+// the task in the caller's slot when no worker is free (see [Submit]).
+// Waiting from a task for a future that someone else queued on the same
+// saturated pool is not protected: it waits for a free worker.
 func (f *Future[T]) Result(ctx context.Context) (T, error) {
 	if ctx == nil {
 		panic(errNilContext)
 	}
 	if f.State().final() {
-		return f.val, f.err
-	}
-	if f.help(ctx) {
 		return f.val, f.err
 	}
 	// A task just handed to a worker usually finishes within a few
@@ -146,25 +145,26 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 			// Publish the error with the state: readers that see the final
 			// state read err without the lock.
 			f.err = ErrCanceled
-			if !f.state.CompareAndSwap(s, with(s, Canceled, ctxDoneBit)) {
+			if !f.state.CompareAndSwap(s, uint32(Canceled)|ctxDoneBit) {
 				f.err = nil
 				continue
 			}
 			f.fn = nil
-			cbs, stop := f.releaseLocked(s)
+			cbs, stop, afters := f.releaseLocked(s)
 			f.mu.Unlock()
+			runAfters(afters)
 			f.finish(cbs, stop)
 			return Canceled
 		case Running:
+			var afters *afterFunc
 			if s&ctxDoneBit == 0 && !onlyPending {
 				if !f.state.CompareAndSwap(s, s|ctxDoneBit) {
 					continue
 				}
-				if e := f.ext.Load(); e != nil && e.ctxDone != nil {
-					close(e.ctxDone)
-				}
+				afters = f.ctxDoneLocked()
 			}
 			f.mu.Unlock()
+			runAfters(afters)
 			return Running
 		default:
 			f.mu.Unlock()
@@ -215,34 +215,38 @@ func (f *Future[T]) complete(v T, err error) (bool, error) {
 	var old uint32
 	for {
 		old = f.state.Load()
-		if f.state.CompareAndSwap(old, with(old, Finished, ctxDoneBit)) {
+		if f.state.CompareAndSwap(old, uint32(Finished)|ctxDoneBit) {
 			break
 		}
 	}
 	f.fn = nil
-	cbs, stop := f.releaseLocked(old)
+	cbs, stop, afters := f.releaseLocked(old)
 	f.mu.Unlock()
+	runAfters(afters)
 	return true, f.finish(cbs, stop)
 }
 
 // releaseLocked wakes the waiters of a future that has just become final and
-// detaches its callbacks. old is the state word before the transition.
-func (f *Future[T]) releaseLocked(old uint32) (*callback[T], func() bool) {
+// detaches its callbacks; if the task context was not done yet, it is now,
+// and the functions registered with its AfterFunc are returned to be run
+// once f.mu is released. old is the state word before the transition.
+func (f *Future[T]) releaseLocked(old uint32) (*callback[T], func() bool, *afterFunc) {
 	cbs := f.cbs
 	f.cbs = nil
 	e := f.ext.Load()
 	if e == nil {
-		return cbs, nil
+		return cbs, nil, nil
 	}
 	if e.done != nil {
 		close(e.done)
 	}
-	if old&ctxDoneBit == 0 && e.ctxDone != nil {
-		close(e.ctxDone)
+	var afters *afterFunc
+	if old&ctxDoneBit == 0 {
+		afters = f.ctxDoneLocked()
 	}
 	stop := e.stopAfter
 	e.stopAfter = nil
-	return cbs, stop
+	return cbs, stop, afters
 }
 
 type noCopy struct{}

@@ -16,5 +16,5 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // tests outside executor_test.go spell Executor.Shutdown for that.
 func shutdownExecutor(t *testing.T, e *future.Executor) {
 	t.Helper()
-	require.NoError(t, e.Shutdown(context.Background(), false))
+	require.NoError(t, e.Shutdown(context.Background()))
 }

@@ -141,7 +141,7 @@ func executorStillWorks(e *future.Executor) func() error {
 		if v, err := f.Result(ctx); v != 1 || err != nil {
 			return fmt.Errorf("Result = %v, %v", v, err)
 		}
-		return e.Shutdown(ctx, false)
+		return e.Shutdown(ctx)
 	}
 }
 
@@ -209,7 +209,7 @@ func TestMisuse(t *testing.T) {
 		}},
 		{"Executor.Shutdown nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
 			e := future.NewExecutor(1)
-			return func() { _ = e.Shutdown(nilCtx, false) }, executorStillWorks(e)
+			return func() { _ = e.Shutdown(nilCtx) }, executorStillWorks(e)
 		}},
 
 		// Nil funcs, nil futures, bad arguments.
@@ -307,7 +307,7 @@ func TestMisuse(t *testing.T) {
 		}},
 		{"Submit after Shutdown", "", func(t *testing.T) (func(), func() error) {
 			e := future.NewExecutor(1)
-			require.NoError(t, e.Shutdown(ctx, false))
+			require.NoError(t, e.Shutdown(ctx))
 			return func() {
 				_, err := future.Submit(ctx, e, ok)
 				assert.ErrorIs(t, err, future.ErrClosed)
@@ -318,10 +318,10 @@ func TestMisuse(t *testing.T) {
 		{"Shutdown, Close and Stop twice", "", func(t *testing.T) (func(), func() error) {
 			e := future.NewExecutor(1)
 			return func() {
-				assert.NoError(t, e.Shutdown(ctx, true))
-				assert.NoError(t, e.Shutdown(ctx, false))
-				e.Close(true)
-				e.Close(false)
+				assert.NoError(t, e.Shutdown(ctx))
+				assert.NoError(t, e.Shutdown(ctx))
+				e.Close()
+				e.Close()
 				assert.Zero(t, e.Stop())
 				assert.Zero(t, e.Stop())
 			}, nil
@@ -384,8 +384,8 @@ func TestZeroValueMisuse(t *testing.T) {
 	}
 	zeroExecutor("Submit", func(e *future.Executor) { _ = e.Submit(ctx, noop) })
 	zeroExecutor("TrySubmit", func(e *future.Executor) { _ = e.TrySubmit(noop) })
-	zeroExecutor("Shutdown", func(e *future.Executor) { _ = e.Shutdown(ctx, true) })
-	zeroExecutor("Close", func(e *future.Executor) { e.Close(true) })
+	zeroExecutor("Shutdown", func(e *future.Executor) { _ = e.Shutdown(ctx) })
+	zeroExecutor("Close", func(e *future.Executor) { e.Close() })
 	zeroExecutor("Stop", func(e *future.Executor) { e.Stop() })
 	zeroExecutor("future.Submit", func(e *future.Executor) { _, _ = future.Submit(ctx, e, ok) })
 	zeroExecutor("future.TrySubmit", func(e *future.Executor) { _, _ = future.TrySubmit(e, ok) })

@@ -40,17 +40,11 @@ func (s State) String() string {
 
 // The state word of a future: the State in the low bits plus ctxDoneBit,
 // which says the task's context has been canceled (by Cancel, by the parent
-// context through AfterFunc, or because the task completed), and execBit,
-// set at creation for a future queued in an Executor (its parent context,
-// then fixed from the start, names the executor).
+// context through AfterFunc, or because the task completed).
 const (
 	stateMask  = 3
 	ctxDoneBit = 4
-	execBit    = 8
 )
-
-// with returns the state word s moved to state t, keeping execBit.
-func with(s uint32, t State, bits uint32) uint32 { return s&execBit | uint32(t) | bits }
 
 func (s State) final() bool { return s >= Finished }
 
