@@ -33,7 +33,7 @@ func TestHandoffDeliversInOrder(t *testing.T) {
 			if !ok {
 				break
 			}
-			if len(c) == 0 || len(c) > len(h.buf) {
+			if len(c) == 0 || len(c) > h.max {
 				t.Fatalf("size %d: batch of %d", size, len(c))
 			}
 			for _, v := range c {
