@@ -105,12 +105,14 @@ func TestEarlyExitEverySink(t *testing.T) {
 
 func TestFirstErrorCancelsInFlightCallbacks(t *testing.T) {
 	src := pipeline.FromSlice(seq(100), pipeline.WithChunkSize(1))
-	sawCancel := make(chan struct{})
+	started, sawCancel := make(chan struct{}), make(chan struct{})
 	m := pipeline.Map(src, func(ctx context.Context, x int) (int, error) {
 		if x == 5 {
+			<-started // fail while item 0 is in flight
 			return 0, errBoom
 		}
 		if x == 0 {
+			close(started)
 			<-ctx.Done() // blocks until the failure cancels everyone
 			close(sawCancel)
 		}

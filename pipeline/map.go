@@ -3,11 +3,13 @@ package pipeline
 import "context"
 
 // Map returns a stream of fn applied to every item of s. fn runs on
-// [WithConcurrency] goroutines (default 1); with more than one the results
-// come in completion order unless [WithOrdered] is given. fn receives the
-// pipeline's context, which is cancelled when any stage fails or the sink
-// stops. An error from fn is handled by the stage's [ErrorPolicy]; with the
-// default [StopOnError] the pipeline stops at once, and results not yet
+// [WithConcurrency] goroutines (default 1), as many calls at once as there
+// are goroutines and items available, however s chunks its items; with
+// more than one goroutine the results come in completion order unless
+// [WithOrdered] is given. fn receives the pipeline's context, which is
+// cancelled when any stage fails or the sink stops; after that no new call
+// starts. An error from fn is handled by the stage's [ErrorPolicy]; with
+// the default [StopOnError] the pipeline stops at once, and results not yet
 // delivered to the sink are discarded. A panic stops the pipeline with a
 // [*PanicError].
 //
@@ -18,20 +20,24 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 	checkStage("Map", s, fn == nil)
 	return stage(s, newStream("map", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
-		st := out.st
-		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
-			res := make([]B, 0, len(batch))
-			for _, v := range batch {
+		runWorkers(r, in, out, c, func(ctx context.Context, items []A) ([]B, int, int, error) {
+			res := make([]B, 0, len(items))
+			skipped := 0
+			for i, v := range items {
+				if r.stopped.Load() {
+					return res, i, skipped, nil
+				}
 				w, err := fn(ctx, v)
 				if err != nil {
-					if r.absorb(c.policy, st, err) {
+					if r.absorb(c.policy, err) {
+						skipped++
 						continue
 					}
-					return nil, err
+					return nil, i, 0, err
 				}
 				res = append(res, w)
 			}
-			return res, nil
+			return res, len(items), skipped, nil
 		})
 	}))
 }
@@ -43,24 +49,28 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 	checkStage("Filter", s, keep == nil)
 	return stage(s, newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
 		in := s.start(r)
-		st := out.st
-		runWorkers(r, in, out, c, func(ctx context.Context, batch []T) ([]T, error) {
-			// The stage owns batch: compact it in place.
-			res := batch[:0]
-			for _, v := range batch {
+		runWorkers(r, in, out, c, func(ctx context.Context, items []T) ([]T, int, int, error) {
+			// The stage owns items: compact them in place.
+			res := items[:0]
+			skipped := 0
+			for i, v := range items {
+				if r.stopped.Load() {
+					return res, i, skipped, nil
+				}
 				ok, err := keep(ctx, v)
 				if err != nil {
-					if r.absorb(c.policy, st, err) {
+					if r.absorb(c.policy, err) {
+						skipped++
 						continue
 					}
-					return nil, err
+					return nil, i, 0, err
 				}
 				if ok {
 					res = append(res, v)
 				}
 			}
-			clear(batch[len(res):])
-			return res, nil
+			clear(items[len(res):])
+			return res, len(items), skipped, nil
 		})
 	}))
 }
@@ -73,20 +83,24 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 	checkStage("FlatMap", s, fn == nil)
 	return stage(s, newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
-		st := out.st
-		runWorkers(r, in, out, c, func(ctx context.Context, batch []A) ([]B, error) {
+		runWorkers(r, in, out, c, func(ctx context.Context, items []A) ([]B, int, int, error) {
 			var res []B
-			for _, v := range batch {
+			skipped := 0
+			for i, v := range items {
+				if r.stopped.Load() {
+					return res, i, skipped, nil
+				}
 				vs, err := fn(ctx, v)
 				if err != nil {
-					if r.absorb(c.policy, st, err) {
+					if r.absorb(c.policy, err) {
+						skipped++
 						continue
 					}
-					return nil, err
+					return nil, i, 0, err
 				}
 				res = append(res, vs...)
 			}
-			return res, nil
+			return res, len(items), skipped, nil
 		})
 	}))
 }

@@ -74,8 +74,10 @@ func WithCapacity(n int) Option {
 	return optionFunc(func(c *config) { c.capacity = n })
 }
 
-// WithConcurrency runs a stage's callback on n goroutines (default 1). Read by
-// [Map], [Filter] and [FlatMap]. It panics if n < 1.
+// WithConcurrency runs a stage's callback on n goroutines (default 1), which
+// share out every chunk the stage receives: n callbacks are in flight
+// whenever n items are available (see the package doc). Read by [Map],
+// [Filter] and [FlatMap]. It panics if n < 1.
 func WithConcurrency(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: concurrency %d must be at least 1", n))
@@ -90,11 +92,11 @@ func WithOrdered() Option {
 	return optionFunc(func(c *config) { c.ordered = true })
 }
 
-// WithReorderWindow sets how many input batches an ordered stage may have
-// started beyond the oldest unfinished one (default and minimum: twice, and
-// once, the concurrency). A slow item stalls an ordered stage only when the
-// window is full. Items move between stages in batches of up to
-// [WithChunkSize] items, so the window holds up to n × chunk size items.
+// WithReorderWindow sets how many input chunks an ordered stage may have
+// started beyond the oldest one not yet fully emitted (default and minimum:
+// twice, and once, the concurrency). A slow item stalls an ordered stage
+// only when the window is full. A chunk holds up to [WithChunkSize] items,
+// so the window holds up to n × chunk size items.
 // Read by [Map], [Filter] and [FlatMap]. It panics if n < 1.
 func WithReorderWindow(n int) Option {
 	if n < 1 {
@@ -103,7 +105,7 @@ func WithReorderWindow(n int) Option {
 	return optionFunc(func(c *config) { c.window = n })
 }
 
-// WithBuffer sets how many batches a stage's output may hold before the
+// WithBuffer sets how many chunks a stage's output may hold before the
 // stage blocks (default 4); 0 makes every hand-over synchronous. Read by all
 // sources and stages. It panics if n < 0.
 func WithBuffer(n int) Option {
@@ -113,10 +115,12 @@ func WithBuffer(n int) Option {
 	return optionFunc(func(c *config) { c.buffer = n })
 }
 
-// WithChunkSize sets the largest batch of items a source or stage hands to
-// the next stage in one channel operation (default 128). Batching amortises
-// the cost of channels; a stage never waits to fill a batch, so it adds no
-// latency. Read by all sources and stages. It panics if n < 1.
+// WithChunkSize sets the largest chunk of items a source or stage hands to
+// the next stage in one channel operation (default 128). Chunks amortise
+// the cost of channels. Nothing waits to fill a chunk, and a stage shares
+// the chunks it receives among its workers, so the chunk size does not
+// limit concurrency; the package doc says when a chunk adds latency. Read
+// by all sources and stages. It panics if n < 1.
 func WithChunkSize(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: chunk size %d must be at least 1", n))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/weftgo/weft/internal/panics"
 )
@@ -29,6 +30,14 @@ type run struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 
+	// stopped is set as soon as ctx is cancelled: at once when the run
+	// stops itself, and from a context.AfterFunc goroutine (watch) when the
+	// parent context ends. Workers read it before every item, which costs
+	// less than ctx.Err.
+	stopped   atomic.Bool
+	unwatch   func() bool
+	watchDone sync.WaitGroup
+
 	stats []*stageStats // of every stage of the run, settled by finish
 
 	mu    sync.Mutex
@@ -39,7 +48,19 @@ type run struct {
 
 func newRun(ctx context.Context) *run {
 	c, cancel := context.WithCancelCause(ctx)
-	return &run{parent: ctx, ctx: c, done: c.Done(), cancel: cancel}
+	r := &run{parent: ctx, ctx: c, done: c.Done(), cancel: cancel}
+	r.watchDone.Add(1)
+	r.unwatch = context.AfterFunc(ctx, func() {
+		r.stopped.Store(true)
+		r.watchDone.Done()
+	})
+	return r
+}
+
+// stop cancels the run with cause.
+func (r *run) stop(cause error) {
+	r.stopped.Store(true)
+	r.cancel(cause)
 }
 
 // fail records err if it is the first and cancels the pipeline.
@@ -49,19 +70,17 @@ func (r *run) fail(err error) {
 		r.err = err
 	}
 	r.mu.Unlock()
-	r.cancel(err)
+	r.stop(err)
 }
 
 // absorb applies policy to a callback error and reports whether the stage
 // goes on (Skip, Collect). When it returns false the caller returns err,
-// which stops the pipeline.
-func (r *run) absorb(policy ErrorPolicy, st *stageStats, err error) bool {
+// which stops the pipeline. The caller counts the errors it absorbed.
+func (r *run) absorb(policy ErrorPolicy, err error) bool {
 	switch policy {
 	case SkipErrors:
-		st.errors.Add(1)
 		return true
 	case CollectErrors:
-		st.errors.Add(1)
 		r.mu.Lock()
 		r.errs = append(r.errs, err)
 		r.mu.Unlock()
@@ -94,8 +113,12 @@ func (r *run) finish() error {
 	r.mu.Lock()
 	stoppedEarly := r.err == nil && r.ctx.Err() != nil
 	r.mu.Unlock()
-	r.cancel(errStopped)
+	r.stop(errStopped)
 	r.wg.Wait()
+	if r.unwatch() {
+		r.watchDone.Done() // the watch never ran, and now never will
+	}
+	r.watchDone.Wait()
 	for _, f := range r.after {
 		f()
 	}
@@ -119,8 +142,7 @@ func (r *run) finish() error {
 func build[T any](r *run, s *Stream[T]) (in inPort[T]) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.cancel(errStopped)
-			r.wg.Wait()
+			r.finish()
 			panic(v)
 		}
 	}()

@@ -15,19 +15,24 @@ import (
 func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T, at *int) error) error {
 	r := newRun(ctx)
 	in := build(r, s)
+	var batch []T
+	at := 0
+	call := func() error { return each(r, batch, &at) }
+	// A callback calling runtime.Goexit ends the caller's goroutine: stop
+	// the pipeline before it goes.
+	goexit := func() {
+		in.unreached(len(batch) - at - 1)
+		r.fail(ErrGoexit)
+		r.finish()
+	}
 	for {
-		batch, ok := in.recv(r, nil)
+		var ok bool
+		batch, ok = in.recv(r, nil)
 		if !ok {
 			break
 		}
-		at := 0
-		// A callback calling runtime.Goexit ends the caller's goroutine:
-		// stop the pipeline before it goes.
-		err := panics.Run(func() error { return each(r, batch, &at) }, func() {
-			in.unreached(len(batch) - at - 1)
-			r.fail(ErrGoexit)
-			r.finish()
-		})
+		at = 0
+		err := panics.Run(call, goexit)
 		if err != nil {
 			in.unreached(len(batch) - at - 1)
 			r.fail(err)
@@ -57,11 +62,10 @@ func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Conte
 	checkSink("ForEach", ctx, s, fn == nil)
 	c := newConfig("foreach", opts)
 	s.claim()
-	st := &stageStats{}
 	return drive(ctx, s, func(r *run, batch []T, at *int) error {
 		for i, v := range batch {
 			*at = i
-			if err := fn(r.ctx, v); err != nil && !r.absorb(c.policy, st, err) {
+			if err := fn(r.ctx, v); err != nil && !r.absorb(c.policy, err) {
 				return err
 			}
 		}

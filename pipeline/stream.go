@@ -16,10 +16,10 @@ import (
 // functions above (the zero value is not usable) and are used by pointer.
 // Building streams is not safe for concurrent use; [Stream.Stats] is.
 //
-// Items move between stages in batches of up to [WithChunkSize] items, a
-// stage holds at most its concurrency plus its reorder window plus its
-// buffer in batches, so memory is bounded by the configuration whatever the
-// input size.
+// Items move between stages in chunks of up to [WithChunkSize] items (see
+// the package doc), and a stage holds at most its concurrency plus its
+// reorder window plus its buffer in chunks, so memory is bounded by the
+// configuration whatever the input size.
 type Stream[T any] struct {
 	open  func(r *run, out *outPort[T], c *config)
 	cfg   config
@@ -46,7 +46,7 @@ type Stream[T any] struct {
 //     what the Tee took, and each branch counts in In what it was offered.
 //   - When the sink returns, InFlight and Buffered are 0 in every stage:
 //     whatever the run abandoned when it stopped (items in flight, results
-//     in a buffer or waiting for their turn, items in a batch the sink did
+//     in a buffer or waiting for their turn, items of a chunk the sink did
 //     not reach) is counted in Dropped.
 //   - A source, [Map], [Merge] and a Tee branch emit one item per item they
 //     take, and for them In == Out + InFlight + Buffered + Errors + Dropped.
