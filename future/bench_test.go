@@ -62,7 +62,7 @@ func BenchmarkResultDone(b *testing.B) {
 	}
 }
 
-// BenchmarkPromise is the cost of one completed Future[int] (bar: 96 B).
+// BenchmarkPromise is the cost of one completed Future[int]: one object.
 func BenchmarkPromise(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
@@ -93,6 +93,28 @@ func BenchmarkAsCompleted(b *testing.B) {
 						_ = ps[i].Resolve(i)
 					}
 				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/future")
+		})
+	}
+}
+
+// BenchmarkWait is Wait on n pending futures and one done: it registers a
+// callback on each pending future and removes it again, the cost of
+// watching a future; ns/future must not grow with n.
+func BenchmarkWait(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			ps, fs := make([]future.Promise[int], n+1), make([]*future.Future[int], n+1)
+			for i := range ps {
+				ps[i] = future.NewPromise[int]()
+				fs[i] = ps[i].Future()
+			}
+			_ = ps[n].Resolve(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _, _ = future.Wait(ctx, future.FirstCompleted, fs...)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/future")
 		})
