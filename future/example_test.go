@@ -146,6 +146,9 @@ func ExampleThen() {
 	// Output: #7 <nil>
 }
 
+// Stop drops what has not started, cancels what runs and waits for it
+// (Python's shutdown(cancel_futures=True)); it reports how many tasks it
+// dropped.
 func ExampleExecutor_Stop() {
 	ctx := context.Background()
 	e := future.NewExecutor(1)
@@ -159,7 +162,7 @@ func ExampleExecutor_Stop() {
 	queued, _ := future.Submit(ctx, e, func(context.Context) (string, error) { return "ran too", nil })
 
 	go close(release)
-	dropped := e.Stop() // cancel what is still queued, wait for the rest
+	dropped := e.Stop() // cancels the queued future, and the running task's context; waits for that task
 	fmt.Println(dropped)
 	fmt.Println(running.Result(ctx))
 	fmt.Println(queued.State())

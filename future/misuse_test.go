@@ -70,11 +70,15 @@ type misuse struct {
 	name string
 	// want is the panic message; "" means the call must return normally.
 	want string
-	// mk builds the call. check, if not nil, runs afterwards (also under the
-	// timeout) and returns an error if the misuse left something broken:
-	// a lock held, a callback registered, a future changed.
-	mk func(t *testing.T) (call func(), check func() error)
+	// mk builds the call and, if the misuse could leave something broken
+	// (a lock held, a callback registered, a future changed), a check of it.
+	mk func(t *testing.T) (call func(), check afterCheck)
 }
+
+// afterCheck checks that a misuse left nothing broken. It runs under the
+// misuse timeout, on a goroutine of its own: it reports with assert, never
+// require.
+type afterCheck func(t *testing.T)
 
 // runMisuse runs each row: the call ends as wanted; a panicking call, made
 // again, panics the same way (so the first left nothing locked); then check.
@@ -91,9 +95,7 @@ func runMisuse(t *testing.T, rows []misuse) {
 				require.Equal(t, want.String(), try(t, call).String(), "second call")
 			}
 			if check != nil {
-				var err error
-				try(t, func() { err = check() })
-				require.NoError(t, err)
+				try(t, func() { check(t) })
 			}
 		})
 	}
@@ -105,43 +107,40 @@ func okThen(context.Context, int) (int, error) { return 1, nil }
 
 // pendingFuture returns a promise's future and a check that the misuse left
 // it working: it still completes, and every watcher sees it.
-func pendingFuture() (*future.Future[int], func() error) {
+func pendingFuture() (*future.Future[int], afterCheck) {
 	p := future.NewPromise[int]()
 	f := p.Future()
-	return f, func() error {
-		if s := f.State(); s != future.Pending {
-			return fmt.Errorf("future left %v", s)
-		}
-		if err := p.Resolve(7); err != nil {
-			return err
+	return f, func(t *testing.T) {
+		assert.Equal(t, future.Pending, f.State(), "the future after the misuse")
+		if !assert.NoError(t, p.Resolve(7)) {
+			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), misuseTimeout)
 		defer cancel()
-		if v, err := f.Result(ctx); v != 7 || err != nil {
-			return fmt.Errorf("Result = %v, %v", v, err)
-		}
+		v, err := f.Result(ctx)
+		assert.NoError(t, err)
+		assert.Equal(t, 7, v)
 		done, notDone, err := future.Wait(ctx, future.AllCompleted, f)
-		if len(done) != 1 || len(notDone) != 0 || err != nil {
-			return fmt.Errorf("Wait = %v, %v, %v", done, notDone, err)
-		}
-		return nil
+		assert.NoError(t, err)
+		assert.Equal(t, []*future.Future[int]{f}, done)
+		assert.Empty(t, notDone)
 	}
 }
 
 // executorStillWorks returns a check that e still runs a task and shuts
 // down cleanly.
-func executorStillWorks(e *future.Executor) func() error {
-	return func() error {
+func executorStillWorks(e *future.Executor) afterCheck {
+	return func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), misuseTimeout)
 		defer cancel()
 		f, err := future.Submit(ctx, e, ok)
-		if err != nil {
-			return err
+		if !assert.NoError(t, err) {
+			return
 		}
-		if v, err := f.Result(ctx); v != 1 || err != nil {
-			return fmt.Errorf("Result = %v, %v", v, err)
-		}
-		return e.Shutdown(ctx)
+		v, err := f.Result(ctx)
+		assert.NoError(t, err)
+		assert.Equal(t, 1, v)
+		assert.NoError(t, e.Shutdown(ctx))
 	}
 }
 
@@ -158,154 +157,152 @@ func TestMisuse(t *testing.T) {
 	}
 	runMisuse(t, []misuse{
 		// Nil contexts.
-		{"Go nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Go nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			return func() { future.Go(nilCtx, ok) }, nil
 		}},
-		{"Result nil Context pending", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Result nil Context pending", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _ = f.Result(nilCtx) }, check
 		}},
-		{"Result nil Context done", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Result nil Context done", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f := done()
 			return func() { _, _ = f.Result(nilCtx) }, nil
 		}},
-		{"Wait nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Wait nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _, _ = future.Wait(nilCtx, future.AllCompleted, f) }, check
 		}},
-		{"AsCompleted nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"AsCompleted nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { future.AsCompleted(nilCtx, f) }, check
 		}},
-		{"All nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"All nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _ = future.All(nilCtx, f) }, check
 		}},
-		{"AllSettled nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"AllSettled nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _ = future.AllSettled(nilCtx, f) }, check
 		}},
-		{"Any nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Any nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _ = future.Any(nilCtx, f) }, check
 		}},
-		{"Any nil Context no futures", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Any nil Context no futures", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			return func() { _, _ = future.Any[int](nilCtx) }, nil
 		}},
-		{"Race nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Race nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _ = future.Race(nilCtx, f) }, check
 		}},
-		{"Race nil Context no futures", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Race nil Context no futures", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			return func() { _, _ = future.Race[int](nilCtx) }, nil
 		}},
-		{"Submit nil Context on an Executor", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Submit nil Context on an Executor", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() { _, _ = future.Submit(nilCtx, e, ok) }, executorStillWorks(e)
 		}},
-		{"Executor.Submit nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Executor.Submit nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() { _ = e.Submit(nilCtx, func(context.Context) error { return nil }) }, executorStillWorks(e)
 		}},
-		{"Executor.Shutdown nil Context", msgNilCtx, func(*testing.T) (func(), func() error) {
+		{"Executor.Shutdown nil Context", msgNilCtx, func(*testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() { _ = e.Shutdown(nilCtx) }, executorStillWorks(e)
 		}},
 
 		// Nil funcs, nil futures, bad arguments.
-		{"Go nil func", "future: Go with nil func", func(*testing.T) (func(), func() error) {
+		{"Go nil func", "future: Go with nil func", func(*testing.T) (func(), afterCheck) {
 			return func() { future.Go[int](ctx, nil) }, nil
 		}},
-		{"OnDone nil func", "future: OnDone with nil func", func(*testing.T) (func(), func() error) {
+		{"OnDone nil func", "future: OnDone with nil func", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _ = f.OnDone(nil) }, check
 		}},
-		{"Then nil func", "future: Then with nil func", func(*testing.T) (func(), func() error) {
+		{"Then nil func", "future: Then with nil func", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { future.Then[int, int](f, nil) }, check
 		}},
-		{"Then nil future", "future: Then with nil *Future", func(*testing.T) (func(), func() error) {
+		{"Then nil future", "future: Then with nil *Future", func(*testing.T) (func(), afterCheck) {
 			return func() { future.Then(nil, okThen) }, nil
 		}},
-		{"Compose nil func", "future: Compose with nil func", func(*testing.T) (func(), func() error) {
+		{"Compose nil func", "future: Compose with nil func", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { future.Compose[int, int](f, nil) }, check
 		}},
-		{"Compose nil future", "future: Compose with nil *Future", func(*testing.T) (func(), func() error) {
+		{"Compose nil future", "future: Compose with nil *Future", func(*testing.T) (func(), afterCheck) {
 			return func() {
 				future.Compose(nil, func(context.Context, int) (*future.Future[int], error) { return nil, nil })
 			}, nil
 		}},
-		{"Wait nil future after a pending one", "future: nil *Future", func(*testing.T) (func(), func() error) {
+		{"Wait nil future after a pending one", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _, _ = future.Wait(ctx, future.AllCompleted, f, nil) }, check
 		}},
-		{"AsCompleted nil future", "future: nil *Future", func(*testing.T) (func(), func() error) {
+		{"AsCompleted nil future", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { future.AsCompleted(ctx, f, nil) }, check
 		}},
-		{"All nil future", "future: nil *Future", func(*testing.T) (func(), func() error) {
+		{"All nil future", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _ = future.All(ctx, f, nil) }, check
 		}},
-		{"Wait ReturnWhen 99", "future: Wait with invalid ReturnWhen 99", func(*testing.T) (func(), func() error) {
+		{"Wait ReturnWhen 99", "future: Wait with invalid ReturnWhen 99", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _, _ = future.Wait(ctx, future.ReturnWhen(99), f) }, check
 		}},
-		{"Wait ReturnWhen -1", "future: Wait with invalid ReturnWhen -1", func(*testing.T) (func(), func() error) {
+		{"Wait ReturnWhen -1", "future: Wait with invalid ReturnWhen -1", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _, _ = future.Wait(ctx, future.ReturnWhen(-1), f) }, check
 		}},
-		{"Wait ReturnWhen 99 no futures", "future: Wait with invalid ReturnWhen 99", func(*testing.T) (func(), func() error) {
+		{"Wait ReturnWhen 99 no futures", "future: Wait with invalid ReturnWhen 99", func(*testing.T) (func(), afterCheck) {
 			return func() { _, _, _ = future.Wait[int](ctx, future.ReturnWhen(99)) }, nil
 		}},
-		{"Reject nil error", "future: Reject with nil error", func(*testing.T) (func(), func() error) {
+		{"Reject nil error", "future: Reject with nil error", func(*testing.T) (func(), afterCheck) {
 			p := future.NewPromise[int]()
-			return func() { _ = p.Reject(nil) }, func() error {
-				if s := p.Future().State(); s != future.Pending {
-					return fmt.Errorf("future left %v", s)
-				}
-				return p.Resolve(1)
+			return func() { _ = p.Reject(nil) }, func(t *testing.T) {
+				assert.Equal(t, future.Pending, p.Future().State(), "the future after the misuse")
+				assert.NoError(t, p.Resolve(1))
 			}
 		}},
-		{"NewExecutor 0", "future: NewExecutor(0): limit must be at least 1", func(*testing.T) (func(), func() error) {
+		{"NewExecutor 0", "future: NewExecutor(0): limit must be at least 1", func(*testing.T) (func(), afterCheck) {
 			return func() { future.NewExecutor(0) }, nil
 		}},
-		{"Executor.Submit nil func", "future: Executor.Submit with nil func", func(*testing.T) (func(), func() error) {
+		{"Executor.Submit nil func", "future: Executor.Submit with nil func", func(*testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() { _ = e.Submit(ctx, nil) }, executorStillWorks(e)
 		}},
-		{"Executor.TrySubmit nil func", "future: Executor.TrySubmit with nil func", func(*testing.T) (func(), func() error) {
+		{"Executor.TrySubmit nil func", "future: Executor.TrySubmit with nil func", func(*testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() { _ = e.TrySubmit(nil) }, executorStillWorks(e)
 		}},
-		{"Submit nil Runner", "future: Submit with nil func or Runner", func(*testing.T) (func(), func() error) {
+		{"Submit nil Runner", "future: Submit with nil func or Runner", func(*testing.T) (func(), afterCheck) {
 			return func() { _, _ = future.Submit[int](ctx, nil, ok) }, nil
 		}},
-		{"Submit nil func", "future: Submit with nil func or Runner", func(*testing.T) (func(), func() error) {
+		{"Submit nil func", "future: Submit with nil func or Runner", func(*testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() { _, _ = future.Submit[int](ctx, e, nil) }, executorStillWorks(e)
 		}},
 
 		// Run-time conditions: errors, not panics.
-		{"Resolve twice", "", func(t *testing.T) (func(), func() error) {
+		{"Resolve twice", "", func(t *testing.T) (func(), afterCheck) {
 			p := future.NewPromise[int]()
 			require.NoError(t, p.Resolve(1))
 			return func() { assert.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted) }, nil
 		}},
-		{"Resolve after Cancel", "", func(t *testing.T) (func(), func() error) {
+		{"Resolve after Cancel", "", func(t *testing.T) (func(), afterCheck) {
 			p := future.NewPromise[int]()
 			p.Future().Cancel()
 			return func() { assert.ErrorIs(t, p.Resolve(2), future.ErrAlreadyCompleted) }, nil
 		}},
-		{"Compose func returns nil future", "", func(t *testing.T) (func(), func() error) {
+		{"Compose func returns nil future", "", func(t *testing.T) (func(), afterCheck) {
 			return func() {
 				g := future.Compose(done(), func(context.Context, int) (*future.Future[int], error) { return nil, nil })
 				_, err := g.Result(ctx)
 				assert.ErrorContains(t, err, "future: Compose func returned a nil future")
 			}, nil
 		}},
-		{"Submit after Shutdown", "", func(t *testing.T) (func(), func() error) {
+		{"Submit after Shutdown", "", func(t *testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			require.NoError(t, e.Shutdown(ctx))
 			return func() {
@@ -315,7 +312,7 @@ func TestMisuse(t *testing.T) {
 				assert.ErrorIs(t, e.TrySubmit(func(context.Context) error { return nil }), future.ErrClosed)
 			}, nil
 		}},
-		{"Shutdown, Close and Stop twice", "", func(t *testing.T) (func(), func() error) {
+		{"Shutdown, Close and Stop twice", "", func(t *testing.T) (func(), afterCheck) {
 			e := future.NewExecutor(1)
 			return func() {
 				assert.NoError(t, e.Shutdown(ctx))
@@ -326,11 +323,11 @@ func TestMisuse(t *testing.T) {
 				assert.Zero(t, e.Stop())
 			}, nil
 		}},
-		{"Cancel a done future", "", func(t *testing.T) (func(), func() error) {
+		{"Cancel a done future", "", func(t *testing.T) (func(), afterCheck) {
 			f := done()
 			return func() { assert.Equal(t, future.Finished, f.Cancel()) }, nil
 		}},
-		{"Result with a done Context", "", func(t *testing.T) (func(), func() error) {
+		{"Result with a done Context", "", func(t *testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
@@ -339,13 +336,13 @@ func TestMisuse(t *testing.T) {
 				assert.ErrorIs(t, err, context.Canceled)
 			}, check
 		}},
-		{"Any with no futures", "", func(t *testing.T) (func(), func() error) {
+		{"Any with no futures", "", func(t *testing.T) (func(), afterCheck) {
 			return func() {
 				_, err := future.Any[int](ctx)
 				assert.ErrorIs(t, err, future.ErrNoFutures)
 			}, nil
 		}},
-		{"Submit on a stopped pool", "", func(t *testing.T) (func(), func() error) {
+		{"Submit on a stopped pool", "", func(t *testing.T) (func(), afterCheck) {
 			p := pool.New(1)
 			p.Stop()
 			return func() {
@@ -365,7 +362,7 @@ func TestZeroValueMisuse(t *testing.T) {
 	noop := func(context.Context) error { return nil }
 	var rows []misuse
 	zeroPromise := func(name string, call func(p future.Promise[int])) {
-		rows = append(rows, misuse{"Promise." + name, msgZeroPromise, func(*testing.T) (func(), func() error) {
+		rows = append(rows, misuse{"Promise." + name, msgZeroPromise, func(*testing.T) (func(), afterCheck) {
 			var p future.Promise[int]
 			return func() { call(p) }, nil
 		}})
@@ -377,7 +374,7 @@ func TestZeroValueMisuse(t *testing.T) {
 	zeroPromise("Context", func(p future.Promise[int]) { p.Context() })
 
 	zeroExecutor := func(name string, call func(e *future.Executor)) {
-		rows = append(rows, misuse{"Executor." + name, msgZeroExecutor, func(*testing.T) (func(), func() error) {
+		rows = append(rows, misuse{"Executor." + name, msgZeroExecutor, func(*testing.T) (func(), afterCheck) {
 			var e future.Executor
 			return func() { call(&e) }, nil
 		}})
@@ -391,7 +388,7 @@ func TestZeroValueMisuse(t *testing.T) {
 	zeroExecutor("future.TrySubmit", func(e *future.Executor) { _, _ = future.TrySubmit(e, ok) })
 
 	zeroFuture := func(name, want string, call func(f *future.Future[int])) {
-		rows = append(rows, misuse{"Future." + name, want, func(*testing.T) (func(), func() error) {
+		rows = append(rows, misuse{"Future." + name, want, func(*testing.T) (func(), afterCheck) {
 			var f future.Future[int]
 			return func() { call(&f) }, nil
 		}})
