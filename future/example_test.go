@@ -38,6 +38,23 @@ func ExampleSubmit_pool() {
 	// Output: 42 <nil>
 }
 
+// TrySubmit never waits for room: on a full executor it fails at once.
+func ExampleTrySubmit() {
+	ctx := context.Background()
+	e := future.NewExecutor(1, pool.WithQueueSize(0)) // one worker, no queue
+	defer e.Shutdown(ctx)
+
+	release := make(chan struct{})
+	busy, _ := future.Submit(ctx, e, func(context.Context) (int, error) { <-release; return 1, nil })
+	_, err := future.TrySubmit(e, func(context.Context) (int, error) { return 2, nil })
+	fmt.Println(errors.Is(err, pool.ErrQueueFull))
+	close(release)
+	fmt.Println(busy.Result(ctx))
+	// Output:
+	// true
+	// 1 <nil>
+}
+
 func ExampleGo() {
 	ctx := context.Background()
 	f := future.Go(ctx, func(context.Context) (int, error) {
