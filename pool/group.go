@@ -45,6 +45,7 @@ type Group struct {
 	cancel      context.CancelCauseFunc
 	failFast    bool
 	creator     *taskCtx // the run whose context made the group, if any
+	scope       scope    // of the group's tasks
 
 	// Guarded by p.mu.
 	outstanding int
@@ -112,6 +113,8 @@ func (p *Pool) newGroup(ctx context.Context, c groupConfig) *Group {
 		creator:  p.callerOf(ctx),
 		idle:     cond.New(&p.mu),
 	}
+	g.scope = scope{p: p, g: g, ctx: gctx}
+	g.scope.fresh.s = &g.scope
 	return g
 }
 
@@ -142,7 +145,7 @@ func (g *Group) made(fn func(context.Context) error, checkFn bool) {
 // submits to the group should use [Group.Submit] with its own context.
 func (g *Group) Go(fn func(ctx context.Context) error) error {
 	g.made(fn, true)
-	return g.record(g.p.submit(g.parent, task{fn: fn, g: g}, true, g.creator))
+	return g.record(g.p.submit(g.parent, g.task(fn), true, g.creator))
 }
 
 // Submit submits fn as a task of the group, blocking while the pool's
@@ -172,7 +175,13 @@ func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error) 
 
 // submit is Submit for any kind of task (see task.fn).
 func (g *Group) submit(ctx context.Context, fn any) error {
-	return g.p.submit(ctx, task{fn: fn, ctx: ctx, g: g}, true, g.p.callerOf(ctx))
+	caller := g.p.callerOf(ctx)
+	return g.p.submit(ctx, task{fn: fn, c: newTaskCtx(&g.scope, ctx, caller)}, true, caller)
+}
+
+// task makes a task of the group with no parent context.
+func (g *Group) task(fn any) task {
+	return task{fn: fn, c: &g.scope.fresh}
 }
 
 // TrySubmit is like [Group.Go] but never blocks: when the task cannot start or
@@ -185,7 +194,7 @@ func (g *Group) TrySubmit(fn func(ctx context.Context) error) error {
 
 // trySubmit is TrySubmit for any kind of task (see task.fn).
 func (g *Group) trySubmit(fn any) error {
-	err := g.p.submit(context.Background(), task{fn: fn, g: g}, false, nil)
+	err := g.p.submit(context.Background(), g.task(fn), false, nil)
 	if errors.Is(err, ErrQueueFull) {
 		return err
 	}

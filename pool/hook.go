@@ -15,7 +15,7 @@ func submitHook(r any, ctx context.Context, t hook.Task, block bool) (bool, erro
 	case *Pool:
 		r.made()
 		if !block {
-			return true, r.submit(context.Background(), task{fn: t}, false, nil)
+			return true, r.submit(context.Background(), task{fn: t, c: &r.root.fresh}, false, nil)
 		}
 		checkCtx(ctx)
 		return true, r.submitCtx(ctx, t)

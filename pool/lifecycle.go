@@ -80,9 +80,9 @@ func (p *Pool) Stop() (dropped int) {
 	var hooks []hook.Task
 	for p.queue.len() > 0 {
 		t := p.queue.pop()
-		if t.g != nil {
-			t.g.dropped++
-			t.g.taskDone(nil)
+		if g := t.group(); g != nil {
+			g.dropped++
+			g.taskDone(nil)
 		}
 		if h, ok := t.fn.(hook.Task); ok {
 			hooks = append(hooks, h)

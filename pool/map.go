@@ -177,7 +177,7 @@ func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 	}
 	s := &seqSlot[R]{done: make(chan struct{}), err: ErrGoexit}
 	m.pending = append(m.pending, s)
-	err := m.g.p.submit(m.g.ctx, task{g: m.g, fn: func(ctx context.Context) error {
+	err := m.g.p.submit(m.g.ctx, m.g.task(func(ctx context.Context) error {
 		defer close(s.done)
 		s.err = panics.Run(func() error {
 			r, err := m.fn(ctx, v)
@@ -189,7 +189,7 @@ func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 		}
 		deliver(ctx, s.err) // the slot carries the error to the loop
 		return nil
-	}}, true, m.g.creator)
+	}), true, m.g.creator)
 	if err != nil {
 		s.err = err
 		close(s.done)

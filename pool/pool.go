@@ -65,6 +65,7 @@ type Pool struct {
 
 	ctx    context.Context // parent of the contexts of tasks outside groups; canceled by Stop
 	cancel context.CancelCauseFunc
+	root   scope               // the scope of tasks outside groups
 	groups map[*Group]struct{} // groups with tasks outstanding, for Stop
 
 	cfg  config
@@ -72,13 +73,37 @@ type Pool struct {
 	st   counters
 }
 
-// task is one unit of work. fn is a func() (Go), a
-// func(context.Context) error (the other submits) or a hook.Task (a
-// future's); holding each as it is avoids wrapping it in a closure.
+// task is one unit of work, kept to three words because a queue may hold
+// millions of them. fn is a func() (Go), a func(context.Context) error (the
+// other submits) or a hook.Task (a future's); holding each as it is avoids
+// wrapping it in a closure. c is nil for a func(); otherwise it is the
+// context of the task's run if the submit made it (a task with a parent
+// context, see newTaskCtx), or its scope's fresh placeholder, for which the
+// run makes a context when it starts. Either way c.s is the task's scope.
 type task struct {
-	fn  any
-	ctx context.Context // the submit's context, parent of the task's; nil if none
-	g   *Group
+	fn any
+	c  *taskCtx
+}
+
+// group returns the task's group, or nil.
+func (t *task) group() *Group {
+	if t.c == nil {
+		return nil
+	}
+	return t.c.s.g
+}
+
+// A scope is what a task belongs to: the pool itself, or one of its
+// groups. Its context is the one Stop cancels (and for a group, also a
+// fail-fast error and Wait). A task of the scope queued with fresh as its
+// context gets a taskCtx of its own when it starts: so a task with no
+// parent context costs its allocation on the worker, as the taskCtx of a
+// pool task made at run does, not on the submitter.
+type scope struct {
+	p     *Pool
+	g     *Group // nil for the pool's own scope
+	ctx   context.Context
+	fresh taskCtx // never handed to a task: a placeholder in the queue
 }
 
 // New returns a pool that runs at most limit tasks at once. It starts no
@@ -97,6 +122,8 @@ func New(limit int, opts ...Option) *Pool {
 	p.space = cond.New(&p.mu)
 	p.settled = cond.New(&p.mu)
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
+	p.root = scope{p: p, ctx: p.ctx}
+	p.root.fresh.s = &p.root
 	return p
 }
 
@@ -167,7 +194,8 @@ func (p *Pool) Submit(ctx context.Context, fn func(context.Context) error) error
 
 // submitCtx is Submit for any kind of task (see task.fn).
 func (p *Pool) submitCtx(ctx context.Context, fn any) error {
-	return p.submit(ctx, task{fn: fn, ctx: ctx}, true, p.callerOf(ctx))
+	caller := p.callerOf(ctx)
+	return p.submit(ctx, task{fn: fn, c: newTaskCtx(&p.root, ctx, caller)}, true, caller)
 }
 
 // TrySubmit is like [Pool.Submit] but never blocks: when the task cannot be
@@ -179,7 +207,7 @@ func (p *Pool) TrySubmit(fn func(context.Context) error) error {
 	if fn == nil {
 		panic("pool: nil func")
 	}
-	return p.submit(context.Background(), task{fn: fn}, false, nil)
+	return p.submit(context.Background(), task{fn: fn, c: &p.root.fresh}, false, nil)
 }
 
 // submit queues t and wakes a worker for it, waiting for room (until ctx is
@@ -216,13 +244,13 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 			p.mu.Unlock()
 			return ErrQueueFull
 		}
-		err := t.g.failedErr()
+		err := t.group().failedErr()
 		if err == nil {
 			err = p.space.Wait(ctx)
 			if err == nil {
 				// A failed fail-fast group takes no more waiting, even if
 				// room came with the failure.
-				err = t.g.failedErr()
+				err = t.group().failedErr()
 			}
 		}
 		if err != nil {
@@ -233,8 +261,8 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 	}
 	p.queue.push(t)
 	p.st.submitted++
-	if t.g != nil {
-		t.g.add()
+	if g := t.group(); g != nil {
+		g.add()
 	}
 	// Waking a parked goroutine costs far more than a queue push, so while
 	// one wake-up is in flight the submitter only queues: the woken worker

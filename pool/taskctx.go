@@ -6,13 +6,16 @@ import (
 	"time"
 )
 
-// taskCtx is the context a func(context.Context) error task receives, made
-// afresh for every run of a task. It joins three things:
+// taskCtx is the context a func(context.Context) error task receives, one
+// for every run of a task: made when the task is submitted if it has a
+// parent context, else when it starts (the queue then holds its scope's
+// fresh placeholder). It joins three things:
 //
 //   - the context given to the submit (parent), if there was one: its
 //     values, deadline and cancellation are the task's;
-//   - the stop context: the pool's, which Stop cancels, or for a task of a
-//     group the group's, which Stop, a fail-fast error and Wait cancel;
+//   - the context of the task's scope: the pool's, which Stop cancels, or
+//     for a task of a group the group's, which Stop, a fail-fast error and
+//     Wait cancel;
 //   - the identity of this one run, which lets nested work avoid deadlock
 //     without breaking the limit. A submit that presents the context of a
 //     run that holds its slot (the run's own context or one derived from
@@ -25,38 +28,35 @@ import (
 //     run has ended.
 //
 // How the first two are joined depends on the parent, decided once when the
-// run starts (see newTaskCtx), so that the common cases cost nothing beyond
-// the taskCtx itself:
+// taskCtx is made, so that the common cases cost nothing beyond the taskCtx
+// itself:
 //
 //   - stopOnly: no parent, or one that can never be canceled (Done returns
-//     nil): cancellation is the stop context's and values are looked up in
-//     the parent first, then in the stop context.
-//   - parentOnly: the parent is the context of a run of the same pool and
-//     group, or carries that run's values only (same Done channel), so its
-//     cancellation already includes the stop context: the parent is used as
-//     it is. This is nested work submitted with the task's own context.
-//   - joined: both can be canceled. The first call that needs the joined
-//     cancellation (Done, or Err and Value once the stop context is done)
-//     makes a child of the parent that the stop context also cancels, with
-//     the stop context's cause; the run's end cancels it, so that it
-//     leaves nothing registered on the parent or the stop context.
+//     nil): cancellation is the scope's and values are looked up in the
+//     parent first, then in the scope's context.
+//   - parentOnly: the parent is the context of a run in the same scope, or
+//     carries that run's values only (same Done channel), so its
+//     cancellation already includes the scope's: the parent is used as it
+//     is. This is nested work submitted with the task's own context.
+//   - joined: both can be canceled. The parent is held in a joinParent, and
+//     the first call that needs the joined cancellation (Done, or Err and
+//     Value once the scope's context is done) makes a child of the parent
+//     that the scope's context also cancels, with its cause; the run's end
+//     cancels that child, so that it leaves nothing registered on the
+//     parent or the scope's context.
 //
 // Every context derived from a taskCtx finds the *context.cancelCtx behind
-// its Done channel through Value (the stop context's, the parent's or the
-// joined one), so it is canceled directly, without the goroutine the
-// context package starts for a parent it cannot see into.
+// its Done channel through Value (the scope's, the parent's or the joined
+// one), so it is canceled directly, without the goroutine the context
+// package starts for a parent it cannot see into.
 type taskCtx struct {
-	p      *Pool
-	g      *Group          // the task's group, whose context is the stop context; nil: the pool's
-	parent context.Context // the submit's context; nil if the submit had none
+	s      *scope
+	parent context.Context // the submit's context, or its joinParent; nil if none
 	mode   joinMode
-	state  runState // guarded by p.mu
+	state  runState // guarded by s.p.mu
 	// delivered is set by the task on its own goroutine (see Delivered) and
 	// read by that goroutine once the task has ended.
 	delivered outcome
-	// joined is the joined context (mode joined only): nil until made,
-	// endedJoin if the run ended before it was made.
-	joined atomic.Pointer[joinedCtx]
 }
 
 type joinMode uint8
@@ -67,7 +67,14 @@ const (
 	joined
 )
 
-// joinedCtx is the child of a run's parent that its stop context also
+// joinParent is the parent of a run in joined mode, with the joined
+// context: nil until made, endedJoin if the run ended before it was made.
+type joinParent struct {
+	context.Context
+	joined atomic.Pointer[joinedCtx]
+}
+
+// joinedCtx is the child of a run's parent that its scope's context also
 // cancels; stop unregisters that.
 type joinedCtx struct {
 	ctx    context.Context
@@ -112,34 +119,32 @@ func outcomeOf(err error) outcome {
 // taskKey finds the *taskCtx of the run a context was derived from.
 type taskKey struct{}
 
-// newTaskCtx makes the context of one run of t, choosing how to join t's
-// parent with its stop context.
-func (p *Pool) newTaskCtx(t task) *taskCtx {
-	c := &taskCtx{p: p, g: t.g, parent: t.ctx}
-	if t.ctx == nil {
-		return c
+// newTaskCtx makes the context of a run of a task of scope s, submitted
+// with parent (nil if none) by caller (the run parent identifies, if any),
+// choosing how to join parent with the scope's context. With no parent (or
+// an empty one) it returns the scope's fresh placeholder instead: the run
+// makes its context when it starts.
+func newTaskCtx(s *scope, parent context.Context, caller *taskCtx) *taskCtx {
+	if parent == nil || parent == context.Background() || parent == context.TODO() {
+		return &s.fresh
 	}
-	if done := t.ctx.Done(); done != nil {
-		c.mode = joined
-		if r := p.callerOf(t.ctx); r != nil && r.g == t.g && r.Done() == done {
+	c := &taskCtx{s: s, parent: parent}
+	if done := parent.Done(); done != nil {
+		if caller != nil && caller.s == s && caller.Done() == done {
 			c.mode = parentOnly
+		} else {
+			c.mode = joined
+			c.parent = &joinParent{Context: parent}
 		}
 	}
 	return c
-}
-
-func (c *taskCtx) stopCtx() context.Context {
-	if c.g != nil {
-		return c.g.ctx
-	}
-	return c.p.ctx
 }
 
 func (c *taskCtx) Deadline() (time.Time, bool) {
 	if c.mode == parentOnly {
 		return c.parent.Deadline()
 	}
-	d, ok := c.stopCtx().Deadline()
+	d, ok := c.s.ctx.Deadline()
 	if c.parent != nil {
 		if pd, pok := c.parent.Deadline(); pok && (!ok || pd.Before(d)) {
 			return pd, true
@@ -151,7 +156,7 @@ func (c *taskCtx) Deadline() (time.Time, bool) {
 func (c *taskCtx) Done() <-chan struct{} {
 	switch c.mode {
 	case stopOnly:
-		return c.stopCtx().Done()
+		return c.s.ctx.Done()
 	case parentOnly:
 		return c.parent.Done()
 	}
@@ -161,29 +166,29 @@ func (c *taskCtx) Done() <-chan struct{} {
 func (c *taskCtx) Err() error {
 	switch c.mode {
 	case stopOnly:
-		return c.stopCtx().Err()
+		return c.s.ctx.Err()
 	case parentOnly:
 		return c.parent.Err()
 	}
-	if c.joined.Load() != nil || c.stopCtx().Err() != nil {
+	if c.parent.(*joinParent).joined.Load() != nil || c.s.ctx.Err() != nil {
 		return c.join().Err() // the joined context's error, as Done and Cause see it
 	}
 	return c.parent.Err()
 }
 
 // Value returns the run itself for taskKey, and otherwise the parent's
-// value, or the stop context's if the parent has none. The key that
+// value, or the scope context's if the parent has none. The key that
 // context.Cause and the derived contexts use to find the *context.cancelCtx
-// behind Done is answered the same way: the stop context's in stopOnly mode
-// (an uncancelable parent has none), the parent's in parentOnly mode, and
-// the joined context's, once it has been made (before, only the parent can
+// behind Done is answered the same way: the scope's in stopOnly mode (an
+// uncancelable parent has none), the parent's in parentOnly mode, and the
+// joined context's, once it has been made (before, only the parent can
 // have ended the run, and its cause is the run's).
 func (c *taskCtx) Value(key any) any {
 	if _, ok := key.(taskKey); ok {
 		return c
 	}
 	parent := c.parent
-	if c.mode == joined && (c.joined.Load() != nil || c.stopCtx().Err() != nil) {
+	if c.mode == joined && (c.parent.(*joinParent).joined.Load() != nil || c.s.ctx.Err() != nil) {
 		parent = c.join()
 	}
 	if parent != nil {
@@ -191,32 +196,33 @@ func (c *taskCtx) Value(key any) any {
 			return v
 		}
 	}
-	return c.stopCtx().Value(key)
+	return c.s.ctx.Value(key)
 }
 
 func (c *taskCtx) String() string { return "pool.taskContext" }
 
 // join returns the joined context of a run in joined mode, making it on
-// first use. A stop context that is already done cancels it before join
+// first use. A scope context that is already done cancels it before join
 // returns, not later on AfterFunc's goroutine, so that Err and Done agree.
 func (c *taskCtx) join() context.Context {
+	jp := c.parent.(*joinParent)
 	for {
-		old := c.joined.Load()
+		old := jp.joined.Load()
 		if old != nil && old != endedJoin {
 			return old.ctx
 		}
 		j := new(joinedCtx)
-		j.ctx, j.cancel = context.WithCancelCause(c.parent)
+		j.ctx, j.cancel = context.WithCancelCause(jp.Context)
 		if old == endedJoin {
 			j.cancel(context.Canceled)
 		} else {
-			stop := c.stopCtx()
+			stop := c.s.ctx
 			j.stop = context.AfterFunc(stop, func() { j.cancel(context.Cause(stop)) })
 			if stop.Err() != nil {
 				j.cancel(context.Cause(stop))
 			}
 		}
-		if c.joined.CompareAndSwap(old, j) {
+		if jp.joined.CompareAndSwap(old, j) {
 			return j.ctx
 		}
 		j.release()
@@ -230,10 +236,11 @@ func (c *taskCtx) end() {
 	if c == nil || c.mode != joined {
 		return
 	}
-	if c.joined.CompareAndSwap(nil, endedJoin) {
+	jp := c.parent.(*joinParent)
+	if jp.joined.CompareAndSwap(nil, endedJoin) {
 		return
 	}
-	if j := c.joined.Load(); j != endedJoin {
+	if j := jp.joined.Load(); j != endedJoin {
 		j.release()
 	}
 }
@@ -273,7 +280,7 @@ func (p *Pool) callerOf(ctx context.Context) *taskCtx {
 	if !ok {
 		c, _ = ctx.Value(taskKey{}).(*taskCtx)
 	}
-	if c != nil && c.p == p {
+	if c != nil && c.s.p == p {
 		return c
 	}
 	return nil

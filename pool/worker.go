@@ -88,16 +88,18 @@ func (w *worker) run(t task) (*taskCtx, error) {
 // panicked. If the task calls runtime.Goexit, call cannot return: goexit is
 // called instead, with the task's context, on the goroutine on its way out.
 func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
+	c = t.c
+	if c != nil && c == &c.s.fresh {
+		c = &taskCtx{s: c.s} // every run has a context of its own
+	}
 	err = panics.Run(func() error {
 		switch fn := t.fn.(type) {
 		case func():
 			fn()
 			return nil
 		case func(context.Context) error:
-			c = p.newTaskCtx(t)
 			return fn(c)
 		default:
-			c = p.newTaskCtx(t)
 			return fn.(hook.Task).Run(c)
 		}
 	}, func() { goexit(c) })
@@ -128,8 +130,8 @@ func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
 func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	p.st.submitted++
 	p.running++
-	if t.g != nil {
-		t.g.add()
+	if g := t.group(); g != nil {
+		g.add()
 	}
 	caller.state = suspended
 	p.mu.Unlock()
@@ -217,8 +219,8 @@ func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
 	default:
 		p.st.failed++
 	}
-	if t.g != nil {
-		t.g.taskDone(report)
+	if g := t.group(); g != nil {
+		g.taskDone(report)
 	} else if report != nil && p.cfg.onError == nil {
 		p.errs = append(p.errs, report)
 	}
@@ -229,7 +231,7 @@ func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
 // there is one, keeping the handler's own panic for Wait rather than losing
 // it or the worker. p.mu is not held.
 func (p *Pool) report(t task, err error) {
-	if err == nil || t.g != nil || p.cfg.onError == nil {
+	if err == nil || t.group() != nil || p.cfg.onError == nil {
 		return
 	}
 	if herr := panics.Run(func() error { p.cfg.onError(err); return nil }, nil); herr != nil {
