@@ -29,9 +29,9 @@ const (
 // batchFunc runs a stage's callback on items, in order, and returns the
 // results, how many items it finished and how many of those failed and
 // were absorbed by the error policy (skipped). It stops early, with done <
-// len(items) and no error, once the run has stopped (run.stopped), so that
-// nothing new starts after the pipeline stops. A non-nil error stops the pipeline at
-// once and the results are discarded.
+// len(items) and no error, once the run has stopped (run.stopped), so
+// that nothing new starts after the pipeline stops. A non-nil error stops
+// the pipeline at once and the results are discarded.
 type batchFunc[A, B any] func(ctx context.Context, items []A) (res []B, done, skipped int, err error)
 
 // workers runs a stage's callback on c.concurrency goroutines.
@@ -49,7 +49,8 @@ type workers[A, B any] struct {
 	recvTok chan struct{}
 	nextIn  uint64 // guarded by recvTok
 
-	est atomic.Int64 // measured cost of one item in ns; -1 until measured
+	est   atomic.Int64 // measured cost of one item in ns; -1 until measured
+	epoch time.Time    // claims are timed as time.Since(epoch), one clock read each
 
 	mu     sync.Mutex
 	open   []*chunk[A]  // published chunks with unclaimed items, oldest first
@@ -84,6 +85,7 @@ func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn b
 		wake: make(chan struct{}, c.concurrency), ended: make(chan struct{}),
 	}
 	w.est.Store(-1)
+	w.epoch = time.Now()
 	if c.ordered && c.concurrency > 1 {
 		w.ord = newOrderer[B](c.window)
 		if !in.sequenced {
@@ -148,8 +150,8 @@ func (w *workers[A, B]) size(remaining int) int {
 	switch {
 	case e < 0:
 		return 1 // not measured yet: assume a costly callback
-	case e*int64(remaining) <= int64(splitBelow):
-		return remaining
+	case e == 0 || int64(remaining) <= int64(splitBelow)/e:
+		return remaining // cheap: e × remaining <= splitBelow
 	}
 	k := int(int64(claimUpTo) / e)
 	fair := (remaining + int(w.n) - 1) / int(w.n) // leave some for every worker
@@ -272,13 +274,13 @@ func (w *workers[A, B]) process(items []A, seq uint64, lo int) bool {
 	}
 	var res []B
 	var done, skipped int
-	start := time.Now()
+	start := time.Since(w.epoch)
 	err := w.r.call(func() (err error) {
 		res, done, skipped, err = w.fn(w.r.ctx, items)
 		return err
 	})
 	if done > 0 {
-		w.measure(time.Since(start), done)
+		w.measure(time.Since(w.epoch)-start, done)
 	}
 	if err != nil {
 		// Fail at once: in an ordered stage, waiting for this claim's turn

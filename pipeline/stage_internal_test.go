@@ -26,6 +26,7 @@ func TestClaimSize(t *testing.T) {
 		{"medium: claimUpTo of work", 20 * us, 2, 128, 25},
 		{"medium: equal share", 20 * us, 8, 16, 2},
 		{"last item", 20 * us, 8, 1, 1},
+		{"hours per item, a huge chunk", int64(3 * time.Hour), 2, 1 << 30, 1},
 	} {
 		w := &workers[int, int]{n: c.workers}
 		w.est.Store(c.est)
