@@ -77,9 +77,11 @@ func trickle(n int, gap time.Duration) *pipeline.Stream[int] {
 }
 
 // A stage with WithConcurrency(8) has 8 callbacks in flight whenever 8
-// items are available, whether the source hands it all of them in one batch
-// or one at a time, and whether the callbacks are slow or fast; the run
-// takes the time of 8-way concurrency.
+// items are available, whether the source hands it all of them in one chunk
+// or one at a time, and whether the callbacks are slow (10ms) or fast
+// (200µs); the run takes the time of 8-way concurrency. (Items whose chunk
+// costs less than about 10µs in all are run by one worker on purpose: see
+// TestClaimSize.)
 func TestConcurrencyIsReal(t *testing.T) {
 	const items, conc = 16, 8
 	sources := []struct {
@@ -87,7 +89,7 @@ func TestConcurrencyIsReal(t *testing.T) {
 		make func() *pipeline.Stream[int]
 		last time.Duration // when the last item is available
 	}{
-		{"one batch", func() *pipeline.Stream[int] { return pipeline.FromSlice(seq(items)) }, 0},
+		{"one chunk", func() *pipeline.Stream[int] { return pipeline.FromSlice(seq(items)) }, 0},
 		{"one at a time", func() *pipeline.Stream[int] { return trickle(items, 10*time.Microsecond) }, items * 10 * time.Microsecond},
 	}
 	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.Option) {
