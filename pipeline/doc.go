@@ -31,10 +31,11 @@
 // own goroutines and guarantees:
 //
 //   - A stage with [WithConcurrency](n) has n callbacks in flight whenever n
-//     items are available to it, however its input is chunked (see Chunks
-//     below for the one exception). An unordered stage emits results as
-//     their claim finishes, never behind a slow item of another worker; an
-//     ordered one as soon as order allows.
+//     items are available to it, however its input is chunked, unless its
+//     items are cheap enough for one worker to run a chunk of them at once
+//     (see Chunks below, which also gives the one exception). An unordered
+//     stage emits results as their claim finishes, never behind a slow
+//     item of another worker; an ordered one as soon as order allows.
 //   - The first error or panic in any stage or sink callback cancels the
 //     whole pipeline at once — callbacks still running see their context
 //     cancelled, and no new callback starts — and the sink returns it. A
