@@ -44,16 +44,16 @@ func (f *Future[T]) runFor(parent context.Context, sink outcomeSink) (ran bool, 
 // calls runtime.Goexit the future completes with ErrGoexit, and sink (if
 // any) hears of it, before the goroutine goes away.
 func (f *Future[T]) call(fn func(context.Context) (T, error), sink outcomeSink) (v T, err error) {
-	err = panics.Run(func() (err error) {
-		v, err = fn((*taskCtx[T])(f))
-		return err
-	}, func() {
+	var g panics.Guard
+	defer g.Catch(&err, func() {
 		var zero T
 		f.complete(zero, ErrGoexit)
 		if sink != nil {
 			sink.Delivered(ErrGoexit)
 		}
 	})
+	v, err = fn((*taskCtx[T])(f))
+	g.Returned()
 	return v, err
 }
 

@@ -58,7 +58,7 @@ func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], er
 			g.complete(zero, f.err)
 			return
 		}
-		if !g.state.CompareAndSwap(uint32(Pending), uint32(Running)) { // g has no execBit
+		if !g.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
 			return // canceled meanwhile
 		}
 		var inner *Future[U]

@@ -133,21 +133,9 @@ func New(v any) *Error {
 // Instead onGoexit (if non-nil) is called on the exiting goroutine, before it
 // exits, so the caller can report [ErrGoexit] and replace the goroutine.
 func Run(fn func() error, onGoexit func()) (err error) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		if v := recover(); v != nil {
-			err = New(v)
-			return
-		}
-		// Neither a return nor a panic: runtime.Goexit is unwinding us.
-		if onGoexit != nil {
-			onGoexit()
-		}
-	}()
+	var g Guard
+	defer g.Catch(&err, onGoexit)
 	err = fn()
-	returned = true
+	g.Returned()
 	return err
 }
