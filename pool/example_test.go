@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/weftgo/weft/pool"
 )
@@ -47,6 +48,41 @@ func ExamplePool_TrySubmit() {
 	close(release)
 	_ = p.Shutdown(context.Background())
 	// Output: true
+}
+
+// Close does not wait: the tasks already accepted run, and the workers
+// exit once they are done.
+func ExamplePool_Close() {
+	p := pool.New(1)
+	release := make(chan struct{})
+	_ = p.Go(func() { <-release; fmt.Println("accepted before Close: ran") })
+	p.Close() // returns while the task is still blocked
+	fmt.Println(p.Go(func() {}))
+	close(release)
+	_ = p.Wait()
+	// Output:
+	// pool: closed
+	// accepted before Close: ran
+}
+
+// The context given to Submit reaches the task: its values, its deadline
+// and its cancellation.
+func ExamplePool_Submit() {
+	type userKey struct{}
+	p := pool.New(2)
+	defer p.Shutdown(context.Background())
+	ctx := context.WithValue(context.Background(), userKey{}, "ada")
+	ctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	done := make(chan struct{})
+	_ = p.Submit(ctx, func(ctx context.Context) error {
+		defer close(done)
+		<-ctx.Done() // the submit's deadline ends the task
+		fmt.Println(ctx.Value(userKey{}), ctx.Err())
+		return nil
+	})
+	<-done
+	// Output: ada context deadline exceeded
 }
 
 func ExamplePool_Stop() {

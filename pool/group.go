@@ -36,16 +36,16 @@ import (
 // the same protection. See "Tasks that wait on tasks" in the package
 // documentation.
 type Group struct {
-	p *Pool
-	// ctx is what the group's tasks see; Wait, a fail-fast error and Stop
-	// cancel it. parent is the context the group was made from: it bounds
-	// Go's wait for room, which Wait must not end, so that the group can be
-	// reused after Wait.
-	ctx, parent context.Context
-	cancel      context.CancelCauseFunc
-	failFast    bool
-	creator     *taskCtx // the run whose context made the group, if any
-	scope       scope    // of the group's tasks
+	// scope holds the pool (p) and the group's context (ctx), which its
+	// tasks see and which Wait, a fail-fast error and Stop cancel.
+	scope
+	// parent is the context the group was made from: it bounds Go's wait
+	// for room, which Wait must not end, so that the group can be reused
+	// after Wait.
+	parent   context.Context
+	cancel   context.CancelCauseFunc
+	failFast bool
+	creator  *taskCtx // the run whose context made the group, if any
 
 	// Guarded by p.mu.
 	outstanding int
@@ -105,16 +105,15 @@ func (p *Pool) Group(ctx context.Context, opts ...GroupOption) (*Group, context.
 func (p *Pool) newGroup(ctx context.Context, c groupConfig) *Group {
 	gctx, cancel := context.WithCancelCause(ctx)
 	g := &Group{
-		p:        p,
-		ctx:      gctx,
+		scope:    scope{p: p, ctx: gctx},
 		parent:   ctx,
 		cancel:   cancel,
 		failFast: c.failFast,
 		creator:  p.callerOf(ctx),
 		idle:     cond.New(&p.mu),
 	}
-	g.scope = scope{p: p, g: g, ctx: gctx}
-	g.scope.fresh.s = &g.scope
+	g.scope.g = g
+	g.fresh.s = &g.scope
 	return g
 }
 

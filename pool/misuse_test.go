@@ -127,6 +127,7 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 		{"zero Pool: Wait", notMade, func(*pool.Pool, *pool.Group) { _ = zero.Wait() }},
 		{"zero Pool: Shutdown", notMade, func(*pool.Pool, *pool.Group) { _ = zero.Shutdown(context.Background()) }},
 		{"zero Pool: Stop", notMade, func(*pool.Pool, *pool.Group) { zero.Stop() }},
+		{"zero Pool: Close", notMade, func(*pool.Pool, *pool.Group) { zero.Close() }},
 		{"zero Pool: Group", notMade, func(*pool.Pool, *pool.Group) { zero.Group(context.Background()) }},
 		{"zero Pool: Map", notMade, func(*pool.Pool, *pool.Group) { _, _ = pool.Map(context.Background(), &zero, []int{1}, same) }},
 		{"zero Pool: MapSeq", notMade, func(*pool.Pool, *pool.Group) {
@@ -203,6 +204,16 @@ func TestMisuseReturnsErrors(t *testing.T) {
 			p := pool.New(1)
 			assert.Equal(t, 0, p.Stop())
 			assert.Equal(t, 0, p.Stop())
+		}},
+		{"Close, Shutdown and Stop in any order, twice", func(t *testing.T) {
+			p := pool.New(1)
+			p.Close()
+			assert.NoError(t, p.Shutdown(context.Background()))
+			assert.Equal(t, 0, p.Stop())
+			p.Close()
+			assert.NoError(t, p.Shutdown(context.Background()))
+			assert.Equal(t, 0, p.Stop())
+			assert.ErrorIs(t, p.Go(func() {}), pool.ErrClosed)
 		}},
 		{"Wait on an empty group, twice", func(t *testing.T) {
 			p := pool.New(1)

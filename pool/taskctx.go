@@ -38,12 +38,14 @@ import (
 //     carries that run's values only (same Done channel), so its
 //     cancellation already includes the scope's: the parent is used as it
 //     is. This is nested work submitted with the task's own context.
-//   - joined: both can be canceled. The parent is held in a joinParent, and
-//     the first call that needs the joined cancellation (Done, or Err and
-//     Value once the scope's context is done) makes a child of the parent
-//     that the scope's context also cancels, with its cause; the run's end
-//     cancels that child, so that it leaves nothing registered on the
-//     parent or the scope's context.
+//   - joined: both can be canceled. The first call that needs the joined
+//     cancellation (Done, or Err and Value once the scope's context is
+//     done) makes a child of the parent that the scope's context also
+//     cancels, with its cause; the run's end cancels that child, so that it
+//     leaves nothing registered on the parent or the scope's context.
+//
+// A taskCtx without a parent is 24 bytes; one with a parent is allocated
+// together with its parentInfo, 48 bytes in all: either way one allocation.
 //
 // Every context derived from a taskCtx finds the *context.cancelCtx behind
 // its Done channel through Value (the scope's, the parent's or the joined
@@ -51,7 +53,7 @@ import (
 // package starts for a parent it cannot see into.
 type taskCtx struct {
 	s      *scope
-	parent context.Context // the submit's context, or its joinParent; nil if none
+	parent *parentInfo // nil if the submit had no parent context
 	mode   joinMode
 	state  runState // guarded by s.p.mu
 	// delivered is set by the task on its own goroutine (see Delivered) and
@@ -67,11 +69,18 @@ const (
 	joined
 )
 
-// joinParent is the parent of a run in joined mode, with the joined
-// context: nil until made, endedJoin if the run ended before it was made.
-type joinParent struct {
-	context.Context
+// parentInfo is the parent context of a run and, in joined mode, the
+// joined context: nil until made, endedJoin if the run ended before it was
+// made.
+type parentInfo struct {
+	ctx    context.Context
 	joined atomic.Pointer[joinedCtx]
+}
+
+// taskCtxWithParent is how a taskCtx with a parent is allocated.
+type taskCtxWithParent struct {
+	c taskCtx
+	p parentInfo
 }
 
 // joinedCtx is the child of a run's parent that its scope's context also
@@ -125,16 +134,20 @@ type taskKey struct{}
 // an empty one) it returns the scope's fresh placeholder instead: the run
 // makes its context when it starts.
 func newTaskCtx(s *scope, parent context.Context, caller *taskCtx) *taskCtx {
-	if parent == nil || parent == context.Background() || parent == context.TODO() {
+	switch parent {
+	case nil, context.Background(), context.TODO(), s.ctx:
+		// Nothing to join: no parent, an empty one, or the group's own
+		// context (g.Submit(ctx, ...) with the ctx Pool.Group returned).
 		return &s.fresh
 	}
-	c := &taskCtx{s: s, parent: parent}
+	x := &taskCtxWithParent{c: taskCtx{s: s}, p: parentInfo{ctx: parent}}
+	c := &x.c
+	c.parent = &x.p
 	if done := parent.Done(); done != nil {
 		if caller != nil && caller.s == s && caller.Done() == done {
 			c.mode = parentOnly
 		} else {
 			c.mode = joined
-			c.parent = &joinParent{Context: parent}
 		}
 	}
 	return c
@@ -142,11 +155,11 @@ func newTaskCtx(s *scope, parent context.Context, caller *taskCtx) *taskCtx {
 
 func (c *taskCtx) Deadline() (time.Time, bool) {
 	if c.mode == parentOnly {
-		return c.parent.Deadline()
+		return c.parent.ctx.Deadline()
 	}
 	d, ok := c.s.ctx.Deadline()
 	if c.parent != nil {
-		if pd, pok := c.parent.Deadline(); pok && (!ok || pd.Before(d)) {
+		if pd, pok := c.parent.ctx.Deadline(); pok && (!ok || pd.Before(d)) {
 			return pd, true
 		}
 	}
@@ -158,7 +171,7 @@ func (c *taskCtx) Done() <-chan struct{} {
 	case stopOnly:
 		return c.s.ctx.Done()
 	case parentOnly:
-		return c.parent.Done()
+		return c.parent.ctx.Done()
 	}
 	return c.join().Done()
 }
@@ -168,12 +181,12 @@ func (c *taskCtx) Err() error {
 	case stopOnly:
 		return c.s.ctx.Err()
 	case parentOnly:
-		return c.parent.Err()
+		return c.parent.ctx.Err()
 	}
-	if c.parent.(*joinParent).joined.Load() != nil || c.s.ctx.Err() != nil {
+	if c.parent.joined.Load() != nil || c.s.ctx.Err() != nil {
 		return c.join().Err() // the joined context's error, as Done and Cause see it
 	}
-	return c.parent.Err()
+	return c.parent.ctx.Err()
 }
 
 // Value returns the run itself for taskKey, and otherwise the parent's
@@ -187,9 +200,12 @@ func (c *taskCtx) Value(key any) any {
 	if _, ok := key.(taskKey); ok {
 		return c
 	}
-	parent := c.parent
-	if c.mode == joined && (c.parent.(*joinParent).joined.Load() != nil || c.s.ctx.Err() != nil) {
+	var parent context.Context
+	switch {
+	case c.mode == joined && (c.parent.joined.Load() != nil || c.s.ctx.Err() != nil):
 		parent = c.join()
+	case c.parent != nil:
+		parent = c.parent.ctx
 	}
 	if parent != nil {
 		if v := parent.Value(key); v != nil || c.mode == parentOnly {
@@ -205,14 +221,14 @@ func (c *taskCtx) String() string { return "pool.taskContext" }
 // first use. A scope context that is already done cancels it before join
 // returns, not later on AfterFunc's goroutine, so that Err and Done agree.
 func (c *taskCtx) join() context.Context {
-	jp := c.parent.(*joinParent)
+	jp := c.parent
 	for {
 		old := jp.joined.Load()
 		if old != nil && old != endedJoin {
 			return old.ctx
 		}
 		j := new(joinedCtx)
-		j.ctx, j.cancel = context.WithCancelCause(jp.Context)
+		j.ctx, j.cancel = context.WithCancelCause(jp.ctx)
 		if old == endedJoin {
 			j.cancel(context.Canceled)
 		} else {
@@ -233,10 +249,13 @@ func (c *taskCtx) join() context.Context {
 // joined context, if it was made, is canceled, and one made later is born
 // canceled. Called on the run's goroutine, with p.mu not held.
 func (c *taskCtx) end() {
-	if c == nil || c.mode != joined {
-		return
+	if c != nil && c.mode == joined {
+		c.endJoined()
 	}
-	jp := c.parent.(*joinParent)
+}
+
+func (c *taskCtx) endJoined() {
+	jp := c.parent
 	if jp.joined.CompareAndSwap(nil, endedJoin) {
 		return
 	}
