@@ -10,6 +10,7 @@ import (
 	"github.com/destel/rill"
 
 	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
 
 // The pipelines are measured against rill (github.com/destel/rill) and
@@ -43,7 +44,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, mode := range pipeModes {
 		b.Run("mode="+mode.name+"/impl=weft", func(b *testing.B) {
 			b.ReportAllocs()
-			opts := []pipeline.Option{pipeline.WithConcurrency(2)}
+			opts := []pipeline.StageOption{pipeline.WithConcurrency(2)}
 			if mode.ordered {
 				opts = append(opts, pipeline.WithOrdered())
 			}
@@ -126,7 +127,7 @@ var mapSums = []struct {
 	run  mapSum
 }{
 	{"weft", func(ctx context.Context, items []int, conc int, ordered bool, fn func(context.Context, int) (int, error)) (int, error) {
-		opts := []pipeline.Option{pipeline.WithConcurrency(conc)}
+		opts := []pipeline.StageOption{pipeline.WithConcurrency(conc)}
 		if ordered {
 			opts = append(opts, pipeline.WithOrdered())
 		}
@@ -308,7 +309,7 @@ func orderedStage(in <-chan int, workers int, fn func(int) (int, bool)) <-chan i
 const queueCap = 128
 
 // BenchmarkPipelineQueue moves items from producers to consumers through a
-// bounded FIFO pipeline.Queue and, as the baseline, a buffered channel of
+// bounded FIFO queue.Queue and, as the baseline, a buffered channel of
 // the same capacity, with 1 producer and 1 consumer and with 4 of each.
 func BenchmarkPipelineQueue(b *testing.B) {
 	ctx := context.Background()
@@ -316,7 +317,7 @@ func BenchmarkPipelineQueue(b *testing.B) {
 		name := fmt.Sprintf("pc=%dx%d", n, n)
 		b.Run(name+"/impl=queue", func(b *testing.B) {
 			b.ReportAllocs()
-			q := pipeline.NewQueue[int](pipeline.WithCapacity(queueCap))
+			q := queue.New[int](queue.WithCapacity(queueCap))
 			putGet(b, n, func(v int) { _ = q.Put(ctx, v) }, func() { _, _ = q.Get(ctx) })
 		})
 		b.Run(name+"/impl=chan", func(b *testing.B) {

@@ -18,28 +18,28 @@ import (
 // the work and may fail; each emits v for item v.
 type stageKind struct {
 	name  string
-	build func(s *pipeline.Stream[int], f func(ctx context.Context, v int) error, opts ...pipeline.Option) *pipeline.Stream[int]
+	build func(s *pipeline.Stream[int], f func(ctx context.Context, v int) error, opts ...pipeline.StageOption) *pipeline.Stream[int]
 }
 
 var stageKinds = []stageKind{
-	{"Map", func(s *pipeline.Stream[int], f func(context.Context, int) error, opts ...pipeline.Option) *pipeline.Stream[int] {
+	{"Map", func(s *pipeline.Stream[int], f func(context.Context, int) error, opts ...pipeline.StageOption) *pipeline.Stream[int] {
 		return pipeline.Map(s, func(ctx context.Context, v int) (int, error) { return v, f(ctx, v) }, opts...)
 	}},
-	{"Filter", func(s *pipeline.Stream[int], f func(context.Context, int) error, opts ...pipeline.Option) *pipeline.Stream[int] {
+	{"Filter", func(s *pipeline.Stream[int], f func(context.Context, int) error, opts ...pipeline.StageOption) *pipeline.Stream[int] {
 		return pipeline.Filter(s, func(ctx context.Context, v int) (bool, error) { return true, f(ctx, v) }, opts...)
 	}},
-	{"FlatMap", func(s *pipeline.Stream[int], f func(context.Context, int) error, opts ...pipeline.Option) *pipeline.Stream[int] {
+	{"FlatMap", func(s *pipeline.Stream[int], f func(context.Context, int) error, opts ...pipeline.StageOption) *pipeline.Stream[int] {
 		return pipeline.FlatMap(s, func(ctx context.Context, v int) ([]int, error) { return []int{v}, f(ctx, v) }, opts...)
 	}},
 }
 
 // forEachKind runs body for every stage kind, ordered and unordered.
-func forEachKind(t *testing.T, body func(t *testing.T, k stageKind, order []pipeline.Option)) {
+func forEachKind(t *testing.T, body func(t *testing.T, k stageKind, order []pipeline.StageOption)) {
 	for _, k := range stageKinds {
 		for _, ordered := range []bool{false, true} {
-			name, order := k.name+"/unordered", []pipeline.Option(nil)
+			name, order := k.name+"/unordered", []pipeline.StageOption(nil)
 			if ordered {
-				name, order = k.name+"/ordered", []pipeline.Option{pipeline.WithOrdered()}
+				name, order = k.name+"/ordered", []pipeline.StageOption{pipeline.WithOrdered()}
 			}
 			t.Run(name, func(t *testing.T) { body(t, k, order) })
 		}
@@ -92,7 +92,7 @@ func TestConcurrencyIsReal(t *testing.T) {
 		{"one chunk", func() *pipeline.Stream[int] { return pipeline.FromSlice(seq(items)) }, 0},
 		{"one at a time", func() *pipeline.Stream[int] { return trickle(items, 10*time.Microsecond) }, items * 10 * time.Microsecond},
 	}
-	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.Option) {
+	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 		for _, src := range sources {
 			for _, d := range []time.Duration{10 * time.Millisecond, 200 * time.Microsecond} {
 				t.Run(fmt.Sprintf("%s/%v", src.name, d), func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 	const slow = 200 * time.Millisecond
 	for _, other := range []time.Duration{0, time.Millisecond} {
 		t.Run(fmt.Sprintf("others %v", other), func(t *testing.T) {
-			forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.Option) {
+			forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 				ordered := len(order) > 0
 				if ordered && other == 0 {
 					// The slow item comes after items measured to cost
@@ -171,7 +171,7 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 // one (its batch-mates) do not run first, the callbacks in flight see their
 // context cancelled, and nothing new starts.
 func TestFirstErrorWithoutBatchMates(t *testing.T) {
-	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.Option) {
+	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 		synctest.Test(t, func(t *testing.T) {
 			var g gauge
 			var cancelled atomic.Int64
@@ -223,7 +223,7 @@ func TestStopLatencyIndependentOfChunkSize(t *testing.T) {
 				name = stop + "/callback honours ctx"
 			}
 			t.Run(name, func(t *testing.T) {
-				forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.Option) {
+				forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 					for _, chunk := range []int{1, 128} {
 						t.Run(fmt.Sprintf("chunk %d", chunk), func(t *testing.T) {
 							synctest.Test(t, func(t *testing.T) {

@@ -1,18 +1,6 @@
-// Package pipeline provides condition-based queues and typed, concurrent
-// stream pipelines.
-//
-// # Queues
-//
-// [Queue] is the counterpart of Python's queue.Queue: FIFO ([NewQueue]),
-// LIFO ([NewLIFOQueue]) or priority ([NewPriorityQueue]) order, bounded or
-// not, with context-aware [Queue.Put] and [Queue.Get], never-blocking
-// [Queue.TryPut] and [Queue.TryGet], batch gets, [Queue.TaskDone] and
-// [Queue.Join], a draining [Queue.Close] and an immediate [Queue.Shutdown]
-// that reports how many items it dropped. Use it instead of a channel when
-// consumers must be able to close, when you need join, priority or a
-// drop count, or when a send after close must be an error rather than a
-// panic. A FIFO put and get costs about as much as a buffered channel
-// operation and does not allocate.
+// Package pipeline provides typed, concurrent stream pipelines. Its
+// subpackage [github.com/weftgo/weft/pipeline/queue] provides the
+// multi-producer, multi-consumer queue that [FromQueue] reads from.
 //
 // # Pipelines
 //
@@ -27,6 +15,9 @@
 //	pages := pipeline.Map(src, fetch, pipeline.WithConcurrency(8), pipeline.WithOrdered())
 //	for page, err := range pipeline.All(ctx, pages) { ... }
 //
+// Options are typed by the functions that read them, so an option given
+// where it would do nothing does not compile (see [Option]).
+//
 // Nothing runs until a sink is called. The sink then runs every stage on its
 // own goroutines and guarantees:
 //
@@ -38,9 +29,12 @@
 //     item of another worker; an ordered one as soon as order allows.
 //   - The first error or panic in any stage or sink callback cancels the
 //     whole pipeline at once — callbacks still running see their context
-//     cancelled, and no new callback starts — and the sink returns it. A
-//     panic arrives as a [*PanicError] with the panic value and stack.
-//     [WithErrorPolicy] lets a stage skip or collect errors instead.
+//     cancelled, with that error as its cause, and no new callback starts —
+//     and the sink returns it. A panic arrives as a [*PanicError] with the
+//     panic value and stack. [WithErrorPolicy] lets a stage skip or collect
+//     errors instead. When the caller's context ends the run, the cause is
+//     its cause; when the sink stops without an error (a break out of the
+//     [All] loop), it is [ErrSinkStopped].
 //   - When the sink returns, for whatever reason (end of input, error, the
 //     caller's context, a break out of the [All] loop), every stage goroutine
 //     has ended. Nothing keeps draining in the background: once the

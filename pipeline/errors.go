@@ -16,10 +16,18 @@ type PanicError = panics.Error
 var ErrGoexit = panics.ErrGoexit
 
 var (
-	// ErrClosed is returned by [Queue.Put] on a closed queue and by
-	// [Queue.Get] on a closed queue that is empty.
-	ErrClosed = errors.New("pipeline: queue closed")
-	// ErrTooManyTaskDone is returned by [Queue.TaskDone] when every item put
-	// has already been marked done.
-	ErrTooManyTaskDone = errors.New("pipeline: TaskDone called more times than items were put")
+	// ErrSinkStopped is the cause (see context.Cause) with which a pipeline
+	// cancels its callbacks' context when its sink stops without an error:
+	// the input is exhausted, or the loop over [All] breaks, or, for the
+	// callbacks upstream of a [Tee], every branch has stopped. A callback
+	// still running then tells this stop from a failure, whose cause is the
+	// error or [*PanicError] that stopped the pipeline, and from the end of
+	// the sink's context, whose cause it inherits. A sink never returns it.
+	ErrSinkStopped = errors.New("pipeline: sink stopped")
+
+	// ErrTeeStopped is returned by the sink of a [Tee] branch that starts
+	// after every other branch has stopped before the Tee's input was
+	// exhausted: nothing reads that input any more, so the branch would
+	// never receive its items.
+	ErrTeeStopped = errors.New("pipeline: Tee branch started after the other branches stopped")
 )

@@ -9,93 +9,8 @@ import (
 	"time"
 
 	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
-
-func ExampleQueue() {
-	ctx := context.Background()
-	q := pipeline.NewQueue[string](pipeline.WithCapacity(10))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for job := range q.All(ctx) { // until closed and drained
-			fmt.Println("got", job)
-		}
-	}()
-	for _, job := range []string{"a", "b", "c"} {
-		_ = q.Put(ctx, job)
-	}
-	q.Close()
-	<-done
-	fmt.Println(q.Put(ctx, "d"))
-	// Output:
-	// got a
-	// got b
-	// got c
-	// pipeline: queue closed
-}
-
-func ExampleQueue_Join() {
-	ctx := context.Background()
-	q := pipeline.NewQueue[int]()
-	for i := range 3 {
-		_ = q.Put(ctx, i)
-	}
-	go func() {
-		for {
-			v, err := q.Get(ctx)
-			if err != nil {
-				return
-			}
-			fmt.Println("processed", v)
-			_ = q.TaskDone()
-		}
-	}()
-	_ = q.Join(ctx) // every item put has been marked done
-	q.Close()
-	fmt.Println("all done; extra TaskDone:", q.TaskDone())
-	// Output:
-	// processed 0
-	// processed 1
-	// processed 2
-	// all done; extra TaskDone: pipeline: TaskDone called more times than items were put
-}
-
-func ExampleQueue_Shutdown() {
-	ctx := context.Background()
-	q := pipeline.NewQueue[int]()
-	for i := range 5 {
-		_ = q.Put(ctx, i)
-	}
-	v, _ := q.Get(ctx)
-	fmt.Println("got", v, "dropped", q.Shutdown())
-	_, err := q.Get(ctx)
-	fmt.Println(err)
-	_ = q.TaskDone()         // the one item got before the shutdown
-	fmt.Println(q.Join(ctx)) // dropped items count as done
-	// Output:
-	// got 0 dropped 4
-	// pipeline: queue closed
-	// <nil>
-}
-
-func ExampleNewPriorityQueue() {
-	type task struct {
-		prio int
-		name string
-	}
-	q := pipeline.NewPriorityQueue(func(a, b task) bool { return a.prio < b.prio })
-	q.TryPut(task{3, "low"})
-	q.TryPut(task{1, "urgent"})
-	q.TryPut(task{2, "normal"})
-	for range 3 {
-		t, _ := q.TryGet()
-		fmt.Println(t.name)
-	}
-	// Output:
-	// urgent
-	// normal
-	// low
-}
 
 func ExampleMap() {
 	src := pipeline.FromSlice([]string{"a", "b", "c", "d"})
@@ -241,7 +156,7 @@ func ExamplePanicError() {
 
 func ExampleFromQueue() {
 	ctx := context.Background()
-	q := pipeline.NewQueue[string]()
+	q := queue.New[string]()
 	for _, s := range []string{"x", "y", "z"} {
 		_ = q.Put(ctx, s)
 	}

@@ -123,6 +123,85 @@ func TestFirstErrorCancelsInFlightCallbacks(t *testing.T) {
 	<-sawCancel
 }
 
+// A callback still running when the pipeline stops sees, as its context's
+// cause, why it stopped: ErrSinkStopped when the sink stopped without an
+// error, the error that stopped it otherwise.
+func TestCallbackContextCause(t *testing.T) {
+	gaveUp := errors.New("the caller gave up")
+	cases := []struct {
+		name      string
+		failAt2   bool // the callback fails on item 2, once item 1 is running
+		sink      func(ctx context.Context, s *pipeline.Stream[int], started <-chan struct{}) error
+		wantCause error
+		wantErr   error
+	}{
+		{"All loop breaks", false, func(ctx context.Context, s *pipeline.Stream[int], started <-chan struct{}) error {
+			for _, err := range pipeline.All(ctx, s) {
+				if err != nil {
+					return err
+				}
+				<-started
+				break
+			}
+			return nil
+		}, pipeline.ErrSinkStopped, nil},
+		{"every Tee branch stops", false, func(ctx context.Context, s *pipeline.Stream[int], started <-chan struct{}) error {
+			branches := pipeline.Tee(s, 2)
+			errs := make(chan error, 2)
+			for _, b := range branches {
+				go func() {
+					for _, err := range pipeline.All(ctx, b) {
+						if err != nil {
+							errs <- err
+							return
+						}
+						<-started
+						break
+					}
+					errs <- nil
+				}()
+			}
+			return errors.Join(<-errs, <-errs)
+		}, pipeline.ErrSinkStopped, nil},
+		{"a stage fails", true, func(ctx context.Context, s *pipeline.Stream[int], _ <-chan struct{}) error {
+			_, err := pipeline.Collect(ctx, s)
+			return err
+		}, errBoom, errBoom},
+		{"the sink's context ends", false, func(ctx context.Context, s *pipeline.Stream[int], started <-chan struct{}) error {
+			ctx, cancel := context.WithCancelCause(ctx)
+			go func() { <-started; cancel(gaveUp) }()
+			_, err := pipeline.Collect(ctx, s)
+			return err
+		}, gaveUp, gaveUp},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			started := make(chan struct{})
+			cause := make(chan error, 1)
+			s := pipeline.Map(pipeline.FromSlice(seq(3), pipeline.WithChunkSize(1)),
+				func(ctx context.Context, v int) (int, error) {
+					switch {
+					case v == 1:
+						close(started)
+						<-ctx.Done()
+						cause <- context.Cause(ctx)
+					case v == 2 && c.failAt2:
+						<-started
+						return 0, errBoom
+					}
+					return v, nil
+				}, pipeline.WithConcurrency(2))
+			err := c.sink(bg, s, started)
+			if c.wantErr == nil {
+				require.NoError(t, err, "a sink never returns ErrSinkStopped")
+			} else {
+				require.ErrorIs(t, err, c.wantErr)
+			}
+			require.ErrorIs(t, <-cause, c.wantCause)
+		})
+	}
+}
+
 func TestContextCancelReturnsCause(t *testing.T) {
 	ch := make(chan int) // never sends
 	ctx, cancel := context.WithCancelCause(bg)

@@ -16,7 +16,7 @@ import "context"
 // Map reads [WithConcurrency], [WithOrdered], [WithReorderWindow],
 // [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
 // [WithName].
-func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), opts ...Option) *Stream[B] {
+func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), opts ...StageOption) *Stream[B] {
 	checkStage("Map", s, fn == nil)
 	return stage(s, newStream("map", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
@@ -45,7 +45,7 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 // Filter returns a stream of the items of s for which keep returns true.
 // Concurrency, order, errors and panics are as for [Map], and it reads the
 // same options.
-func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, error), opts ...Option) *Stream[T] {
+func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, error), opts ...StageOption) *Stream[T] {
 	checkStage("Filter", s, keep == nil)
 	return stage(s, newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
 		in := s.start(r)
@@ -79,7 +79,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 // item of s, keeping each slice's order. Concurrency, order, errors and
 // panics are as for [Map], and it reads the same options. The slice fn
 // returns is read, not kept.
-func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, error), opts ...Option) *Stream[B] {
+func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, error), opts ...StageOption) *Stream[B] {
 	checkStage("FlatMap", s, fn == nil)
 	return stage(s, newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)

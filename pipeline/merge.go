@@ -18,7 +18,7 @@ func Merge[T any](streams ...*Stream[T]) *Stream[T] {
 	for _, s := range streams {
 		s.claim()
 	}
-	m := newStream("merge", nil, func(r *run, out *outPort[T], c *config) {
+	m := newStream("merge", []Option(nil), func(r *run, out *outPort[T], c *config) {
 		if len(streams) == 0 {
 			out.close()
 			return

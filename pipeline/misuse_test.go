@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
 
 // outcome runs f on its own goroutine and reports the value it panicked
@@ -34,16 +35,14 @@ func outcome(t *testing.T, f func()) any {
 const zeroStream = "pipeline: zero Stream: a Stream must be made with a source (FromSlice, FromChan, FromSeq, FromQueue) or a stage (Map, Filter, ...)"
 
 // TestMisuse lists every misuse of the package with the panic the user must
-// see: at once, on the calling goroutine, with a "pipeline:" message, and
-// leaving nothing locked (the check after each case uses the same value).
+// see: at once, on the calling goroutine, with a "pipeline:" message,
+// before anything runs. The queue's misuse is in package queue's table.
 func TestMisuse(t *testing.T) {
 	var nilCtx context.Context // passed by mistake, as a user might
 	id := func(_ context.Context, v int) (int, error) { return v, nil }
 	keep := func(context.Context, int) (bool, error) { return true, nil }
 	src := func() *pipeline.Stream[int] { return pipeline.FromSlice(seq(3)) }
 	var zero pipeline.Stream[int]
-	q := pipeline.NewQueue[int](pipeline.WithCapacity(2))
-	var zq pipeline.Queue[int]
 
 	cases := []struct {
 		name string
@@ -51,12 +50,6 @@ func TestMisuse(t *testing.T) {
 		want string
 	}{
 		// Nil contexts: checked before any lock.
-		{"Queue.Put nil ctx", func() { _ = q.Put(nilCtx, 1) }, "pipeline: nil Context"},
-		{"Queue.Get nil ctx", func() { _, _ = q.Get(nilCtx) }, "pipeline: nil Context"},
-		{"Queue.GetBatch nil ctx", func() { _, _ = q.GetBatch(nilCtx, make([]int, 1)) }, "pipeline: nil Context"},
-		{"Queue.Join nil ctx", func() { _ = q.Join(nilCtx) }, "pipeline: nil Context"},
-		{"Queue.All nil ctx", func() { q.All(nilCtx) }, "pipeline: nil Context"},
-		{"zero Queue.Join nil ctx", func() { _ = zq.Join(nilCtx) }, "pipeline: nil Context"},
 		{"ForEach nil ctx", func() { _ = pipeline.ForEach(nilCtx, src(), func(context.Context, int) error { return nil }) }, "pipeline: nil Context"},
 		{"Collect nil ctx", func() { _, _ = pipeline.Collect(nilCtx, src()) }, "pipeline: nil Context"},
 		{"Reduce nil ctx", func() {
@@ -92,9 +85,12 @@ func TestMisuse(t *testing.T) {
 			_, _ = pipeline.Reduce(bg, nil, 0, func(a, v int) (int, error) { return a, nil })
 		}, "pipeline: Reduce with a nil Stream"},
 		{"All nil stream", func() { pipeline.All[int](bg, nil) }, "pipeline: All with a nil Stream"},
-		{"nil Option", func() { pipeline.Map(src(), id, nil) }, "pipeline: nil Option"},
-		{"NewPriorityQueue nil less", func() { pipeline.NewPriorityQueue[int](nil) }, "pipeline: NewPriorityQueue with a nil less function"},
-		{"GetBatch empty buffer", func() { _, _ = q.GetBatch(bg, nil) }, "pipeline: GetBatch with an empty buffer"},
+		{"nil StageOption", func() { pipeline.Map(src(), id, nil) }, "pipeline: nil Option"},
+		{"nil Option", func() { pipeline.FromSlice(seq(3), pipeline.WithName("s"), nil) }, "pipeline: nil Option"},
+		{"nil Option for Tee", func() { pipeline.Tee(src(), 2, nil) }, "pipeline: nil Option"},
+		{"nil SinkOption", func() {
+			_ = pipeline.ForEach(bg, src(), func(context.Context, int) error { return nil }, nil)
+		}, "pipeline: nil Option"},
 
 		// The zero Stream is not usable; every use says so at once.
 		{"zero Stream Map", func() { pipeline.Map(&zero, id) }, zeroStream},
@@ -127,7 +123,6 @@ func TestMisuse(t *testing.T) {
 		{"window 0", func() { pipeline.WithReorderWindow(0) }, "pipeline: reorder window 0 must be at least 1"},
 		{"buffer -1", func() { pipeline.WithBuffer(-1) }, "pipeline: buffer -1 must not be negative"},
 		{"chunk 0", func() { pipeline.WithChunkSize(0) }, "pipeline: chunk size 0 must be at least 1"},
-		{"capacity 0", func() { pipeline.WithCapacity(0) }, "pipeline: capacity 0 must be at least 1"},
 		{"policy 9", func() { pipeline.WithErrorPolicy(pipeline.ErrorPolicy(9)) }, "pipeline: unknown error policy 9"},
 		{"rate 1 per 0", func() { pipeline.WithRateLimit(1, 0) }, "pipeline: rate limit 1 per 0s must be positive"},
 		{"Tee 0", func() { pipeline.Tee(src(), 0) }, "pipeline: Tee into 0 branches"},
@@ -142,18 +137,6 @@ func TestMisuse(t *testing.T) {
 			assert.Equal(t, c.want, fmt.Sprint(got))
 		})
 	}
-
-	// Nothing was left locked: both queues still work.
-	for _, q := range []*pipeline.Queue[int]{q, &zq} {
-		require.Nil(t, outcome(t, func() {
-			require.NoError(t, q.Put(bg, 7))
-			v, err := q.Get(bg)
-			require.NoError(t, err)
-			require.Equal(t, 7, v)
-			require.NoError(t, q.TaskDone())
-			require.NoError(t, q.Join(bg))
-		}))
-	}
 }
 
 // A stage that refuses to be built leaves its input stream usable.
@@ -165,46 +148,9 @@ func TestMisuseLeavesInputUsable(t *testing.T) {
 	assert.Equal(t, seq(3), got)
 }
 
-// The zero Queue works: every method, without a constructor.
-func TestZeroQueueWorks(t *testing.T) {
-	var q pipeline.Queue[int]
-	assert.Equal(t, 0, q.Len())
-	assert.Equal(t, 0, q.Cap())
-	assert.False(t, q.Closed())
-	require.NoError(t, q.Join(bg), "nothing unfinished")
-	require.NoError(t, q.Put(bg, 1))
-	require.True(t, q.TryPut(2))
-	require.True(t, q.TryPut(3))
-	v, err := q.Get(bg)
-	require.NoError(t, err)
-	assert.Equal(t, 1, v)
-	v, ok := q.TryGet()
-	require.True(t, ok)
-	assert.Equal(t, 2, v)
-	buf := make([]int, 4)
-	n, err := q.GetBatch(bg, buf)
-	require.NoError(t, err)
-	assert.Equal(t, []int{3}, buf[:n])
-	assert.Zero(t, q.TryGetBatch(buf))
-	for range 3 {
-		require.NoError(t, q.TaskDone())
-	}
-	require.ErrorIs(t, q.TaskDone(), pipeline.ErrTooManyTaskDone)
-	require.NoError(t, q.Join(bg))
-	require.NoError(t, q.Put(bg, 4))
-	q.Close()
-	var all []int
-	for v := range q.All(bg) {
-		all = append(all, v)
-	}
-	assert.Equal(t, []int{4}, all)
-	assert.Equal(t, 0, q.Shutdown())
-	require.ErrorIs(t, q.Put(bg, 5), pipeline.ErrClosed)
-}
-
 // FromQueue over the zero Queue is a valid source.
 func TestFromZeroQueue(t *testing.T) {
-	var q pipeline.Queue[int]
+	var q queue.Queue[int]
 	require.NoError(t, q.Put(bg, 1))
 	q.Close()
 	got, err := pipeline.Collect(bg, pipeline.FromQueue(&q))

@@ -5,14 +5,55 @@ import (
 	"time"
 )
 
-// An Option configures a [Queue] or a pipeline stage. Each With function
-// says which constructors read it; the others ignore it, so one option list
-// can be shared between stages.
-type Option interface{ apply(*config) }
+// An Option configures any source or stage: every source, [Map], [Filter],
+// [FlatMap], [Batch], [Tumbling], [Sliding] and [Tee]'s branches. The
+// Options are [WithBuffer], [WithChunkSize] and [WithName].
+//
+// Options are typed by what reads them, so that an option given where it
+// would do nothing does not compile:
+//
+//   - Every source and stage reads an Option.
+//   - A [StageOption] configures a callback stage ([Map], [Filter],
+//     [FlatMap]). Every Option and every SinkOption is one; so are
+//     [WithConcurrency], [WithOrdered], [WithReorderWindow] and
+//     [WithRateLimit], which only those stages read.
+//   - A [SinkOption] ([WithErrorPolicy]) configures [ForEach].
+//
+// So pipeline.FromSlice(s, pipeline.WithConcurrency(4)) does not compile,
+// and neither does any pipeline option given to a
+// [github.com/weftgo/weft/pipeline/queue] constructor.
+type Option interface {
+	StageOption
+	anyStage()
+}
 
-type optionFunc func(*config)
+// A StageOption configures a callback stage: [Map], [Filter] or [FlatMap].
+// See [Option] for which options are which.
+type StageOption interface{ apply(*config) }
 
-func (f optionFunc) apply(c *config) { f(c) }
+// A SinkOption configures [ForEach]. Every SinkOption is a [StageOption]:
+// it configures the callback of Map, Filter and FlatMap the same way.
+type SinkOption interface {
+	StageOption
+	sink()
+}
+
+// option is an Option.
+type option func(*config)
+
+func (f option) apply(c *config) { f(c) }
+func (option) anyStage()         {}
+
+// stageOption is a StageOption only.
+type stageOption func(*config)
+
+func (f stageOption) apply(c *config) { f(c) }
+
+// sinkOption is a SinkOption.
+type sinkOption func(*config)
+
+func (f sinkOption) apply(c *config) { f(c) }
+func (sinkOption) sink()             {}
 
 // ErrorPolicy says what a stage does when its callback returns an error.
 // Panics always stop the pipeline, whatever the policy.
@@ -29,13 +70,25 @@ const (
 	CollectErrors
 )
 
+// String returns the name of the constant, such as "StopOnError".
+func (p ErrorPolicy) String() string {
+	switch p {
+	case StopOnError:
+		return "StopOnError"
+	case SkipErrors:
+		return "SkipErrors"
+	case CollectErrors:
+		return "CollectErrors"
+	}
+	return fmt.Sprintf("ErrorPolicy(%d)", int(p))
+}
+
 const (
 	defaultChunk  = 128
 	defaultBuffer = 4
 )
 
 type config struct {
-	capacity    int // Queue; 0 = unbounded
 	concurrency int
 	ordered     bool
 	window      int // reorder window in chunks; 0 = default
@@ -47,10 +100,10 @@ type config struct {
 	ratePer     time.Duration
 }
 
-func newConfig(name string, opts []Option) config {
+func newConfig[O StageOption](name string, opts []O) config {
 	c := config{concurrency: 1, buffer: defaultBuffer, chunk: defaultChunk, name: name}
 	for _, o := range opts {
-		if o == nil {
+		if StageOption(o) == nil {
 			panic("pipeline: nil Option")
 		}
 		o.apply(&c)
@@ -64,32 +117,22 @@ func newConfig(name string, opts []Option) config {
 	return c
 }
 
-// WithCapacity bounds a [Queue] to n items: [Queue.Put] blocks while the
-// queue is full. Without it a queue is unbounded. Read by the Queue
-// constructors. It panics if n < 1.
-func WithCapacity(n int) Option {
-	if n < 1 {
-		panic(fmt.Sprintf("pipeline: capacity %d must be at least 1", n))
-	}
-	return optionFunc(func(c *config) { c.capacity = n })
-}
-
 // WithConcurrency runs a stage's callback on n goroutines (default 1), which
 // share out every chunk the stage receives: n callbacks are in flight
 // whenever n items are available (see the package doc). Read by [Map],
 // [Filter] and [FlatMap]. It panics if n < 1.
-func WithConcurrency(n int) Option {
+func WithConcurrency(n int) StageOption {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: concurrency %d must be at least 1", n))
 	}
-	return optionFunc(func(c *config) { c.concurrency = n })
+	return stageOption(func(c *config) { c.concurrency = n })
 }
 
 // WithOrdered makes a concurrent stage emit its results in the order its
 // input arrived. A stage with concurrency 1 is always ordered. Read by
 // [Map], [Filter] and [FlatMap].
-func WithOrdered() Option {
-	return optionFunc(func(c *config) { c.ordered = true })
+func WithOrdered() StageOption {
+	return stageOption(func(c *config) { c.ordered = true })
 }
 
 // WithReorderWindow sets how many input chunks an ordered stage may have
@@ -98,11 +141,11 @@ func WithOrdered() Option {
 // only when the window is full. A chunk holds up to [WithChunkSize] items,
 // so the window holds up to n × chunk size items.
 // Read by [Map], [Filter] and [FlatMap]. It panics if n < 1.
-func WithReorderWindow(n int) Option {
+func WithReorderWindow(n int) StageOption {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: reorder window %d must be at least 1", n))
 	}
-	return optionFunc(func(c *config) { c.window = n })
+	return stageOption(func(c *config) { c.window = n })
 }
 
 // WithBuffer sets how many chunks a stage's output may hold before the
@@ -112,7 +155,7 @@ func WithBuffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("pipeline: buffer %d must not be negative", n))
 	}
-	return optionFunc(func(c *config) { c.buffer = n })
+	return option(func(c *config) { c.buffer = n })
 }
 
 // WithChunkSize sets the largest chunk of items a source or stage hands to
@@ -125,29 +168,29 @@ func WithChunkSize(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: chunk size %d must be at least 1", n))
 	}
-	return optionFunc(func(c *config) { c.chunk = n })
+	return option(func(c *config) { c.chunk = n })
 }
 
 // WithErrorPolicy sets what a stage does when its callback returns an error
 // (default [StopOnError]). Read by [Map], [Filter], [FlatMap] and [ForEach].
-func WithErrorPolicy(p ErrorPolicy) Option {
+func WithErrorPolicy(p ErrorPolicy) SinkOption {
 	if p < StopOnError || p > CollectErrors {
 		panic(fmt.Sprintf("pipeline: unknown error policy %d", p))
 	}
-	return optionFunc(func(c *config) { c.policy = p })
+	return sinkOption(func(c *config) { c.policy = p })
 }
 
 // WithName names a stage in its [Stats]. Read by all sources and stages.
 func WithName(name string) Option {
-	return optionFunc(func(c *config) { c.name = name })
+	return option(func(c *config) { c.name = name })
 }
 
 // WithRateLimit lets items enter a stage at most n per period, evenly spaced
 // (one every per/n, no bursts). Read by [Map], [Filter] and [FlatMap]. It
 // panics if n < 1 or per <= 0.
-func WithRateLimit(n int, per time.Duration) Option {
+func WithRateLimit(n int, per time.Duration) StageOption {
 	if n < 1 || per <= 0 {
 		panic(fmt.Sprintf("pipeline: rate limit %d per %v must be positive", n, per))
 	}
-	return optionFunc(func(c *config) { c.rateN, c.ratePer = n, per })
+	return stageOption(func(c *config) { c.rateN, c.ratePer = n, per })
 }

@@ -18,8 +18,8 @@ func FuzzPipeline(f *testing.F) {
 	f.Add(uint16(0), byte(0x01), byte(0x02), byte(0x03), byte(2))
 	f.Fuzz(func(t *testing.T, n uint16, c1, c2, c3, src byte) {
 		items := seq(int(n % 5000))
-		opts := func(c byte) []pipeline.Option {
-			o := []pipeline.Option{
+		opts := func(c byte) []pipeline.StageOption {
+			o := []pipeline.StageOption{
 				pipeline.WithConcurrency(1 + int(c&3)),
 				pipeline.WithChunkSize(1 + int(c>>2&7)*9),
 				pipeline.WithBuffer(int(c >> 5 & 3)),

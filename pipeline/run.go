@@ -9,10 +9,6 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// errStopped is the cause a sink cancels its pipeline with when it returns:
-// the consumer is done, nothing failed.
-var errStopped = errors.New("pipeline: consumer stopped")
-
 // checkCtx panics on a nil context, before the caller takes any lock.
 func checkCtx(ctx context.Context) {
 	if ctx == nil {
@@ -113,7 +109,7 @@ func (r *run) finish() error {
 	r.mu.Lock()
 	stoppedEarly := r.err == nil && r.ctx.Err() != nil
 	r.mu.Unlock()
-	r.stop(errStopped)
+	r.stop(ErrSinkStopped)
 	r.wg.Wait()
 	if r.unwatch() {
 		r.watchDone.Done() // the watch never ran, and now never will

@@ -58,7 +58,7 @@ func checkSink[T any](who string, ctx context.Context, s *Stream[T], nilFn bool)
 // first error of any stage or of fn (a panic as a [*PanicError]), or with
 // context.Cause(ctx) if ctx ended the run. An error from fn is handled by
 // [WithErrorPolicy] (default [StopOnError]); it is the only option ForEach reads.
-func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Context, v T) error, opts ...Option) error {
+func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Context, v T) error, opts ...SinkOption) error {
 	checkSink("ForEach", ctx, s, fn == nil)
 	c := newConfig("foreach", opts)
 	s.claim()

@@ -1,6 +1,10 @@
 package pipeline
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/weftgo/weft/pipeline/queue"
+)
 
 // FromSlice returns a stream of the items of s, in order. The slice is read
 // while the pipeline runs and must not be modified until the sink returns.
@@ -111,11 +115,14 @@ func FromSeq[T any](seq iter.Seq[T], opts ...Option) *Stream[T] {
 	})
 }
 
-// FromQueue returns a stream of the items got from q until it is closed and
-// empty. Items are removed from q as the pipeline takes them; the pipeline
-// does not call [Queue.TaskDone]. It reads [WithChunkSize], [WithBuffer]
-// and [WithName].
-func FromQueue[T any](q *Queue[T], opts ...Option) *Stream[T] {
+// FromQueue returns a stream of the items taken from q until q is closed
+// (by [queue.Queue.Close], [queue.Queue.Shutdown] or [queue.Queue.Stop])
+// and empty. Items are removed from q as the pipeline takes them, as many
+// as are there, up to a chunk. The pipeline does not call
+// [queue.Queue.TaskDone]; a caller that waits with [queue.Queue.Join] or
+// Shutdown calls it, in a sink for instance. It reads [WithChunkSize],
+// [WithBuffer] and [WithName].
+func FromQueue[T any](q *queue.Queue[T], opts ...Option) *Stream[T] {
 	if q == nil {
 		panic("pipeline: FromQueue with a nil Queue")
 	}
@@ -124,7 +131,7 @@ func FromQueue[T any](q *Queue[T], opts ...Option) *Stream[T] {
 	})
 }
 
-func sendFromQueue[T any](r *run, q *Queue[T], out *outPort[T], c *config) {
+func sendFromQueue[T any](r *run, q *queue.Queue[T], out *outPort[T], c *config) {
 	defer out.close()
 	buf := make([]T, c.chunk)
 	for {

@@ -32,7 +32,7 @@ func ints(n int) iter.Seq[int] {
 func BenchmarkPipelineSum(b *testing.B) {
 	for _, ordered := range []bool{false, true} {
 		name := "unordered"
-		opts := []pipeline.Option{pipeline.WithConcurrency(2)}
+		opts := []pipeline.StageOption{pipeline.WithConcurrency(2)}
 		if ordered {
 			name = "ordered"
 			opts = append(opts, pipeline.WithOrdered(), pipeline.WithReorderWindow(*window))
@@ -126,7 +126,7 @@ func BenchmarkPipelineCPU(b *testing.B) {
 				case "channels":
 					sink.Add(spinChannels(items, rounds))
 				default:
-					opts := []pipeline.Option{pipeline.WithConcurrency(2)}
+					opts := []pipeline.StageOption{pipeline.WithConcurrency(2)}
 					if impl == "ordered" {
 						opts = append(opts, pipeline.WithOrdered())
 					}

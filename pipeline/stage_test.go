@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
 
 func seq(n int) []int {
@@ -27,7 +28,7 @@ func double(_ context.Context, x int) (int, error) { return 2 * x, nil }
 
 func TestMapFilterFlatMapOrdered(t *testing.T) {
 	for _, conc := range []int{1, 2, 7} {
-		opts := []pipeline.Option{pipeline.WithConcurrency(conc), pipeline.WithOrdered(), pipeline.WithChunkSize(3)}
+		opts := []pipeline.StageOption{pipeline.WithConcurrency(conc), pipeline.WithOrdered(), pipeline.WithChunkSize(3)}
 		src := pipeline.FromSlice(seq(1000), pipeline.WithChunkSize(5))
 		m := pipeline.Map(src, double, opts...)
 		f := pipeline.Filter(m, func(_ context.Context, x int) (bool, error) { return x%3 == 0, nil }, opts...)
@@ -73,7 +74,7 @@ func TestSources(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, seq(1000), got)
 
-	q := pipeline.NewQueue[int]()
+	q := queue.New[int]()
 	for i := range 300 {
 		require.NoError(t, q.Put(bg, i))
 	}

@@ -48,7 +48,7 @@ func checkInvariant(t *testing.T, chain []statsOf, oneToOne []bool, delivered in
 // into a failure, an early break, a cancelled context and a failing sink,
 // with every concurrency mode, and checks the counters' rules each time.
 func TestStatsInvariant(t *testing.T) {
-	modes := map[string][]pipeline.Option{
+	modes := map[string][]pipeline.StageOption{
 		"serial":    nil,
 		"unordered": {pipeline.WithConcurrency(3)},
 		"ordered":   {pipeline.WithConcurrency(3), pipeline.WithOrdered(), pipeline.WithReorderWindow(4)},
@@ -113,7 +113,7 @@ func TestStatsInvariant(t *testing.T) {
 						return 0, errBoom
 					}
 					return v, nil
-				}, append([]pipeline.Option{pipeline.WithErrorPolicy(pipeline.SkipErrors)}, opts...)...)
+				}, append([]pipeline.StageOption{pipeline.WithErrorPolicy(pipeline.SkipErrors)}, opts...)...)
 				var seen int64
 				err := end.sink(bg, skip, &seen)
 				if name == "exhausted" {

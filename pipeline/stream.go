@@ -125,7 +125,7 @@ func (s *Stream[T]) claim() {
 	}
 }
 
-func newStream[T any](name string, opts []Option, open func(r *run, out *outPort[T], c *config)) *Stream[T] {
+func newStream[T any, O StageOption](name string, opts []O, open func(r *run, out *outPort[T], c *config)) *Stream[T] {
 	c := newConfig(name, opts)
 	return &Stream[T]{open: open, cfg: c, stats: &stageStats{name: c.name}, sequenced: true}
 }

@@ -48,9 +48,9 @@ func TestStressStagesRace(t *testing.T) {
 func stressOnce(rng *rand.Rand) string {
 	n := rng.IntN(3000)
 	items := seq(n)
-	stageOpts := func() ([]pipeline.Option, bool) {
+	stageOpts := func() ([]pipeline.StageOption, bool) {
 		conc := 1 + rng.IntN(6)
-		opts := []pipeline.Option{
+		opts := []pipeline.StageOption{
 			pipeline.WithConcurrency(conc),
 			pipeline.WithChunkSize(1 + rng.IntN(200)),
 			pipeline.WithBuffer(rng.IntN(4)),

@@ -2,14 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 )
-
-// errTeeStopped fails a Tee branch that starts after every other branch has
-// stopped, or that was still open when they did.
-var errTeeStopped = errors.New("pipeline: Tee branch started after the other branches stopped")
 
 // Tee returns n streams that each receive every item of s, in order. The
 // branches may be consumed by one sink (after [Merge] for example) or by
@@ -20,7 +15,8 @@ var errTeeStopped = errors.New("pipeline: Tee branch started after the other bra
 //
 // An error or panic upstream of the Tee is returned by every branch's sink.
 // A branch whose sink stops (early, or on its own error) is dropped and the
-// others go on. The part of the pipeline upstream of the Tee stops when
+// others go on; the sink of a branch that starts only after every other
+// branch has stopped before the end of the input returns [ErrTeeStopped]. The part of the pipeline upstream of the Tee stops when
 // every branch has stopped, and the sink of the last branch to stop waits
 // for its goroutines; the sinks of the other branches wait only for their
 // own. Since the branches may belong to different sinks, callbacks upstream
@@ -121,7 +117,7 @@ func (t *tee[T]) end(exhausted bool) {
 	err := t.up.err
 	t.up.mu.Unlock()
 	if err == nil && !exhausted {
-		err = errTeeStopped
+		err = ErrTeeStopped
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

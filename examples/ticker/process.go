@@ -30,10 +30,17 @@ type stage interface{ Stats() pipeline.Stats }
 // ctx ends. It returns what the consumer saw, and the pipeline's error.
 func process(ctx context.Context, c config, w io.Writer) (*result, error) {
 	f := &feed{m: newMarket(c.symbols, c.rate, c.events, c.seed), rate: c.rate, duration: c.duration}
+	// Every stage gets the same sizes. A source takes only Options; the
+	// callback stages take StageOptions, which every Option is.
 	sizes := []pipeline.Option{pipeline.WithChunkSize(c.chunk), pipeline.WithBuffer(c.buffer)}
-	opts := func(more ...pipeline.Option) []pipeline.Option { return append(more, sizes...) }
+	opts := func(more ...pipeline.StageOption) []pipeline.StageOption {
+		for _, o := range sizes {
+			more = append(more, o)
+		}
+		return more
+	}
 
-	src := pipeline.FromSeq(f.lines(ctx), opts(pipeline.WithName("feed"))...)
+	src := pipeline.FromSeq(f.lines(ctx), append([]pipeline.Option{pipeline.WithName("feed")}, sizes...)...)
 
 	// Parsing is stateless, so it may run on several goroutines; WithOrdered
 	// keeps each symbol's ticks in order for the windows. A garbled line is

@@ -1,4 +1,4 @@
-package pipeline
+package queue
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 )
 
 // Queue is a multi-producer, multi-consumer queue: the Go counterpart of
-// Python's queue.Queue. Items leave in FIFO order ([NewQueue]), LIFO order
-// ([NewLIFOQueue]) or least-first by a less function ([NewPriorityQueue]).
+// Python's queue.Queue. Items leave in FIFO order ([New]), LIFO order
+// ([NewLIFO]) or least-first by a less function ([NewPriority]).
 // A bounded queue ([WithCapacity]) blocks [Queue.Put] while full; an
 // unbounded one never does.
 //
@@ -23,11 +23,14 @@ import (
 // passed on to the next waiter, so an item is never stranded.
 //
 // Every item put is accounted for: it is returned by a Get, or dropped by
-// [Queue.Shutdown], which reports how many it dropped. A Put synchronizes
+// [Queue.Stop], which reports how many it dropped. A Put synchronizes
 // before the Get that returns its item.
 //
 // [Queue.TaskDone] and [Queue.Join] track work the way Python's task_done
-// and join do.
+// and join do. The queue's lifecycle uses the module's three verbs:
+// [Queue.Close] stops accepting items and lets consumers drain the queue,
+// [Queue.Shutdown] closes and waits until every item is taken and marked
+// done, and [Queue.Stop] drops what is queued.
 type Queue[T any] struct {
 	_ noCopy
 
@@ -41,32 +44,32 @@ type Queue[T any] struct {
 	closed     bool
 }
 
-// NewQueue returns an empty FIFO queue. It reads [WithCapacity].
-func NewQueue[T any](opts ...Option) *Queue[T] {
-	c := newConfig("", opts)
+// New returns an empty FIFO queue, unbounded unless [WithCapacity] is given.
+func New[T any](opts ...Option) *Queue[T] {
+	c := newConfig(opts)
 	return &Queue[T]{capacity: c.capacity}
 }
 
-// NewLIFOQueue returns an empty LIFO queue (a stack): Get returns the item
-// put most recently. It reads [WithCapacity].
-func NewLIFOQueue[T any](opts ...Option) *Queue[T] {
-	q := NewQueue[T](opts...)
+// NewLIFO returns an empty LIFO queue (a stack): Get returns the item put
+// most recently. Options are as for [New].
+func NewLIFO[T any](opts ...Option) *Queue[T] {
+	q := New[T](opts...)
 	q.items.lifo = true
 	return q
 }
 
-// NewPriorityQueue returns an empty priority queue: Get returns the least
+// NewPriority returns an empty priority queue: Get returns the least
 // item according to less, which must be a strict weak order. Items that
 // compare equal leave in no particular order. less is called with the
 // queue's lock held and must not call the queue. If less panics, the panic
 // goes on to the caller of Put or Get and the queue's lock is released, but
 // the item being moved may be lost and the order is no longer guaranteed.
-// It reads [WithCapacity].
-func NewPriorityQueue[T any](less func(a, b T) bool, opts ...Option) *Queue[T] {
+// Options are as for [New]. A nil less panics.
+func NewPriority[T any](less func(a, b T) bool, opts ...Option) *Queue[T] {
 	if less == nil {
-		panic("pipeline: NewPriorityQueue with a nil less function")
+		panic("queue: NewPriority with a nil less function")
 	}
-	q := NewQueue[T](opts...)
+	q := New[T](opts...)
 	q.items.less = less
 	return q
 }
@@ -200,7 +203,7 @@ func (q *Queue[T]) take() (v T) {
 func (q *Queue[T]) GetBatch(ctx context.Context, buf []T) (n int, err error) {
 	checkCtx(ctx)
 	if len(buf) == 0 {
-		panic("pipeline: GetBatch with an empty buffer")
+		panic("queue: GetBatch with an empty buffer")
 	}
 	q.lock()
 	for q.items.len() == 0 {
@@ -250,7 +253,8 @@ func (q *Queue[T]) Len() int {
 // Cap returns the capacity of a bounded queue, and 0 for an unbounded one.
 func (q *Queue[T]) Cap() int { return q.capacity }
 
-// Closed reports whether [Queue.Close] or [Queue.Shutdown] has been called.
+// Closed reports whether [Queue.Close], [Queue.Shutdown] or [Queue.Stop]
+// has been called.
 func (q *Queue[T]) Closed() bool {
 	q.lock()
 	defer q.mu.Unlock()

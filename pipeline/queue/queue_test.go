@@ -1,4 +1,4 @@
-package pipeline_test
+package queue_test
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var bg = context.Background()
 
-func drain[T any](t *testing.T, q *pipeline.Queue[T]) []T {
+func drain[T any](t *testing.T, q *queue.Queue[T]) []T {
 	t.Helper()
 	var got []T
 	for {
@@ -31,12 +31,12 @@ func drain[T any](t *testing.T, q *pipeline.Queue[T]) []T {
 }
 
 func TestQueueOrders(t *testing.T) {
-	fifo := pipeline.NewQueue[int]()
-	lifo := pipeline.NewLIFOQueue[int]()
-	prio := pipeline.NewPriorityQueue(func(a, b int) bool { return a < b })
-	var zero pipeline.Queue[int] // the zero value is an unbounded FIFO
+	fifo := queue.New[int]()
+	lifo := queue.NewLIFO[int]()
+	prio := queue.NewPriority(func(a, b int) bool { return a < b })
+	var zero queue.Queue[int] // the zero value is an unbounded FIFO
 	for _, v := range []int{3, 1, 4, 1, 5, 9, 2, 6} {
-		for _, q := range []*pipeline.Queue[int]{fifo, lifo, prio, &zero} {
+		for _, q := range []*queue.Queue[int]{fifo, lifo, prio, &zero} {
 			require.NoError(t, q.Put(bg, v))
 		}
 	}
@@ -47,7 +47,7 @@ func TestQueueOrders(t *testing.T) {
 }
 
 func TestQueueRingWrapsAndGrows(t *testing.T) {
-	q := pipeline.NewQueue[int]()
+	q := queue.New[int]()
 	next, want := 0, 0
 	for round := range 50 {
 		for range round % 7 * 5 {
@@ -67,9 +67,9 @@ func TestQueueRingWrapsAndGrows(t *testing.T) {
 }
 
 func TestQueueBoundedTryPutAndCap(t *testing.T) {
-	q := pipeline.NewQueue[int](pipeline.WithCapacity(2))
+	q := queue.New[int](queue.WithCapacity(2))
 	assert.Equal(t, 2, q.Cap())
-	assert.Equal(t, 0, pipeline.NewQueue[int]().Cap())
+	assert.Equal(t, 0, queue.New[int]().Cap())
 	assert.True(t, q.TryPut(1))
 	assert.True(t, q.TryPut(2))
 	assert.False(t, q.TryPut(3), "full")
@@ -79,7 +79,7 @@ func TestQueueBoundedTryPutAndCap(t *testing.T) {
 
 func TestQueuePutBlocksWhileFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		q := pipeline.NewQueue[int](pipeline.WithCapacity(1))
+		q := queue.New[int](queue.WithCapacity(1))
 		require.NoError(t, q.Put(bg, 1))
 		done := make(chan error, 1)
 		go func() { done <- q.Put(bg, 2) }()
@@ -96,7 +96,7 @@ func TestQueuePutBlocksWhileFull(t *testing.T) {
 
 func TestQueueGetBlocksUntilPut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		q := pipeline.NewQueue[string]()
+		q := queue.New[string]()
 		got := make(chan string, 1)
 		go func() { v, _ := q.Get(bg); got <- v }()
 		synctest.Wait()
@@ -108,11 +108,11 @@ func TestQueueGetBlocksUntilPut(t *testing.T) {
 
 func TestQueueContextCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		q := pipeline.NewQueue[int](pipeline.WithCapacity(1))
+		q := queue.New[int](queue.WithCapacity(1))
 		cause := errors.New("gave up")
 		ctx, cancel := context.WithCancelCause(bg)
 		errs := make(chan error, 2)
-		go func() { _, err := pipeline.NewQueue[int]().Get(ctx); errs <- err }()
+		go func() { _, err := queue.New[int]().Get(ctx); errs <- err }()
 		require.NoError(t, q.Put(bg, 1))
 		go func() { errs <- q.Put(ctx, 2) }()
 		synctest.Wait()
@@ -125,7 +125,7 @@ func TestQueueContextCancel(t *testing.T) {
 
 func TestQueueBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		q := pipeline.NewQueue[int](pipeline.WithCapacity(8))
+		q := queue.New[int](queue.WithCapacity(8))
 		buf := make([]int, 3)
 		assert.Equal(t, 0, q.TryGetBatch(buf))
 		got := make(chan []int, 1)
@@ -151,7 +151,7 @@ func TestQueueBatch(t *testing.T) {
 }
 
 func TestQueueAll(t *testing.T) {
-	q := pipeline.NewQueue[int]()
+	q := queue.New[int]()
 	for i := range 5 {
 		require.NoError(t, q.Put(bg, i))
 	}
@@ -170,14 +170,9 @@ func TestQueueAll(t *testing.T) {
 	assert.Equal(t, []int{0, 1, 2, 3, 4}, got, "a break takes nothing more")
 }
 
-func TestQueueMisuse(t *testing.T) {
-	assert.PanicsWithValue(t, "pipeline: capacity 0 must be at least 1", func() { pipeline.WithCapacity(0) })
-	assert.Panics(t, func() { pipeline.NewPriorityQueue[int](nil) })
-}
-
 func TestQueueConcurrentWaitersAllServed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		q := pipeline.NewQueue[int](pipeline.WithCapacity(1))
+		q := queue.New[int](queue.WithCapacity(1))
 		var wg sync.WaitGroup
 		const n = 20
 		sum := make(chan int, n)
@@ -196,7 +191,7 @@ func TestQueueConcurrentWaitersAllServed(t *testing.T) {
 
 func TestPriorityQueueLessPanicReleasesLock(t *testing.T) {
 	explode := false
-	q := pipeline.NewPriorityQueue(func(a, b int) bool {
+	q := queue.NewPriority(func(a, b int) bool {
 		if explode {
 			panic("bad less")
 		}

@@ -1,6 +1,7 @@
-package pipeline_test
+package queue_test
 
 import (
+	"context"
 	"runtime"
 	"slices"
 	"sync"
@@ -10,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
 
 // queueModel is the sequential specification a Queue is checked against.
@@ -52,23 +53,27 @@ func FuzzQueue(f *testing.F) {
 	f.Add([]byte{1, 3, 1, 2, 3, 4, 5, 10, 12, 14, 15, 10, 13})
 	f.Add([]byte{2, 0, 9, 3, 7, 3, 8, 10, 10, 11, 10, 14, 12, 13, 10})
 	f.Add([]byte{0, 2, 1, 2, 3, 12, 15, 1, 10, 13, 13, 13})
+	f.Add([]byte{0, 3, 1, 2, 16, 10, 12, 16, 15, 12, 16, 14, 1})
+	f.Add([]byte{1, 0, 5, 6, 10, 14, 12, 16, 12, 15})
+	ended, cancel := context.WithCancel(bg)
+	cancel()
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) < 2 {
 			return
 		}
 		m := &queueModel{kind: ops[0] % 3, capacity: int(ops[1] % 5)}
-		var opts []pipeline.Option
+		var opts []queue.Option
 		if m.capacity > 0 {
-			opts = append(opts, pipeline.WithCapacity(m.capacity))
+			opts = append(opts, queue.WithCapacity(m.capacity))
 		}
-		var q *pipeline.Queue[int]
+		var q *queue.Queue[int]
 		switch m.kind {
 		case 0:
-			q = pipeline.NewQueue[int](opts...)
+			q = queue.New[int](opts...)
 		case 1:
-			q = pipeline.NewLIFOQueue[int](opts...)
+			q = queue.NewLIFO[int](opts...)
 		default:
-			q = pipeline.NewPriorityQueue(func(a, b int) bool { return a < b }, opts...)
+			q = queue.NewPriority(func(a, b int) bool { return a < b }, opts...)
 		}
 		for i, op := range ops[2:] {
 			switch {
@@ -100,7 +105,7 @@ func FuzzQueue(f *testing.F) {
 			case op == 12:
 				err := q.TaskDone()
 				if m.unfinished == 0 {
-					require.ErrorIs(t, err, pipeline.ErrTooManyTaskDone)
+					require.ErrorIs(t, err, queue.ErrTooManyTaskDone)
 				} else {
 					require.NoError(t, err)
 					m.unfinished--
@@ -113,7 +118,15 @@ func FuzzQueue(f *testing.F) {
 				n := len(m.items)
 				m.items = nil
 				m.unfinished -= n
-				require.Equal(t, n, q.Shutdown(), "op %d Shutdown", i)
+				require.Equal(t, n, q.Stop(), "op %d Stop", i)
+			case op == 16: // Shutdown, with a context that has ended: it must not block
+				m.closed = true
+				err := q.Shutdown(ended)
+				if m.unfinished == 0 {
+					require.NoError(t, err, "op %d Shutdown", i)
+				} else {
+					require.ErrorIs(t, err, context.Canceled, "op %d Shutdown", i)
+				}
 			default: // blocking Get when it cannot block
 				if len(m.items) == 0 && !m.closed {
 					continue
@@ -124,7 +137,7 @@ func FuzzQueue(f *testing.F) {
 					require.NoError(t, err)
 					require.Equal(t, want, got)
 				} else {
-					require.ErrorIs(t, err, pipeline.ErrClosed)
+					require.ErrorIs(t, err, queue.ErrClosed)
 				}
 			}
 			require.Equal(t, len(m.items), q.Len(), "op %d Len", i)
@@ -136,7 +149,7 @@ func FuzzQueue(f *testing.F) {
 	})
 }
 
-// Many producers and consumers, then a Shutdown in the middle: every item
+// Many producers and consumers, then a Stop in the middle: every item
 // put is got exactly once or counted as dropped.
 func TestQueueStress(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
@@ -145,11 +158,11 @@ func TestQueueStress(t *testing.T) {
 		perProducer = 2000
 	}
 	for _, capacity := range []int{0, 1, 16} {
-		var opts []pipeline.Option
+		var opts []queue.Option
 		if capacity > 0 {
-			opts = append(opts, pipeline.WithCapacity(capacity))
+			opts = append(opts, queue.WithCapacity(capacity))
 		}
-		q := pipeline.NewQueue[int](opts...)
+		q := queue.New[int](opts...)
 		var put, got atomic.Int64
 		var wg sync.WaitGroup
 		seen := make([]atomic.Bool, producers*perProducer)
@@ -191,8 +204,8 @@ func TestQueueStress(t *testing.T) {
 							}
 						}
 						if got.Add(1) == int64(producers*perProducer/2) {
-							// Half way: shut down while producers still run.
-							dropped <- q.Shutdown()
+							// Half way: stop while producers still run.
+							dropped <- q.Stop()
 						}
 					}
 				}

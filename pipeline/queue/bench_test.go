@@ -1,10 +1,10 @@
-package pipeline_test
+package queue_test
 
 import (
 	"sync"
 	"testing"
 
-	"github.com/weftgo/weft/pipeline"
+	"github.com/weftgo/weft/pipeline/queue"
 )
 
 const benchCap = 128
@@ -19,7 +19,7 @@ func BenchmarkQueuePutGet(b *testing.B) {
 	}{{"1x1", 1}, {"4x4", 4}} {
 		b.Run("queue/"+pc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			q := pipeline.NewQueue[int](pipeline.WithCapacity(benchCap))
+			q := queue.New[int](queue.WithCapacity(benchCap))
 			runPutGet(b, pc.n, func(v int) { _ = q.Put(bg, v) }, func() { _, _ = q.Get(bg) })
 		})
 		b.Run("chan/"+pc.name, func(b *testing.B) {
@@ -52,10 +52,10 @@ func runPutGet(b *testing.B, n int, put func(int), get func()) {
 }
 
 func TestQueueSteadyStateDoesNotAllocate(t *testing.T) {
-	queues := map[string]*pipeline.Queue[int]{
-		"fifo":     pipeline.NewQueue[int](pipeline.WithCapacity(64)),
-		"lifo":     pipeline.NewLIFOQueue[int](),
-		"priority": pipeline.NewPriorityQueue(func(a, b int) bool { return a > b }),
+	queues := map[string]*queue.Queue[int]{
+		"fifo":     queue.New[int](queue.WithCapacity(64)),
+		"lifo":     queue.NewLIFO[int](),
+		"priority": queue.NewPriority(func(a, b int) bool { return a > b }),
 	}
 	for name, q := range queues {
 		cycle := func() {

@@ -1,4 +1,4 @@
-package pipeline
+package queue
 
 // store holds a Queue's items without boxing them: a power-of-two ring
 // buffer for FIFO and LIFO order, a binary heap for priority order. It is
