@@ -98,6 +98,39 @@ func BenchmarkGroup(b *testing.B) {
 	})
 }
 
+// BenchmarkSubmitContext measures what the submit context costs a task:
+// one Submit and Wait per op on a pool of one, with contexts that can never
+// be canceled (nothing to join), one that can (a join made only if the task
+// waits on its context) and the task's own context (nested work).
+func BenchmarkSubmitContext(b *testing.B) {
+	type key struct{}
+	cancelable, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	noop := func(context.Context) error { return nil }
+	waits := func(ctx context.Context) error { _ = ctx.Done(); return nil }
+	cases := []struct {
+		name string
+		ctx  context.Context
+		fn   func(context.Context) error
+	}{
+		{"Background", context.Background(), noop},
+		{"WithValue", context.WithValue(context.Background(), key{}, 1), noop},
+		{"WithCancel", cancelable, noop},
+		{"WithCancel+Done", cancelable, waits},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			p := pool.New(1)
+			defer p.Shutdown(context.Background())
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = p.Submit(c.ctx, c.fn)
+				_ = p.Wait()
+			}
+		})
+	}
+}
+
 // BenchmarkQueuedMemory reports the bytes each queued task costs beyond its
 // closure: a million tasks are queued behind a blocked worker.
 func BenchmarkQueuedMemory(b *testing.B) {

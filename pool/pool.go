@@ -172,8 +172,9 @@ func (p *Pool) Go(fn func()) error {
 // context already done, and decides what to do about it. A ctx that can never
 // be canceled (ctx.Done() returns nil, as for context.Background and
 // context.WithoutCancel) costs nothing; one that can costs a few small
-// allocations when fn first waits on its context. fn's context may be done
-// once fn has returned: work that outlives fn must not use it.
+// allocations when fn first waits on its context (see Costs in the package
+// documentation). fn's context may be done once fn has returned: work that
+// outlives fn must not use it.
 //
 // Called from a task of p with the context that task received (or one
 // derived from it), Submit never waits for a worker that the caller itself
