@@ -41,7 +41,7 @@ func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context
 			if g.failFast && ctx.Err() != nil {
 				return nil
 			}
-			errs[i] = panics.Run(func() error {
+			errs[i] = panics.Run[PanicError](func() error {
 				r, err := fn(ctx, v)
 				out[i] = r
 				return err
@@ -87,7 +87,9 @@ func WithWindow(n int) GroupOption {
 // cancels the calls in flight, is yielded (as the context.Cause of the
 // cancellation, so the real error is seen rather than a later
 // context.Canceled), and ends the iteration. If ctx ends, the iteration
-// yields context.Cause(ctx) and ends.
+// yields context.Cause(ctx) and ends. If the pool refuses a call because it
+// is closed, the iteration yields the results before it, then [ErrClosed],
+// and ends: an endless seq on a closed pool does not yield for ever.
 //
 // Breaking out of the loop cancels the calls in flight and waits for them
 // to return before the loop statement completes: nothing is left running.
@@ -168,8 +170,37 @@ type seqSlot[R any] struct {
 	done chan struct{}
 }
 
+// seqCall is one element's call. It is a hook.Task so that a call
+// [Pool.Stop] drops from the queue still closes its slot, with [ErrClosed]:
+// the loop waits on the slot, not on the group.
+type seqCall[T, R any] struct {
+	m *seqMapper[T, R]
+	v T
+	s *seqSlot[R]
+}
+
+func (c *seqCall[T, R]) Run(ctx context.Context) error {
+	m, s := c.m, c.s
+	defer close(s.done)
+	s.err = panics.Run[PanicError](func() error {
+		r, err := m.fn(ctx, c.v)
+		s.r = r
+		return err
+	}, nil)
+	if s.err != nil && m.failFast {
+		m.g.cancel(s.err)
+	}
+	deliver(ctx, s.err) // the slot carries the error to the loop
+	return nil
+}
+
+func (c *seqCall[T, R]) Drop() {
+	c.s.err = ErrClosed
+	close(c.s.done)
+}
+
 // start pulls one element and submits its call; it returns false once seq
-// is exhausted.
+// is exhausted or the pool refuses the call.
 func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 	v, ok := next()
 	if !ok {
@@ -177,22 +208,13 @@ func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 	}
 	s := &seqSlot[R]{done: make(chan struct{}), err: ErrGoexit}
 	m.pending = append(m.pending, s)
-	err := m.g.p.submit(m.g.ctx, m.g.task(func(ctx context.Context) error {
-		defer close(s.done)
-		s.err = panics.Run(func() error {
-			r, err := m.fn(ctx, v)
-			s.r = r
-			return err
-		}, nil)
-		if s.err != nil && m.failFast {
-			m.g.cancel(s.err)
-		}
-		deliver(ctx, s.err) // the slot carries the error to the loop
-		return nil
-	}), true, m.g.creator)
+	err := m.g.p.submit(m.g.ctx, m.g.task(&seqCall[T, R]{m: m, v: v, s: s}), true, m.g.creator)
 	if err != nil {
+		// The pool refused the call (it is closed): no later element could
+		// run either, so this one's error is the last thing yielded.
 		s.err = err
 		close(s.done)
+		return false
 	}
 	return true
 }

@@ -215,15 +215,54 @@ func TestMapSeqOnClosedPool(t *testing.T) {
 	shutdownMapPool(t, p)
 	var calls atomic.Int64
 	var errs []error
-	for _, err := range pool.MapSeq(t.Context(), p, slices.Values([]int{1, 2}), func(_ context.Context, i int) (int, error) {
+	endless := func(yield func(int) bool) {
+		for i := 0; yield(i); i++ {
+		}
+	}
+	for _, err := range pool.MapSeq(t.Context(), p, endless, func(_ context.Context, i int) (int, error) {
 		calls.Add(1)
 		return i, nil
 	}) {
 		errs = append(errs, err)
+		if len(errs) > 10 {
+			break
+		}
 	}
-	require.NotEmpty(t, errs)
-	for _, err := range errs {
-		assert.ErrorIs(t, err, pool.ErrClosed)
-	}
+	require.Len(t, errs, 1, "a refused submission ends the iteration, even on an endless input")
+	assert.ErrorIs(t, errs[0], pool.ErrClosed)
 	assert.Zero(t, calls.Load(), "calls made")
+}
+
+// Stop drops the calls still queued. The loop waits on each call's result,
+// so a dropped call must still end its wait, with ErrClosed, or the loop
+// would hang for ever.
+func TestMapSeqEndsWhenStopDropsQueuedCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		started := make(chan struct{})
+		var errs []error
+		loopDone := make(chan struct{})
+		go func() {
+			defer close(loopDone)
+			for _, err := range pool.MapSeq(context.Background(), p, slices.Values([]int{0, 1, 2, 3}), func(ctx context.Context, i int) (int, error) {
+				if i == 0 {
+					close(started)
+					<-ctx.Done() // holds the only worker until Stop
+					return 0, context.Cause(ctx)
+				}
+				return i, nil
+			}, pool.WithWindow(4)) {
+				errs = append(errs, err)
+			}
+		}()
+		<-started
+		synctest.Wait() // the other three calls are queued
+		assert.Equal(t, 3, p.Stop())
+		<-loopDone
+		require.Len(t, errs, 4)
+		assert.ErrorIs(t, errs[0], pool.ErrStopped, "the running call saw Stop's cause")
+		for _, err := range errs[1:] {
+			assert.ErrorIs(t, err, pool.ErrClosed, "a dropped call reports ErrClosed")
+		}
+	})
 }
