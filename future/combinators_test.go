@@ -189,7 +189,7 @@ func TestComposeErrors(t *testing.T) {
 		{"func fails", func(context.Context, int) (*future.Future[int], error) { return nil, errBoom },
 			func(t *testing.T, err error) { assert.ErrorIs(t, err, errBoom) }},
 		{"func returns nil future", func(context.Context, int) (*future.Future[int], error) { return nil, nil },
-			func(t *testing.T, err error) { assert.Error(t, err) }},
+			func(t *testing.T, err error) { assert.ErrorIs(t, err, future.ErrNilFuture) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

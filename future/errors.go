@@ -7,11 +7,6 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// PanicError is a panic recovered from a task or a done-callback. It keeps the
-// panic value and the stack; errors.Is reaches an error passed to panic. It is
-// the same type as pool.PanicError, so errors.As works across packages.
-type PanicError = panics.Error
-
 // ErrGoexit is the error of a future whose task called runtime.Goexit (as
 // t.FailNow does) instead of returning.
 var ErrGoexit = panics.ErrGoexit
@@ -27,6 +22,11 @@ var ErrCanceled error = canceledError{}
 // [Promise.Complete] when the future was already completed or canceled. It is
 // the analogue of Python's InvalidStateError.
 var ErrAlreadyCompleted = errors.New("future: promise already completed")
+
+// ErrNilFuture is the error of a future made by [Compose] whose function
+// returned a nil future and a nil error: there is nothing to wait for, and
+// the mistake should not pass as a zero value.
+var ErrNilFuture = errors.New("future: Compose func returned a nil future")
 
 // errNilContext is the panic value of every function given a nil context.
 const errNilContext = "future: nil Context"

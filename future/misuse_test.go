@@ -299,7 +299,7 @@ func TestMisuse(t *testing.T) {
 			return func() {
 				g := future.Compose(done(), func(context.Context, int) (*future.Future[int], error) { return nil, nil })
 				_, err := g.Result(ctx)
-				assert.ErrorContains(t, err, "future: Compose func returned a nil future")
+				assert.ErrorIs(t, err, future.ErrNilFuture)
 			}, nil
 		}},
 		{"Submit after Shutdown", "", func(t *testing.T) (func(), afterCheck) {

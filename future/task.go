@@ -44,7 +44,7 @@ func (f *Future[T]) runFor(parent context.Context, sink outcomeSink) (ran bool, 
 // calls runtime.Goexit the future completes with ErrGoexit, and sink (if
 // any) hears of it, before the goroutine goes away.
 func (f *Future[T]) call(fn func(context.Context) (T, error), sink outcomeSink) (v T, err error) {
-	var g panics.Guard
+	var g panics.Guard[PanicError]
 	defer g.Catch(&err, func() {
 		var zero T
 		f.complete(zero, ErrGoexit)
@@ -60,7 +60,7 @@ func (f *Future[T]) call(fn func(context.Context) (T, error), sink outcomeSink) 
 // callProtected runs a done-callback, turning a panic into a *PanicError.
 func callProtected[T any](fn func(*Future[T]), f *Future[T]) error {
 	goexit := false
-	err := panics.Run(func() error { fn(f); return nil }, func() { goexit = true })
+	err := panics.Run[PanicError](func() error { fn(f); return nil }, func() { goexit = true })
 	if goexit {
 		return ErrGoexit
 	}

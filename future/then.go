@@ -2,7 +2,6 @@ package future
 
 import (
 	"context"
-	"errors"
 
 	"github.com/weftgo/weft/internal/panics"
 )
@@ -42,7 +41,8 @@ func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Futur
 // [Then] and should start its work and return at once, for example with
 // [Go] or [Submit] using the context it is given: canceling the returned
 // future then cancels that work too. If fn returns an error, or f fails, the
-// returned future fails with it. Compose never blocks.
+// returned future fails with it; if fn returns neither a future nor an
+// error, it fails with [ErrNilFuture]. Compose never blocks.
 func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], error)) *Future[U] {
 	if fn == nil {
 		panic("future: Compose with nil func")
@@ -62,12 +62,12 @@ func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], er
 			return // canceled meanwhile
 		}
 		var inner *Future[U]
-		err := panics.Run(func() (err error) {
+		err := panics.Run[PanicError](func() (err error) {
 			inner, err = fn((*taskCtx[U])(g), f.val)
 			return err
 		}, func() { g.complete(zero, ErrGoexit) })
 		if err == nil && inner == nil {
-			err = errors.New("future: Compose func returned a nil future")
+			err = ErrNilFuture
 		}
 		if err != nil {
 			g.complete(zero, err)

@@ -6,12 +6,6 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// PanicError is a panic recovered from a callback, with the panic value and
-// the stack of the goroutine that panicked. It is an alias of the type every
-// weft package uses, so errors.As matches it across packages, and errors.Is
-// reaches an error that was passed to panic.
-type PanicError = panics.Error
-
 // ErrGoexit reports that a callback called runtime.Goexit instead of returning.
 var ErrGoexit = panics.ErrGoexit
 

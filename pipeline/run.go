@@ -26,7 +26,7 @@ type run struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 
-	// stopped is set as soon as ctx is cancelled: at once when the run
+	// stopped is set as soon as ctx is canceled: at once when the run
 	// stops itself, and from a context.AfterFunc goroutine (watch) when the
 	// parent context ends. Workers read it before every item, which costs
 	// less than ctx.Err.
@@ -97,14 +97,14 @@ func (r *run) goroutine(fn func()) {
 // call runs a user callback batch, turning a panic into a *PanicError and a
 // runtime.Goexit into ErrGoexit (the goroutine still exits afterwards).
 func (r *run) call(fn func() error) error {
-	return panics.Run(fn, func() { r.fail(ErrGoexit) })
+	return panics.Run[PanicError](fn, func() { r.fail(ErrGoexit) })
 }
 
 // finish stops the pipeline, waits for every stage goroutine and returns the
 // outcome: the first error, or the parent context's cause if it ended the
 // run, or the collected errors.
 func (r *run) finish() error {
-	// Cancelled before the sink saw the end of its input, with no stage
+	// Canceled before the sink saw the end of its input, with no stage
 	// failing: the parent context ended the run.
 	r.mu.Lock()
 	stoppedEarly := r.err == nil && r.ctx.Err() != nil

@@ -32,7 +32,7 @@ func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T
 			break
 		}
 		at = 0
-		err := panics.Run(call, goexit)
+		err := panics.Run[PanicError](call, goexit)
 		if err != nil {
 			in.unreached(len(batch) - at - 1)
 			r.fail(err)

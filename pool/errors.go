@@ -23,13 +23,6 @@ var (
 	ErrStopped = errors.New("pool: stopped")
 )
 
-// PanicError is a panic recovered from a task, carrying the panic value and
-// the stack of the goroutine that panicked. Every weft package uses this same
-// type, so errors.As(err, new(*pool.PanicError)) also matches panics
-// reported by future, semaphore and pipeline. When the value passed to panic
-// is an error, errors.Is and errors.As reach it through Unwrap.
-type PanicError = panics.Error
-
 // ErrGoexit is reported for a task that called runtime.Goexit (as t.FailNow
 // does) instead of returning. The worker that ran it is replaced, so the
 // pool keeps its size.

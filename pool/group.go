@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/weftgo/weft/internal/cond"
+	"github.com/weftgo/weft/internal/panics"
 )
 
 // A Group is a scope of tasks that run on a shared [Pool], with its own
@@ -310,7 +311,7 @@ func (g *Group) addErr(err error) {
 			g.p.space.Broadcast() // submitters waiting for room give up: see submit
 			return
 		}
-		if _, ok := err.(*PanicError); !ok {
+		if !panics.Is(err) {
 			return
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"github.com/weftgo/weft/internal/panics"
 )
 
 // taskCtx is the context a func(context.Context) error task receives, one
@@ -115,10 +117,10 @@ const (
 )
 
 func outcomeOf(err error) outcome {
-	switch err.(type) {
-	case nil:
+	switch {
+	case err == nil:
 		return completed
-	case *PanicError:
+	case panics.Is(err): // a future's task reports its own package's type
 		return panicked
 	default:
 		return failed

@@ -94,7 +94,7 @@ func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
 	if c != nil && c == &c.s.fresh {
 		c = &taskCtx{s: c.s} // every run has a context of its own
 	}
-	var g panics.Guard
+	var g panics.Guard[PanicError]
 	defer g.Catch(&err, func() { goexit(c) })
 	switch fn := t.fn.(type) {
 	case func():
@@ -236,7 +236,7 @@ func (p *Pool) report(t task, err error) {
 	if err == nil || t.group() != nil || p.cfg.onError == nil {
 		return
 	}
-	if herr := panics.Run(func() error { p.cfg.onError(err); return nil }, nil); herr != nil {
+	if herr := panics.Run[PanicError](func() error { p.cfg.onError(err); return nil }, nil); herr != nil {
 		p.mu.Lock()
 		p.errs = append(p.errs, herr)
 		p.mu.Unlock()

@@ -24,5 +24,5 @@ func (s *Weighted) Do(ctx context.Context, n int64, fn func() error) error {
 		return err
 	}
 	defer s.Release(n)
-	return panics.Run(fn, nil)
+	return panics.Run[PanicError](fn, nil)
 }

@@ -2,6 +2,7 @@ package semaphore_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 	"testing"
@@ -9,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/pool"
 	"github.com/weftgo/weft/semaphore"
 )
 
@@ -56,13 +57,14 @@ func TestDoAcquireErrorSkipsFn(t *testing.T) {
 	assert.False(t, called)
 }
 
-// PanicError is the error type every weft package uses: errors.As with
-// the shared type matches a panic recovered by Do, and the reverse.
+// A panic recovered by Do is a *semaphore.PanicError, and errors.As also
+// matches it with the PanicError of the other weft packages.
 func TestPanicErrorIsShared(t *testing.T) {
 	err := semaphore.New(1).Do(context.Background(), 1, func() error { panic("x") })
-	var shared *panics.Error
-	require.ErrorAs(t, err, &shared)
-	assert.Equal(t, "x", shared.Value)
 	var pe *semaphore.PanicError
-	assert.ErrorAs(t, error(&panics.Error{Value: "y"}), &pe)
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "x", pe.Value)
+	var poolPE *pool.PanicError
+	require.ErrorAs(t, err, &poolPE)
+	assert.Equal(t, fmt.Sprintf("%p", pe), fmt.Sprintf("%p", poolPE), "the match points at the same value")
 }

@@ -2,8 +2,6 @@ package semaphore
 
 import (
 	"errors"
-
-	"github.com/weftgo/weft/internal/panics"
 )
 
 // ErrClosed is returned by Acquire (and Do) once the semaphore has been
@@ -17,10 +15,3 @@ var ErrClosed = errors.New("semaphore: closed")
 // no longer fits after [Weighted.SetLimit] lowered the limit fails with it
 // too. The returned error wraps ErrExceedsLimit and names both numbers.
 var ErrExceedsLimit = errors.New("semaphore: request exceeds the limit")
-
-// PanicError is a panic recovered from the function passed to
-// [Weighted.Do] or [Keyed.Do]: the value passed to panic and the stack of
-// the panicking goroutine. It is an alias of the error type every weft
-// package uses, so errors.As matches it whichever package produced it, and
-// errors.Is reaches an error that was passed to panic.
-type PanicError = panics.Error

@@ -136,7 +136,7 @@ func (k *Keyed[K]) Do(ctx context.Context, key K, n int64, fn func() error) erro
 		return err
 	}
 	defer k.Release(key, n)
-	return panics.Run(fn, nil)
+	return panics.Run[PanicError](fn, nil)
 }
 
 // Len returns the number of keys in use: keys with permits held or

@@ -16,7 +16,7 @@ func guarded(body func() error) (err error, goexit bool) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		var g panics.Guard
+		var g panics.Guard[panics.Error]
 		defer g.Catch(&err, func() { goexit = true })
 		err = body()
 		g.Returned()

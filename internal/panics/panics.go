@@ -1,10 +1,12 @@
 // Package panics turns panics in user callbacks into error values.
 //
-// Every weft package runs user code through [Run], so a panic never kills a
-// worker and never vanishes: it becomes an [*Error] delivered where the caller
-// waits. The exported packages re-export [Error] as a type alias, so
-// errors.As with pool.PanicError, future.PanicError and so on all match the
-// same values.
+// Every weft package runs user code through [Run] or a [Guard], so a panic
+// never kills a worker and never vanishes: it becomes that package's own
+// PanicError, delivered where the caller waits. Each exported package
+// declares PanicError with [Error]'s fields (see [Shape]) so that go doc
+// shows them there, and implements its methods with Error's: a pointer to
+// one converts to a pointer to [Error], and [As] lets errors.As match a panic
+// with the PanicError of any weft package.
 package panics
 
 import (
@@ -121,19 +123,40 @@ func publicWeftPackage(path string) bool {
 // t.SkipNow do) instead of returning.
 var ErrGoexit = errors.New("weft: callback called runtime.Goexit")
 
-// New wraps a recovered value. It must be called from the deferred function
-// that recovered, so that the stack still shows the panicking frames.
-func New(v any) *Error {
-	return &Error{Value: v, Stack: debug.Stack()}
+// Is reports whether err itself (not an error it wraps) is a panic recovered
+// by a weft package, whichever package's PanicError it is.
+func Is(err error) bool {
+	_, ok := err.(interface {
+		error
+		Frame() (string, string)
+		As(any) bool
+	})
+	return ok
 }
 
-// Run calls fn and returns its error, or an [*Error] if fn panicked.
+// Shape is the layout of [Error], which every package's PanicError repeats.
+type Shape interface {
+	~struct {
+		Value any
+		Stack []byte
+	}
+}
+
+// New wraps a recovered value in a *E, the package's PanicError. It must be
+// called from the deferred function that recovered, so that the stack still
+// shows the panicking frames. *E must implement error.
+func New[E Shape](v any) error {
+	return any(&E{Value: v, Stack: debug.Stack()}).(error)
+}
+
+// Run calls fn and returns its error, or a *E (the calling package's
+// PanicError) if fn panicked.
 //
 // If fn calls runtime.Goexit, Run cannot return: the goroutine is going away.
 // Instead onGoexit (if non-nil) is called on the exiting goroutine, before it
 // exits, so the caller can report [ErrGoexit] and replace the goroutine.
-func Run(fn func() error, onGoexit func()) (err error) {
-	var g Guard
+func Run[E Shape](fn func() error, onGoexit func()) (err error) {
+	var g Guard[E]
 	defer g.Catch(&err, onGoexit)
 	err = fn()
 	g.Returned()

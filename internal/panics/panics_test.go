@@ -18,15 +18,15 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRunReturnsError(t *testing.T) {
-	err := panics.Run(func() error { return io.EOF }, nil)
+	err := panics.Run[panics.Error](func() error { return io.EOF }, nil)
 	assert.Same(t, io.EOF, err)
-	assert.NoError(t, panics.Run(func() error { return nil }, nil))
+	assert.NoError(t, panics.Run[panics.Error](func() error { return nil }, nil))
 }
 
 func panicker() error { panic("boom") }
 
 func TestRunCapturesPanicValueAndStack(t *testing.T) {
-	err := panics.Run(panicker, nil)
+	err := panics.Run[panics.Error](panicker, nil)
 	var pe *panics.Error
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "boom", pe.Value)
@@ -36,12 +36,12 @@ func TestRunCapturesPanicValueAndStack(t *testing.T) {
 }
 
 func TestRunPanicWithErrorUnwraps(t *testing.T) {
-	err := panics.Run(func() error { panic(io.ErrUnexpectedEOF) }, nil)
+	err := panics.Run[panics.Error](func() error { panic(io.ErrUnexpectedEOF) }, nil)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
 
 func TestRunPanicNil(t *testing.T) {
-	err := panics.Run(func() error { panic(nil) }, nil)
+	err := panics.Run[panics.Error](func() error { panic(nil) }, nil)
 	var pne *runtime.PanicNilError
 	assert.ErrorAs(t, err, &pne)
 }
@@ -51,7 +51,7 @@ func TestRunGoexitCallsHook(t *testing.T) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		_ = panics.Run(func() error { runtime.Goexit(); return nil }, func() { hooked <- true })
+		_ = panics.Run[panics.Error](func() error { runtime.Goexit(); return nil }, func() { hooked <- true })
 		hooked <- false // unreachable: Goexit does not return
 	}()
 	<-finished
@@ -64,7 +64,7 @@ func TestErrGoexitIsSentinel(t *testing.T) {
 }
 
 func TestErrorIsOneLineNamingThePanickingFunction(t *testing.T) {
-	err := panics.Run(panicker, nil)
+	err := panics.Run[panics.Error](panicker, nil)
 	msg := err.Error()
 	assert.NotContains(t, msg, "\n", "Error() is one line")
 	assert.True(t, strings.HasPrefix(msg, "panic: boom [recovered in "), msg)
@@ -83,7 +83,7 @@ func nilMapWrite() error {
 
 func TestFrameSkipsTheRuntime(t *testing.T) {
 	var pe *panics.Error
-	require.ErrorAs(t, panics.Run(nilMapWrite, nil), &pe)
+	require.ErrorAs(t, panics.Run[panics.Error](nilMapWrite, nil), &pe)
 	fn, at := pe.Frame()
 	assert.Equal(t, "github.com/weftgo/weft/internal/panics_test.nilMapWrite", fn)
 	assert.Contains(t, at, "panics_test.go:")
@@ -99,7 +99,7 @@ func TestFrameWithoutAStack(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	var pe *panics.Error
-	require.ErrorAs(t, panics.Run(panicker, nil), &pe)
+	require.ErrorAs(t, panics.Run[panics.Error](panicker, nil), &pe)
 	assert.Equal(t, pe.Error(), fmt.Sprintf("%v", pe))
 	assert.Equal(t, pe.Error(), fmt.Sprintf("%s", pe))
 	assert.Equal(t, fmt.Sprintf("%q", pe.Error()), fmt.Sprintf("%q", pe))
