@@ -169,12 +169,12 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 
 // The first error stops the stage at once: the items taken with the failing
 // one (its batch-mates) do not run first, the callbacks in flight see their
-// context cancelled, and nothing new starts.
+// context canceled, and nothing new starts.
 func TestFirstErrorWithoutBatchMates(t *testing.T) {
 	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 		synctest.Test(t, func(t *testing.T) {
 			var g gauge
-			var cancelled atomic.Int64
+			var canceled atomic.Int64
 			s := k.build(pipeline.FromSlice(seq(128)), func(ctx context.Context, v int) error {
 				g.enter()
 				defer g.leave()
@@ -184,7 +184,7 @@ func TestFirstErrorWithoutBatchMates(t *testing.T) {
 				select {
 				case <-time.After(time.Second):
 				case <-ctx.Done():
-					cancelled.Add(1)
+					canceled.Add(1)
 				}
 				return nil
 			}, append(order, pipeline.WithConcurrency(4))...)
@@ -193,13 +193,13 @@ func TestFirstErrorWithoutBatchMates(t *testing.T) {
 			require.ErrorIs(t, err, errBoom)
 			assert.Zero(t, time.Since(start), "the error waited for other callbacks")
 			assert.LessOrEqual(t, g.started.Load(), int64(4), "callbacks started beside the failing one")
-			assert.Equal(t, g.started.Load()-1, cancelled.Load(), "every other callback saw its context cancelled")
+			assert.Equal(t, g.started.Load()-1, canceled.Load(), "every other callback saw its context canceled")
 		})
 	})
 }
 
-// After the consumer breaks, or its context is cancelled, the callbacks in
-// flight see a cancelled context and nothing new starts, so the sink returns
+// After the consumer breaks, or its context is canceled, the callbacks in
+// flight see a canceled context and nothing new starts, so the sink returns
 // after at most one callback whatever the chunk size.
 func TestStopLatencyIndependentOfChunkSize(t *testing.T) {
 	const d = 10 * time.Millisecond

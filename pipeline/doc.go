@@ -29,7 +29,7 @@
 //     item of another worker; an ordered one as soon as order allows.
 //   - The first error or panic in any stage or sink callback cancels the
 //     whole pipeline at once — callbacks still running see their context
-//     cancelled, with that error as its cause, and no new callback starts —
+//     canceled, with that error as its cause, and no new callback starts —
 //     and the sink returns it. A panic arrives as a [*PanicError] with the
 //     panic value and stack. [WithErrorPolicy] lets a stage skip or collect
 //     errors instead. When the caller's context ends the run, the cause is

@@ -57,12 +57,12 @@ func TestHandoffCancel(t *testing.T) {
 	}
 	cancel()
 	if h.put(ctx, 2) == nil {
-		t.Fatal("put on a full ring with a cancelled context succeeded")
+		t.Fatal("put on a full ring with a canceled context succeeded")
 	}
 	if c, ok := h.take(ctx); !ok || len(c) != 1 {
 		t.Fatalf("take = %v, %v", c, ok)
 	}
 	if _, ok := h.take(ctx); ok {
-		t.Fatal("take on an empty ring with a cancelled context succeeded")
+		t.Fatal("take on an empty ring with a canceled context succeeded")
 	}
 }

@@ -7,7 +7,7 @@ import "context"
 // are goroutines and items available, however s chunks its items; with
 // more than one goroutine the results come in completion order unless
 // [WithOrdered] is given. fn receives the pipeline's context, which is
-// cancelled when any stage fails or the sink stops; after that no new call
+// canceled when any stage fails or the sink stops; after that no new call
 // starts. An error from fn is handled by the stage's [ErrorPolicy]; with
 // the default [StopOnError] the pipeline stops at once, and results not yet
 // delivered to the sink are discarded. A panic stops the pipeline with a

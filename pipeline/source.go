@@ -137,7 +137,7 @@ func sendFromQueue[T any](r *run, q *queue.Queue[T], out *outPort[T], c *config)
 	for {
 		n, err := q.GetBatch(r.ctx, buf)
 		if err != nil {
-			return // closed and empty, or cancelled
+			return // closed and empty, or canceled
 		}
 		batch := make([]T, n)
 		copy(batch, buf[:n])

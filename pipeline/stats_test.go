@@ -45,7 +45,7 @@ func checkInvariant(t *testing.T, chain []statsOf, oneToOne []bool, delivered in
 }
 
 // TestStatsInvariant runs a source → map → filter → map pipeline to the end,
-// into a failure, an early break, a cancelled context and a failing sink,
+// into a failure, an early break, a canceled context and a failing sink,
 // with every concurrency mode, and checks the counters' rules each time.
 func TestStatsInvariant(t *testing.T) {
 	modes := map[string][]pipeline.StageOption{

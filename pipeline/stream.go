@@ -160,7 +160,7 @@ type inPort[T any] struct {
 }
 
 // recv returns the next batch, or false when the input is exhausted or the
-// run is cancelled. The items enter the stage whose counters are to (nil
+// run is canceled. The items enter the stage whose counters are to (nil
 // for a sink).
 func (p inPort[T]) recv(r *run, to *stageStats) ([]T, bool) {
 	b, ok := p.recvSeq(r, to)
@@ -218,7 +218,7 @@ func newOutPort[T any](buffer int, st *stageStats, max int) *outPort[T] {
 }
 
 // send hands c to the next stage in batches of at most max items. It
-// reports false if the run was cancelled first.
+// reports false if the run was canceled first.
 func (p *outPort[T]) send(r *run, c []T) bool {
 	p.st.buffered.Add(int64(len(c)))
 	return p.sendCounted(r, c)

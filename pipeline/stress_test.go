@@ -16,7 +16,7 @@ import (
 
 // TestStressStagesRace runs many pipelines at once, each with a random
 // source, chunk sizes, concurrency and order, ending at random: exhausted,
-// by a callback error, a break or a cancelled context. Every run must
+// by a callback error, a break or a canceled context. Every run must
 // deliver the right items (in order when every stage is ordered), return the
 // right error, leave no callback running and satisfy the Stats rules.
 func TestStressStagesRace(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 // for its goroutines; the sinks of the other branches wait only for their
 // own. Since the branches may belong to different sinks, callbacks upstream
 // of the Tee get a context of their own, not derived from any sink's
-// context (so it carries none of its values); it is cancelled when
+// context (so it carries none of its values); it is canceled when
 // upstream fails or every branch has stopped.
 //
 // Each branch receives its own batches (all but one are copies), but the

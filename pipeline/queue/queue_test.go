@@ -119,7 +119,7 @@ func TestQueueContextCancel(t *testing.T) {
 		cancel(cause)
 		require.ErrorIs(t, <-errs, cause)
 		require.ErrorIs(t, <-errs, cause)
-		assert.Equal(t, 1, q.Len(), "a cancelled Put adds nothing")
+		assert.Equal(t, 1, q.Len(), "a canceled Put adds nothing")
 	})
 }
 
