@@ -197,3 +197,24 @@ func ExampleGroup_Submit() {
 	// 42
 	// <nil>
 }
+
+// A panic in a task comes back as a *PanicError where the caller waits. Its
+// Error is one line naming the function that panicked; %+v adds the stack.
+func ExamplePanicError() {
+	p := pool.New(1)
+	defer p.Stop()
+	_, err := pool.Map(context.Background(), p, []int{0}, func(_ context.Context, d int) (int, error) {
+		return 10 / d, nil
+	})
+	var pe *pool.PanicError
+	if errors.As(err, &pe) {
+		fn, _ := pe.Frame()
+		fmt.Println(pe.Value)
+		fmt.Println(strings.HasSuffix(fn, "ExamplePanicError.func1"))
+		fmt.Println(strings.Count(pe.Error(), "\n"), strings.Count(fmt.Sprintf("%+v", pe), "\n") > 5)
+	}
+	// Output:
+	// runtime error: integer divide by zero
+	// true
+	// 0 true
+}
