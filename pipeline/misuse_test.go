@@ -9,28 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/misuse"
 	"github.com/weftgo/weft/pipeline"
 	"github.com/weftgo/weft/pipeline/queue"
 )
-
-// outcome runs f on its own goroutine and reports the value it panicked
-// with (nil if it returned), failing the test if f neither returns nor
-// panics within a few seconds: no misuse may hang.
-func outcome(t *testing.T, f func()) any {
-	t.Helper()
-	res := make(chan any, 1)
-	go func() {
-		defer func() { res <- recover() }()
-		f()
-	}()
-	select {
-	case v := <-res:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("misuse hung instead of panicking")
-		return nil
-	}
-}
 
 const zeroStream = "pipeline: zero Stream: a Stream must be made with a source (FromSlice, FromChan, FromSeq, FromQueue) or a stage (Map, Filter, ...)"
 
@@ -132,7 +114,7 @@ func TestMisuse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := outcome(t, c.f)
+			got := misuse.PanicValue(t, c.f)
 			require.NotNil(t, got, "misuse did not panic")
 			assert.Equal(t, c.want, fmt.Sprint(got))
 		})

@@ -13,43 +13,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/misuse"
 	"github.com/weftgo/weft/pool"
 )
 
-// hangLimit bounds every misuse case: a case that has not returned by then
-// has hung, which is a failure in itself.
-const hangLimit = 10 * time.Second
-
-// panicWithin calls f, which must not use t, on a goroutine of its own and
-// returns what it panicked with (nil if it returned), failing the test if f
-// does not return within hangLimit.
-func panicWithin(t *testing.T, f func()) (value any) {
-	t.Helper()
-	done := make(chan any, 1)
-	go func() {
-		defer func() { done <- recover() }()
-		f()
-	}()
-	timer := time.NewTimer(hangLimit)
-	defer timer.Stop()
-	select {
-	case v := <-done:
-		return v
-	case <-timer.C:
-		t.Fatalf("hung for %v", hangLimit)
-		return nil
-	}
-}
-
 // watchdog ends the test binary, with every goroutine's stack, if the
-// current test has not called the returned stop within hangLimit: a case
+// current test has not called the returned stop within misuse.HangLimit: a case
 // that runs on the test goroutine (it uses t) and hangs fails loudly and
 // soon instead of at go test's timeout.
 func watchdog(t *testing.T) (stop func()) {
 	name := t.Name()
-	timer := time.AfterFunc(hangLimit, func() {
+	timer := time.AfterFunc(misuse.HangLimit, func() {
 		debug.SetTraceback("all")
-		panic(fmt.Sprintf("%s hung for %v", name, hangLimit))
+		panic(fmt.Sprintf("%s hung for %v", name, misuse.HangLimit))
 	})
 	return func() { timer.Stop() }
 }
@@ -147,13 +123,13 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 			p := pool.New(1)
 			g, _ := p.Group(context.Background())
 			for range 2 {
-				assert.Equal(t, tc.want, panicWithin(t, func() { tc.call(p, g) }))
+				assert.Equal(t, tc.want, misuse.PanicValue(t, func() { tc.call(p, g) }))
 			}
 			// Nothing was left locked or half done: the pool and the group
 			// still work, and shut down cleanly.
 			var goErr, waitErr, shutErr error
 			ran := false
-			assert.Nil(t, panicWithin(t, func() {
+			assert.Nil(t, misuse.PanicValue(t, func() {
 				goErr = g.Go(func(context.Context) error { ran = true; return nil })
 				waitErr = g.Wait()
 				shutErr = p.Shutdown(context.Background())

@@ -4,32 +4,13 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/misuse"
 	"github.com/weftgo/weft/pipeline/queue"
 )
-
-// outcome runs f on its own goroutine and reports the value it panicked
-// with (nil if it returned), failing the test if f neither returns nor
-// panics within a few seconds: no misuse may hang.
-func outcome(t *testing.T, f func()) any {
-	t.Helper()
-	res := make(chan any, 1)
-	go func() {
-		defer func() { res <- recover() }()
-		f()
-	}()
-	select {
-	case v := <-res:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("misuse hung instead of panicking")
-		return nil
-	}
-}
 
 // TestMisuse lists every misuse of the package with the panic the user must
 // see: at once, on the calling goroutine, with a "queue:" message, and
@@ -70,7 +51,7 @@ func TestMisuse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := outcome(t, c.f)
+			got := misuse.PanicValue(t, c.f)
 			require.NotNil(t, got, "misuse did not panic")
 			assert.Equal(t, c.want, fmt.Sprint(got))
 		})
@@ -80,7 +61,7 @@ func TestMisuse(t *testing.T) {
 	// close the queue: both queues still work.
 	for _, q := range []*queue.Queue[int]{q, &zq} {
 		require.False(t, q.Closed(), "a misused Shutdown closed the queue")
-		require.Nil(t, outcome(t, func() {
+		require.Nil(t, misuse.PanicValue(t, func() {
 			require.NoError(t, q.Put(bg, 7))
 			v, err := q.Get(bg)
 			require.NoError(t, err)
