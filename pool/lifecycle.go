@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/weftgo/weft/internal/hook"
 )
@@ -78,13 +79,17 @@ func (p *Pool) Stop() (dropped int) {
 	p.closeLocked()
 	dropped = p.queue.len()
 	var hooks []hook.Task
+	var exts []*taskExt
 	for p.queue.len() > 0 {
 		t := p.queue.pop()
 		if g := t.group(); g != nil {
 			g.dropped++
 			g.taskDone(nil)
 		}
-		if h, ok := t.fn.(hook.Task); ok {
+		if x, ok := t.fn.(*taskExt); ok {
+			exts = append(exts, x)
+		}
+		if h, ok := t.inner().(hook.Task); ok {
 			hooks = append(hooks, h)
 		}
 	}
@@ -95,6 +100,9 @@ func (p *Pool) Stop() (dropped int) {
 	}
 	p.mu.Unlock()
 
+	if len(exts) > 0 {
+		p.observeDropped(exts, time.Now(), ErrStopped)
+	}
 	for _, h := range hooks {
 		h.Drop()
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/weftgo/weft/internal/cond"
+	"github.com/weftgo/weft/observe"
 )
 
 // A Pool runs tasks on at most limit worker goroutines at once, reusing the
@@ -221,11 +223,13 @@ func (p *Pool) TrySubmit(fn func(context.Context) error) error {
 // would wait for may be its own, and a task it then waits for (on a
 // channel, a future, a Group) could never start.
 func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) error {
+	x := p.extend(&t)
 	p.mu.Lock()
 	for {
 		if p.closed {
 			p.st.rejected++
 			p.mu.Unlock()
+			p.observe(observe.Rejected, ErrClosed)
 			return ErrClosed
 		}
 		if caller == nil {
@@ -235,6 +239,9 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		} else if p.queue.len() < p.freeWorkers() {
 			break // a worker can start it at once
 		} else if caller.state == holding {
+			if x != nil {
+				x.queued = time.Now()
+			}
 			p.runInSlot(t, caller)
 			return nil
 		} else if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize+p.freeWorkers() {
@@ -243,6 +250,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		if !block {
 			p.st.rejected++
 			p.mu.Unlock()
+			p.observe(observe.Rejected, ErrQueueFull)
 			return ErrQueueFull
 		}
 		err := t.group().failedErr()
@@ -257,8 +265,12 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		if err != nil {
 			p.st.rejected++
 			p.mu.Unlock()
+			p.observe(observe.Rejected, err)
 			return err
 		}
+	}
+	if x != nil {
+		x.queued = time.Now()
 	}
 	p.queue.push(t)
 	p.st.submitted++
@@ -275,6 +287,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		w, spawn = p.wakeLocked()
 	}
 	p.mu.Unlock()
+	p.observe(observe.Queued, nil)
 	p.startWake(w, spawn)
 	return nil
 }

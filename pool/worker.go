@@ -7,6 +7,7 @@ import (
 
 	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/observe"
 )
 
 // worker is one goroutine's loop of tasks, taken from the pool's queue.
@@ -101,6 +102,8 @@ func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
 		fn()
 	case func(context.Context) error:
 		err = fn(c)
+	case *taskExt:
+		err = p.callExt(fn, c)
 	default:
 		err = fn.(hook.Task).Run(c)
 	}
@@ -116,6 +119,9 @@ func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
 	c.end()
 	kind, report := c.settle(err, goexit)
 	p.report(t, report)
+	if x, ok := t.fn.(*taskExt); ok {
+		p.observeEnd(x, err)
+	}
 	p.mu.Lock()
 	p.finish(t, c, kind, report)
 }
@@ -137,6 +143,7 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	}
 	caller.state = suspended
 	p.mu.Unlock()
+	p.observe(observe.Queued, nil)
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
