@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// childEnv marks a process started by withWorkers, so that a test binary
+// re-executed as a worker knows to be one.
+const childEnv = "WEFT_DISTRIBUTED_CHILD"
+
+// withWorkers starts n worker processes — this same program with -role
+// worker — connected to url, calls fn, then stops the workers with an
+// interrupt, which makes each hand back (Nak) the jobs it still holds.
+func withWorkers(ctx context.Context, n int, url string, c config, log io.Writer, fn func(context.Context) (report, error)) (report, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return report{}, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var cmds []*exec.Cmd
+	var startErr error
+	for range n {
+		cmd := exec.CommandContext(wctx, exe, "-role", "worker", "-nats", url,
+			"-inflight", strconv.Itoa(c.inflight), "-procs", strconv.Itoa(c.procs))
+		cmd.Env = append(os.Environ(), childEnv+"=1")
+		cmd.Stdout, cmd.Stderr = log, log
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = 10 * time.Second
+		if startErr = cmd.Start(); startErr != nil {
+			break
+		}
+		cmds = append(cmds, cmd)
+	}
+	var r report
+	if startErr == nil {
+		r, err = fn(ctx)
+	}
+	stop()
+	errs := []error{startErr, err}
+	for _, cmd := range cmds {
+		// After the interrupt, Wait reports context.Canceled even for a
+		// worker that exited cleanly: its exit status is what tells.
+		if werr := cmd.Wait(); werr != nil && (cmd.ProcessState == nil || !cmd.ProcessState.Success()) {
+			errs = append(errs, fmt.Errorf("worker %d: %w", cmd.Process.Pid, werr))
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+type benchRow struct {
+	workers int
+	report  report
+}
+
+func printTable(w io.Writer, c config, local time.Duration, rows []benchRow) {
+	jobs := float64(c.shards)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tresult time\tjobs/s\tMwords/s\tcost per job vs in-process\t")
+	fmt.Fprintf(tw, "in-process pool\t%v\t%.0f\t%.1f\t-\t\n", round(local), jobs/local.Seconds(), float64(c.shards*c.words)/local.Seconds()/1e6)
+	for _, r := range rows {
+		t := r.report.elapsed
+		fmt.Fprintf(tw, "%d worker process(es)\t%v\t%.0f\t%.1f\t%v\t\n", r.workers, round(t), jobs/t.Seconds(),
+			float64(c.shards*c.words)/t.Seconds()/1e6, round((t-local)/time.Duration(c.shards)))
+	}
+	tw.Flush()
+}
+
+func round(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
