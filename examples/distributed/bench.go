@@ -48,12 +48,18 @@ func withWorkers(ctx context.Context, n int, url string, c config, log io.Writer
 	errs := []error{startErr, err}
 	for _, cmd := range cmds {
 		// After the interrupt, Wait reports context.Canceled even for a
-		// worker that exited cleanly: its exit status is what tells.
-		if werr := cmd.Wait(); werr != nil && (cmd.ProcessState == nil || !cmd.ProcessState.Success()) {
+		// worker that exited cleanly: its exit status is what tells. A
+		// worker the interrupt reached before it could handle it had not
+		// connected yet, so it held no job: that is a clean stop too.
+		if werr := cmd.Wait(); werr != nil && !stoppedCleanly(cmd.ProcessState) {
 			errs = append(errs, fmt.Errorf("worker %d: %w", cmd.Process.Pid, werr))
 		}
 	}
 	return r, errors.Join(errs...)
+}
+
+func stoppedCleanly(ps *os.ProcessState) bool {
+	return ps != nil && (ps.Success() || ps.String() == "signal: interrupt")
 }
 
 type benchRow struct {

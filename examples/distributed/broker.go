@@ -20,7 +20,10 @@ import (
 // retention so that a coordinator started later can read it all again:
 // results on results.<run>, dead letters on dead.<run>. Both streams drop a
 // message whose Nats-Msg-Id they saw within the duplicate window, which
-// makes re-publishing a job or a result harmless.
+// makes re-publishing a job or a result harmless. OUT also keeps the
+// server's advisory that a job reached MaxDeliver without an ack — what is
+// left of a job whose last worker died holding it — so that the
+// coordinator, even one started later, can dead-letter it.
 const (
 	jobsStream   = "JOBS"
 	outStream    = "OUT"
@@ -31,6 +34,10 @@ const (
 func jobSubject(run string) string    { return "jobs." + run }
 func resultSubject(run string) string { return "results." + run }
 func deadSubject(run string) string   { return "dead." + run }
+
+// maxDeliveriesSubject is where the server reports a job delivered MaxDeliver
+// times without an ack.
+const maxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + jobsStream + "." + consumerName
 
 // brokerConfig is what the coordinator sets up on the server.
 type brokerConfig struct {
@@ -53,7 +60,7 @@ func setupStreams(ctx context.Context, js jetstream.JetStream, c brokerConfig) e
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       outStream,
-		Subjects:   []string{"results.>", "dead.>"},
+		Subjects:   []string{"results.>", "dead.>", maxDeliveriesSubject},
 		Retention:  jetstream.LimitsPolicy,
 		Storage:    c.storage,
 		Duplicates: 2 * time.Minute,

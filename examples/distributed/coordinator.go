@@ -69,7 +69,7 @@ func (c *coordinator) run(ctx context.Context) (report, error) {
 		r.resumed += int(n)
 	}
 	cons, err := c.js.OrderedConsumer(ctx, outStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{resultSubject(run), deadSubject(run)},
+		FilterSubjects: []string{resultSubject(run), deadSubject(run), maxDeliveriesSubject},
 	})
 	if err != nil {
 		return r, err
@@ -106,9 +106,15 @@ func (c *coordinator) run(ctx context.Context) (report, error) {
 			}
 			continue
 		}
-		seen++
 		switch {
+		case msg.Subject() == maxDeliveriesSubject:
+			// Not counted in seen: the advisories of every run are here.
+			if err := c.deadFromAdvisory(ctx, msg.Data()); err != nil {
+				return r, err
+			}
+			continue
 		case strings.HasPrefix(msg.Subject(), "results."):
+			seen++
 			var res Result
 			if err := json.Unmarshal(msg.Data(), &res); err != nil || res.ID < 0 || res.ID >= len(c.jobs) {
 				fmt.Fprintf(c.progress, "coordinator: ignoring a malformed result: %.80q\n", msg.Data())
@@ -129,6 +135,7 @@ func (c *coordinator) run(ctx context.Context) (report, error) {
 			}
 			r.workers[res.Worker]++
 		default:
+			seen++
 			var d DeadLetter
 			if err := json.Unmarshal(msg.Data(), &d); err != nil {
 				d = DeadLetter{Run: run, ID: -1, Error: fmt.Sprintf("unreadable dead letter %.80q", msg.Data())}
@@ -154,6 +161,50 @@ func (c *coordinator) run(ctx context.Context) (report, error) {
 		return r, fmt.Errorf("%w: %d of %d", ErrJobsDead, len(r.dead), len(c.jobs))
 	}
 	return r, nil
+}
+
+// deadFromAdvisory turns the server's report that a job was delivered
+// MaxDeliver times without an ack into a dead letter, if the job is one of
+// this run's and still in the JOBS stream, and then removes the job. The dead
+// letter comes back to the coordinator through the stream, as a worker's
+// would, and stays there for a coordinator started later.
+func (c *coordinator) deadFromAdvisory(ctx context.Context, data []byte) error {
+	var adv struct {
+		Seq        uint64 `json:"stream_seq"`
+		Deliveries uint64 `json:"deliveries"`
+	}
+	if err := json.Unmarshal(data, &adv); err != nil {
+		return nil // not an advisory this program understands
+	}
+	s, err := c.js.Stream(ctx, jobsStream)
+	if err != nil {
+		return err
+	}
+	raw, err := s.GetMsg(ctx, adv.Seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil // dealt with already, or another run's job gone since
+	} else if err != nil {
+		return err
+	}
+	var job Job
+	if json.Unmarshal(raw.Data, &job) != nil || job.ID < 0 || job.ID >= len(c.jobs) ||
+		raw.Header.Get(headerMsgID) != jobMsgID(c.jobs[0].Run, job.ID) {
+		return nil // not a job of this run; malformed jobs are dead-lettered by workers
+	}
+	d := DeadLetter{Run: job.Run, ID: job.ID, Seq: adv.Seq, Kind: job.Kind, MsgID: jobMsgID(job.Run, job.ID),
+		Deliveries: adv.Deliveries, Worker: "coordinator",
+		Error: fmt.Sprintf("delivered %d times without an ack: its workers died or went quiet", adv.Deliveries)}
+	out, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	if _, err := c.js.Publish(ctx, deadSubject(job.Run), out, jetstream.WithMsgID(fmt.Sprintf("dead/%s/%d", job.Run, adv.Seq))); err != nil {
+		return err
+	}
+	if err := s.DeleteMsg(ctx, adv.Seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return err
+	}
+	return nil
 }
 
 // publish sends every job that has no outcome yet. The message ID makes the

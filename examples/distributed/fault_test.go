@@ -115,6 +115,38 @@ func TestAlwaysFailingJobIsDeadLetteredAndReported(t *testing.T) {
 	assert.True(t, o.report.totals.equal(localTotals(t, append(jobs[:2:2], jobs[3:]...))))
 }
 
+func TestJobWhoseWorkersGoQuietIsDeadLetteredAfterMaxDeliver(t *testing.T) {
+	cfg := testConfig
+	cfg.ackWait, cfg.maxDeliver, cfg.maxAckPending = 300*time.Millisecond, 2, 1
+	b := newBroker(t, cfg)
+	jobs := smallJobs("quiet", 3)
+	res := b.coordinate(t.Context(), jobs)
+
+	// Two workers take job 0 in turn and die without a word: no ack, no
+	// Nak, no heartbeat. With MaxAckPending 1 nobody gets another job
+	// until job 0 is redelivered.
+	cons, err := b.js.Consumer(t.Context(), jobsStream, consumerName)
+	require.NoError(t, err)
+	for delivery := 1; delivery <= cfg.maxDeliver; delivery++ {
+		msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		require.NoError(t, err)
+		var job Job
+		require.NoError(t, json.Unmarshal(msg.Data(), &job))
+		md, err := msg.Metadata()
+		require.NoError(t, err)
+		require.Equal(t, 0, job.ID)
+		require.Equal(t, uint64(delivery), md.NumDelivered)
+	}
+	b.startWorker(t, defaultHandlers(), 4)
+
+	o := await(t, res, 20*time.Second)
+	require.ErrorIs(t, o.err, ErrJobsDead)
+	require.Len(t, o.report.dead, 1)
+	assert.Contains(t, o.report.dead[0].Error, "delivered 2 times without an ack")
+	assert.Equal(t, 2, o.report.done)
+	assert.Zero(t, b.countOn(t, jobsStream, jobSubject("quiet")), "the dead job left the work queue")
+}
+
 func TestRestartedCoordinatorResumesFromTheStreams(t *testing.T) {
 	b := newBroker(t, testConfig)
 	jobs := smallJobs("restart", 16)

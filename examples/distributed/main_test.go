@@ -109,3 +109,15 @@ func TestComputeLocalIsDeterministic(t *testing.T) {
 	chunked := localTotals(t, makeJobs("det", 7, 5, 2000, 2))
 	assert.True(t, a.equal(chunked))
 }
+
+func TestWorkersStoppedAtOnceStopCleanly(t *testing.T) {
+	b := newBroker(t, testConfig)
+	c, err := parse([]string{"-procs", "1"}, io.Discard)
+	require.NoError(t, err)
+	// The interrupt may reach a worker before it can handle it: it has not
+	// connected then, and holds nothing, so that is no error.
+	for range 3 {
+		_, err := withWorkers(t.Context(), 2, b.url, c, io.Discard, func(context.Context) (report, error) { return report{}, nil })
+		require.NoError(t, err)
+	}
+}
