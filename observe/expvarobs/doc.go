@@ -13,8 +13,9 @@
 // to publish yourself, for example in an [expvar.Map] of all your
 // components:
 //
+//	var p *pool.Pool
 //	obs := expvarobs.Publish("downloads", expvarobs.WithStats(func() any { return p.Stats() }))
-//	p := pool.New(8, pool.WithObserver(obs))
+//	p = pool.New(8, pool.WithObserver(obs))
 //
 // /debug/vars then shows
 //
