@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/weftgo/weft/internal/hook"
 )
@@ -22,7 +21,7 @@ func (p *Pool) Wait() error {
 	p.made()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.running > 0 || p.queue.len() > 0 {
+	for p.running > 0 || p.queue.len() > 0 || p.expiring > 0 {
 		_ = p.settled.Wait(context.Background())
 	}
 	return p.takeErrs()
@@ -54,7 +53,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closeLocked()
-	for p.workers > 0 {
+	for p.workers > 0 || p.expiring > 0 {
 		if err := p.settled.Wait(ctx); err != nil {
 			return err
 		}
@@ -94,6 +93,9 @@ func (p *Pool) Stop() (dropped int) {
 		}
 	}
 	p.st.dropped += uint64(dropped)
+	if !p.expAt.IsZero() {
+		p.disarmExpiryLocked()
+	}
 	groups := make([]*Group, 0, len(p.groups))
 	for g := range p.groups {
 		groups = append(groups, g)
@@ -101,10 +103,10 @@ func (p *Pool) Stop() (dropped int) {
 	p.mu.Unlock()
 
 	if len(exts) > 0 {
-		p.observeDropped(exts, time.Now(), ErrStopped)
+		p.observeDropped(exts, ErrStopped)
 	}
 	for _, h := range hooks {
-		h.Drop()
+		h.Drop(nil)
 	}
 	p.cancel(ErrStopped)
 	for _, g := range groups {
@@ -112,7 +114,7 @@ func (p *Pool) Stop() (dropped int) {
 	}
 
 	p.mu.Lock()
-	for p.workers > 0 {
+	for p.workers > 0 || p.expiring > 0 {
 		_ = p.settled.Wait(context.Background())
 	}
 	p.mu.Unlock()

@@ -39,17 +39,6 @@ func WithObserver(o observe.Observer) Option {
 	return optionFunc(func(c *config) { c.obs = o })
 }
 
-// taskExt is a task that carries more than the three words of task: an
-// observed task, or one submitted with task options. It takes the place of
-// the task's fn in the queue, so that plain tasks keep their size, and is
-// unwrapped when the task runs or is dropped.
-type taskExt struct {
-	fn     any // what task.fn would have been
-	queued time.Time
-	start  time.Time // set when it starts, if observed
-	rc     runCtx    // the context the task runs with, if it takes one
-}
-
 // runCtx is the context an extended task runs with: its taskCtx, or a
 // child of it with the run's deadline. It passes a delivered outcome on to
 // the taskCtx and keeps it, for the observer's Finished event.
@@ -75,17 +64,6 @@ func (t *task) inner() any {
 	return t.fn
 }
 
-// extend wraps t in a taskExt if the pool has an observer. It is called
-// before p.mu is taken.
-func (p *Pool) extend(t *task) *taskExt {
-	if p.cfg.obs == nil {
-		return nil
-	}
-	x := &taskExt{fn: t.fn}
-	t.fn = x
-	return x
-}
-
 // callExt runs an extended task with its context c (nil for a func()).
 func (p *Pool) callExt(x *taskExt, c *taskCtx) error {
 	if o := p.cfg.obs; o != nil {
@@ -97,6 +75,11 @@ func (p *Pool) callExt(x *taskExt, c *taskCtx) error {
 		return nil
 	}
 	x.rc = runCtx{Context: c, c: c}
+	if x.runTimeout > 0 {
+		ctx, cancel := context.WithTimeoutCause(c, x.runTimeout, ErrRunTimeout)
+		defer cancel()
+		x.rc.Context = ctx
+	}
 	switch fn := x.fn.(type) {
 	case func(context.Context) error:
 		return fn(&x.rc)
@@ -125,11 +108,12 @@ func (p *Pool) observeEnd(x *taskExt, err error) {
 
 // observeDropped reports tasks discarded unrun, for reason. p.mu is not
 // held.
-func (p *Pool) observeDropped(xs []*taskExt, now time.Time, reason error) {
+func (p *Pool) observeDropped(xs []*taskExt, reason error) {
 	o := p.cfg.obs
 	if o == nil {
 		return
 	}
+	now := time.Now()
 	for _, x := range xs {
 		o.Observe(observe.Event{Kind: observe.Dropped, Wait: now.Sub(x.queued), Err: reason})
 	}

@@ -55,7 +55,7 @@ func checkCounts(t *testing.T, p *pool.Pool, r *recorder) {
 	assert.Equal(t, st.Submitted, n[observe.Started]+n[observe.Dropped], "Started+Dropped")
 	assert.Equal(t, st.Completed+st.Failed+st.Panicked, n[observe.Finished], "Finished")
 	assert.Equal(t, st.Panicked, n[observe.Panicked], "Panicked")
-	assert.Equal(t, st.Dropped, n[observe.Dropped], "Dropped")
+	assert.Equal(t, st.Dropped+st.Expired, n[observe.Dropped], "Dropped")
 	assert.Equal(t, st.Rejected, n[observe.Rejected], "Rejected")
 }
 

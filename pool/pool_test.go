@@ -231,11 +231,21 @@ func TestErrorHandlerReceivesTaskErrors(t *testing.T) {
 	shutdown(t, p)
 }
 
-// parkedWorkers counts goroutines parked as idle pool workers.
+// parkedWorkers counts goroutines of the calling synctest bubble parked as
+// idle pool workers. Only the bubble's: a worker of an earlier test's pool
+// may still be on its way out of park after that pool's Shutdown returned
+// (Shutdown waits for the count of workers, not for their goroutines), and
+// a bubble's goroutines cannot outlive it.
 func parkedWorkers() int {
 	buf := make([]byte, 64<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return bytes.Count(buf, []byte("pool.(*worker).park("))
+	n := 0
+	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("synctest bubble")) && bytes.Contains(g, []byte("pool.(*worker).park(")) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestNewStartsNoGoroutines(t *testing.T) {

@@ -44,7 +44,19 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.retireAndUnlock()
 			return
 		case p.queue.len() > 0:
+			if !p.expAt.IsZero() {
+				// A task whose queue timeout has passed must not start.
+				if es := p.expireLocked(time.Now()); es != nil {
+					p.mu.Unlock()
+					p.reportExpired(es)
+					p.mu.Lock()
+					continue
+				}
+			}
 			t := p.queue.pop()
+			if !p.expAt.IsZero() {
+				p.disarmExpiryLocked()
+			}
 			p.running++
 			p.space.Signal()
 			p.mu.Unlock()
