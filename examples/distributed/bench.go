@@ -64,7 +64,7 @@ func stoppedCleanly(ps *os.ProcessState) bool {
 
 type benchRow struct {
 	workers int
-	report  report
+	elapsed time.Duration
 }
 
 func printTable(w io.Writer, c config, local time.Duration, rows []benchRow) {
@@ -74,7 +74,7 @@ func printTable(w io.Writer, c config, local time.Duration, rows []benchRow) {
 	fmt.Fprintln(tw, "run\tresult time\tjobs/s\tMwords/s\tcost per job vs in-process\t")
 	fmt.Fprintf(tw, "in-process pool\t%v\t%.0f\t%.1f\t-\t\n", round(local), jobs/local.Seconds(), float64(c.shards*c.words)/local.Seconds()/1e6)
 	for _, r := range rows {
-		t := r.report.elapsed
+		t := r.elapsed
 		fmt.Fprintf(tw, "%d worker process(es)\t%v\t%.0f\t%.1f\t%v\t\n", r.workers, round(t), jobs/t.Seconds(),
 			float64(c.shards*c.words)/t.Seconds()/1e6, round((t-local)/time.Duration(c.shards)))
 	}

@@ -207,9 +207,28 @@ func (c *coordinator) deadFromAdvisory(ctx context.Context, data []byte) error {
 	return nil
 }
 
-// publish sends every job that has no outcome yet. The message ID makes the
-// JOBS stream drop a job it still holds from an earlier coordinator.
+// publish sends every job that has no outcome yet, without waiting for each
+// acknowledgement before sending the next. The message ID
+// makes the JOBS stream drop a job it still holds from an earlier
+// coordinator.
 func (c *coordinator) publish(ctx context.Context, done []bool, r *report) error {
+	var acks []jetstream.PubAckFuture
+	// wait waits for the acknowledgements outstanding, which the client
+	// limits (to 4000 by default).
+	wait := func() error {
+		for _, ack := range acks {
+			select {
+			case <-ack.Ok():
+				r.published++
+			case err := <-ack.Err():
+				return fmt.Errorf("publish job: %w", err)
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		acks = acks[:0]
+		return nil
+	}
 	for _, job := range c.jobs {
 		if _, dead := r.dead[job.ID]; done[job.ID] || dead {
 			continue
@@ -218,12 +237,17 @@ func (c *coordinator) publish(ctx context.Context, done []bool, r *report) error
 		if err != nil {
 			return err
 		}
-		if _, err := c.js.Publish(ctx, jobSubject(job.Run), data, jetstream.WithMsgID(jobMsgID(job.Run, job.ID))); err != nil {
+		ack, err := c.js.PublishAsync(jobSubject(job.Run), data, jetstream.WithMsgID(jobMsgID(job.Run, job.ID)))
+		if err != nil {
 			return fmt.Errorf("publish job %d: %w", job.ID, err)
 		}
-		r.published++
+		if acks = append(acks, ack); len(acks) == 1000 {
+			if err := wait(); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return wait()
 }
 
 func (c *coordinator) printProgress(r report, start time.Time) {

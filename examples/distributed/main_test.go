@@ -68,7 +68,7 @@ func TestRunWithWorkerProcessesMatchesSingleProcess(t *testing.T) {
 func TestRunBenchTimesEachWorkerCount(t *testing.T) {
 	var out bytes.Buffer
 	var log syncBuffer
-	err := run(t.Context(), []string{"-shards", "16", "-words", "2000", "-bench", "1,2", "-progress", "0"}, &out, &log)
+	err := run(t.Context(), []string{"-shards", "16", "-words", "2000", "-bench", "1,2", "-repeat", "2", "-progress", "0"}, &out, &log)
 	require.NoError(t, err, log.String())
 	text := out.String()
 	t.Log("\n" + text)
@@ -87,6 +87,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-bench", "1,x"},
 		{"-run", "a.b"},
 		{"-ackwait", "0s"},
+		{"-repeat", "0", "-bench", "1"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			assert.Error(t, run(t.Context(), args, io.Discard, io.Discard))

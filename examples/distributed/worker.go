@@ -197,8 +197,9 @@ func (w *worker) handle(ctx context.Context, p *pool.Pool, msg jetstream.Msg, cf
 	}
 	// If this ack is lost the job runs again and its result is published
 	// again: the stream drops it as a duplicate, or the coordinator, which
-	// counts one result per job, does.
-	_ = msg.DoubleAck(bg)
+	// counts one result per job, does. So there is no need to wait for the
+	// server to confirm it.
+	_ = msg.Ack()
 }
 
 // dead publishes d and terminates the job, or hands the job back if the dead
