@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/future"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
@@ -162,4 +163,52 @@ func TestObserverCountsMatchStats(t *testing.T) {
 	assert.NotZero(t, st.Failed)
 	assert.NotZero(t, st.Panicked)
 	shutdown(t, p)
+}
+
+// TestObserverNestedAndFuture: a task run in its caller's slot is Queued
+// and Started like any other, a future's Finished carries the future's
+// outcome, and Observe runs without the pool's lock: this observer takes
+// it (Stats) on every event.
+func TestObserverNestedAndFuture(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		var p *pool.Pool
+		locked := observe.Func(func(e observe.Event) {
+			_ = p.Stats() // deadlocks if called with p's lock held
+			rec.Observe(e)
+		})
+		p = pool.New(1, pool.WithObserver(locked))
+		errInner := errors.New("inner")
+		require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+			time.Sleep(time.Second)
+			// No worker is free: this runs in the caller's slot.
+			return p.Submit(ctx, func(context.Context) error {
+				time.Sleep(time.Second)
+				return errInner
+			})
+		}))
+		require.ErrorIs(t, p.Wait(), errInner)
+		assert.Equal(t, []observe.Event{
+			{Kind: observe.Queued},
+			{Kind: observe.Started},
+			{Kind: observe.Queued},
+			{Kind: observe.Started},
+			{Kind: observe.Finished, Run: time.Second, Err: errInner},
+			{Kind: observe.Finished, Run: 2 * time.Second},
+		}, rec.take())
+
+		errFut := errors.New("future failed")
+		f, err := future.Submit(context.Background(), p, func(context.Context) (int, error) { return 0, errFut })
+		require.NoError(t, err)
+		_, err = f.Result(context.Background())
+		require.ErrorIs(t, err, errFut)
+		require.NoError(t, p.Wait())
+		assert.Equal(t, []observe.Event{
+			{Kind: observe.Queued},
+			{Kind: observe.Started},
+			{Kind: observe.Finished, Err: errFut},
+		}, rec.take())
+		assert.Equal(t, uint64(2), p.Stats().Failed)
+		shutdown(t, p)
+	})
 }

@@ -279,7 +279,7 @@ func TestQueueTimeoutNotStartedLate(t *testing.T) {
 }
 
 // TestQueueTimeoutInTimeRuns: a task that starts before its deadline runs,
-// and an idle pool's expiry timer is stopped.
+// and a zero timeout means no limit.
 func TestQueueTimeoutInTimeRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(1)
@@ -288,9 +288,50 @@ func TestQueueTimeoutInTimeRuns(t *testing.T) {
 		require.NoError(t, p.Go(func() { close(ran) }, pool.QueueTimeout(time.Second+time.Nanosecond)))
 		<-ran
 		require.NoError(t, p.Wait())
+
+		require.NoError(t, p.Go(func() { time.Sleep(time.Hour) }))
+		ranToo := make(chan struct{})
+		require.NoError(t, p.Go(func() { close(ranToo) }, pool.QueueTimeout(0)))
+		<-ranToo
+		require.NoError(t, p.Wait())
 		assert.Equal(t, uint64(0), p.Stats().Expired)
 		shutdown(t, p)
 	})
+}
+
+// TestRunTimeoutZeroIsNoLimit: RunTimeout(0) puts no deadline on the
+// task's context.
+func TestRunTimeoutZeroIsNoLimit(t *testing.T) {
+	p := pool.New(1)
+	defer shutdown(t, p)
+	has := true
+	require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+		_, has = ctx.Deadline()
+		return nil
+	}, pool.RunTimeout(0)))
+	require.NoError(t, p.Wait())
+	assert.False(t, has)
+}
+
+// TestPriorityAllocatesNothing: a priority is spent when the task is
+// queued, so it costs no allocation of its own, even while queued tasks are
+// ordered by priority.
+func TestPriorityAllocatesNothing(t *testing.T) {
+	p := pool.New(1)
+	defer shutdown(t, p)
+	release := busy(t, p)
+	defer release()
+	hi, lo := pool.Priority(2), pool.Priority(-2)
+	noop := func() {}
+	for range 1000 { // grow the queue's rings first
+		_ = p.Go(noop, hi)
+		_ = p.Go(noop, lo)
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		_ = p.Go(noop, hi)
+		_ = p.Go(noop, lo)
+	})
+	assert.Zero(t, allocs)
 }
 
 // TestRunTimeout: the task's context has a deadline RunTimeout after the
