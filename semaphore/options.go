@@ -105,7 +105,9 @@ func WithPolicy(p Policy) Option {
 //
 // The events are reported on the calling goroutine, after the operation
 // took effect and with no lock of the semaphore held, so Observe may call
-// the semaphore's methods. Without an observer the semaphore reads no clock
+// the semaphore's methods. Events of different goroutines may arrive in
+// either order: a waiter's Acquired may come before the Released that
+// granted it. Without an observer the semaphore reads no clock
 // and its uncontended paths cost what they cost before: one nil check. A
 // nil o panics.
 func WithObserver(o observe.Observer) Option {
