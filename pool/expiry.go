@@ -18,7 +18,7 @@ func (p *Pool) queueExt(t task, x *taskExt, prio int) {
 		x.deadline = x.queued.Add(x.queueTimeout)
 		p.queue.pushPrio(t, prio, x)
 		p.armExpiryLocked()
-	case prio != 0:
+	case prio != 0 || p.queue.inRing > 0:
 		p.queue.pushPrio(t, prio, nil)
 	default:
 		p.queue.push(t)
@@ -34,7 +34,7 @@ func (p *Pool) armExpiryLocked() {
 	if d.IsZero() || !p.expAt.IsZero() && !d.Before(p.expAt) {
 		return
 	}
-	p.expAt = d
+	p.expAt, p.expArmed = d, true
 	if p.expTimer == nil {
 		p.expTimer = time.AfterFunc(time.Until(d), p.expireByTimer)
 	} else {
@@ -45,15 +45,15 @@ func (p *Pool) armExpiryLocked() {
 // disarmExpiryLocked stops the timer once no queued task can expire, so an
 // idle pool keeps no timer. p.mu is held.
 func (p *Pool) disarmExpiryLocked() {
-	if !p.expAt.IsZero() && p.queue.nextDeadline().IsZero() {
-		p.expAt = time.Time{}
+	if p.expArmed && p.queue.nextDeadline().IsZero() {
+		p.expAt, p.expArmed = time.Time{}, false
 		p.expTimer.Stop() // if it fired already, its callback finds nothing
 	}
 }
 
 func (p *Pool) expireByTimer() {
 	p.mu.Lock()
-	p.expAt = time.Time{}
+	p.expAt, p.expArmed = time.Time{}, false
 	es := p.expireLocked(time.Now())
 	p.armExpiryLocked()
 	p.mu.Unlock()
@@ -99,7 +99,7 @@ func (p *Pool) reportExpired(xs []*taskExt) {
 		case !isHook && p.cfg.onError == nil:
 			p.errs = append(p.errs, ErrQueueTimeout)
 		}
-		x.fn = nil // it may wait in its ring a while: let the closure go
+		x.fn = nil // it may wait in its level a while: let the closure go
 	}
 	p.expiring -= len(xs)
 	p.notifySettled()

@@ -80,7 +80,7 @@ func (p *Pool) Stop() (dropped int) {
 	var hooks []hook.Task
 	var exts []*taskExt
 	for p.queue.len() > 0 {
-		t := p.queue.pop()
+		t := p.queue.popAny()
 		if g := t.group(); g != nil {
 			g.dropped++
 			g.taskDone(nil)
@@ -93,7 +93,7 @@ func (p *Pool) Stop() (dropped int) {
 		}
 	}
 	p.st.dropped += uint64(dropped)
-	if !p.expAt.IsZero() {
+	if p.expArmed {
 		p.disarmExpiryLocked()
 	}
 	groups := make([]*Group, 0, len(p.groups))

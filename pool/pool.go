@@ -67,6 +67,7 @@ type Pool struct {
 	expiring int         // tasks expired from the queue and not yet reported
 	expTimer *time.Timer // fires expireByTimer; made on first use
 	expAt    time.Time   // when expTimer is armed for; zero if not armed
+	expArmed bool        // !expAt.IsZero(), one load for the hot path
 
 	space   *cond.Cond // submitters waiting for room
 	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty
@@ -233,10 +234,11 @@ func (p *Pool) TrySubmit(fn func(context.Context) error, opts ...TaskOption) err
 // channel, a future, a Group) could never start.
 func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, opts []TaskOption) error {
 	var o taskOpts
-	if len(opts) > 0 {
+	var x *taskExt
+	if len(opts) > 0 || p.cfg.obs != nil {
 		o = taskOptsOf(opts, t.c == nil)
+		x = p.extend(&t, &o)
 	}
-	x := p.extend(&t, &o)
 	p.mu.Lock()
 	for {
 		if p.closed {
@@ -285,7 +287,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 	switch {
 	case x != nil:
 		p.queueExt(t, x, o.prio)
-	case o.prio != 0:
+	case o.prio != 0 || p.queue.inRing > 0:
 		p.queue.pushPrio(t, o.prio, nil)
 	default:
 		p.queue.push(t)

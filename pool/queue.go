@@ -11,8 +11,8 @@ import "time"
 //     around a block boundary does not allocate.
 //   - priority mode, from the push of a task with a priority or a queue
 //     timeout until the queue is empty again: every queued task, plain ones
-//     included, is in the ring of its priority level, with its sequence
-//     number, and the FIFO is empty. Entering priority mode moves the FIFO
+//     included, is in the FIFO of its priority level, with its sequence
+//     number, and the plain FIFO is empty. Entering priority mode moves the FIFO
 //     into level 0 in O(n); since the FIFO refills only once the levels
 //     are empty, each task is moved at most once.
 //
@@ -28,31 +28,40 @@ import "time"
 //
 // Tasks with a queue timeout are also in exp, a heap ordered by deadline.
 // One that expires is taken out of exp and marked dead (taskExt.dead) but
-// left in its ring, which drops it when it reaches the head.
+// left in its level, which drops it when it reaches the head.
 type taskQueue struct {
 	head, tail *taskBlock
 	spare      *taskBlock
 	r, w       int // read index in head, write index in tail
 	n          int // tasks in the FIFO
 
-	size   int        // live queued tasks, in the FIFO or the levels
+	live   int        // live tasks in the levels
+	dead   int        // expired tasks still in the levels
 	seq    uint64     // tasks pushed so far
-	inRing int        // entries in the levels' rings, dead ones included
+	inRing int        // entries in the levels, dead ones included
 	levels []*level   // priority mode: the levels in use (and some empty ones)
 	exp    []*taskExt // live queued tasks with a queue timeout, by deadline
 }
 
-// level is the ring of the queued tasks of one priority, oldest first. Its
-// length is a power of two.
+// level is the FIFO of the queued tasks of one priority, oldest first,
+// kept in blocks as the plain FIFO is, with one spare block.
 type level struct {
-	prio int
-	buf  []entry
-	r, n int
+	prio              int
+	head, tail, spare *entryBlock
+	r, w              int // read index in head, write index in tail
+	n                 int // entries, dead ones included
 }
 
 type entry struct {
 	t   task
 	seq uint64
+}
+
+const entryBlockSize = 128
+
+type entryBlock struct {
+	e    [entryBlockSize]entry
+	next *entryBlock
 }
 
 // maxLevels is how many empty levels the queue keeps for reuse.
@@ -65,15 +74,12 @@ type taskBlock struct {
 	next  *taskBlock
 }
 
-func (q *taskQueue) len() int { return q.size }
+func (q *taskQueue) len() int { return q.n + q.live }
 
-// push queues a plain task.
+// push queues a plain task in FIFO mode (inRing == 0); in priority mode
+// plain tasks go through pushPrio with priority 0. Callers choose, so that
+// push and pop stay small enough to be inlined on the plain path.
 func (q *taskQueue) push(t task) {
-	q.size++
-	if q.inRing > 0 {
-		q.pushRing(t, 0)
-		return
-	}
 	if q.tail == nil || q.w == taskBlockSize {
 		q.grow()
 	}
@@ -89,7 +95,6 @@ const maxPriority = 1 << 40
 // pushPrio queues a task with a priority, or with a queue timeout if x is
 // not nil (x.deadline is set), entering priority mode.
 func (q *taskQueue) pushPrio(t task, prio int, x *taskExt) {
-	q.size++
 	if q.inRing == 0 && q.n > 0 {
 		q.fifoToRing()
 	}
@@ -102,14 +107,10 @@ func (q *taskQueue) pushPrio(t task, prio int, x *taskExt) {
 }
 
 func (q *taskQueue) pushRing(t task, prio int) {
-	l := q.level(prio)
-	if l.n == len(l.buf) {
-		l.grow()
-	}
-	l.buf[(l.r+l.n)&(len(l.buf)-1)] = entry{t: t, seq: q.seq}
-	l.n++
+	q.level(prio).push(entry{t: t, seq: q.seq})
 	q.seq++
 	q.inRing++
+	q.live++
 }
 
 // level returns the level of prio, making it if need be.
@@ -130,12 +131,42 @@ func (q *taskQueue) level(prio int) *level {
 	return l
 }
 
-func (l *level) grow() {
-	buf := make([]entry, max(16, 2*len(l.buf)))
-	for i := range l.n {
-		buf[i] = l.buf[(l.r+i)&(len(l.buf)-1)]
+func (l *level) push(e entry) {
+	if l.tail == nil || l.w == entryBlockSize {
+		b := l.spare
+		l.spare = nil
+		if b == nil {
+			b = new(entryBlock)
+		}
+		if l.tail == nil {
+			l.head, l.r = b, 0
+		} else {
+			l.tail.next = b
+		}
+		l.tail, l.w = b, 0
 	}
-	l.buf, l.r = buf, 0
+	l.tail.e[l.w] = e
+	l.w++
+	l.n++
+}
+
+func (l *level) front() *entry { return &l.head.e[l.r] }
+
+func (l *level) take() task {
+	t := l.head.e[l.r].t
+	l.head.e[l.r] = entry{} // let the closure be collected
+	l.r++
+	l.n--
+	switch {
+	case l.head == l.tail && l.r == l.w:
+		l.r, l.w = 0, 0 // empty: reuse the block in place
+	case l.r == entryBlockSize:
+		old := l.head
+		l.head, l.r = old.next, 0
+		old.next = nil
+		l.spare = old
+	}
+	return t
 }
 
 func (l *level) key(e *entry) int64 {
@@ -146,7 +177,7 @@ func (l *level) key(e *entry) int64 {
 func (q *taskQueue) fifoToRing() {
 	q.seq -= uint64(q.n)
 	for q.n > 0 {
-		q.pushRing(q.popFIFO(), 0)
+		q.pushRing(q.pop(), 0)
 	}
 }
 
@@ -164,73 +195,9 @@ func (q *taskQueue) grow() {
 	q.tail, q.w = b, 0
 }
 
-// pop removes the next task: the oldest in FIFO mode, the one with the
-// lowest (key, seq) in priority mode. The queue must not be empty.
+// pop removes the oldest task in FIFO mode (inRing == 0); in priority
+// mode callers use popRing. The FIFO must not be empty.
 func (q *taskQueue) pop() task {
-	q.size--
-	if q.inRing == 0 {
-		return q.popFIFO()
-	}
-	var best *level
-	var bestKey int64
-	var bestSeq uint64
-	for _, l := range q.levels {
-		q.dropDead(l)
-		if l.n == 0 {
-			continue
-		}
-		e := &l.buf[l.r]
-		if k := l.key(e); best == nil || k < bestKey || k == bestKey && e.seq < bestSeq {
-			best, bestKey, bestSeq = l, k, e.seq
-		}
-	}
-	t := best.take()
-	q.inRing--
-	if x, ok := t.fn.(*taskExt); ok && x.didx >= 0 {
-		q.removeExp(x.didx)
-	}
-	if q.inRing == 0 {
-		q.shrink()
-	}
-	return t
-}
-
-// dropDead takes expired tasks off the head of l.
-func (q *taskQueue) dropDead(l *level) {
-	for l.n > 0 {
-		x, ok := l.buf[l.r].t.fn.(*taskExt)
-		if !ok || !x.dead {
-			return
-		}
-		l.take()
-		q.inRing--
-	}
-}
-
-func (l *level) take() task {
-	t := l.buf[l.r].t
-	l.buf[l.r] = entry{} // let the closure be collected
-	l.r = (l.r + 1) & (len(l.buf) - 1)
-	l.n--
-	return t
-}
-
-// shrink drops what a burst in priority mode left behind, once the rings
-// are empty: big rings, and levels beyond maxLevels.
-func (q *taskQueue) shrink() {
-	if len(q.levels) > maxLevels {
-		q.levels = nil
-	}
-	for _, l := range q.levels {
-		q.dropDead(l)
-		l.r = 0
-		if len(l.buf) > 1024 {
-			l.buf = nil
-		}
-	}
-}
-
-func (q *taskQueue) popFIFO() task {
 	t := q.head.tasks[q.r]
 	q.head.tasks[q.r] = task{} // let the closure be collected
 	q.r++
@@ -247,6 +214,65 @@ func (q *taskQueue) popFIFO() task {
 	return t
 }
 
+// popAny is pop or popRing, whichever mode the queue is in.
+func (q *taskQueue) popAny() task {
+	if q.inRing > 0 {
+		return q.popRing()
+	}
+	return q.pop()
+}
+
+// popRing removes the task with the lowest (key, seq) in priority mode.
+// The queue must hold a live task.
+func (q *taskQueue) popRing() task {
+	q.live--
+	var best *level
+	var bestKey int64
+	var bestSeq uint64
+	for _, l := range q.levels {
+		q.dropDead(l)
+		if l.n == 0 {
+			continue
+		}
+		e := l.front()
+		if k := l.key(e); best == nil || k < bestKey || k == bestKey && e.seq < bestSeq {
+			best, bestKey, bestSeq = l, k, e.seq
+		}
+	}
+	t := best.take()
+	q.inRing--
+	if len(q.exp) > 0 {
+		if x, ok := t.fn.(*taskExt); ok && x.didx >= 0 {
+			q.removeExp(x.didx)
+		}
+	}
+	if q.inRing == 0 {
+		q.shrink()
+	}
+	return t
+}
+
+// dropDead takes expired tasks off the head of l.
+func (q *taskQueue) dropDead(l *level) {
+	for q.dead > 0 && l.n > 0 {
+		x, ok := l.front().t.fn.(*taskExt)
+		if !ok || !x.dead {
+			return
+		}
+		l.take()
+		q.inRing--
+		q.dead--
+	}
+}
+
+// shrink forgets the levels beyond maxLevels once they are empty, so
+// that a burst of many priorities leaves no memory behind.
+func (q *taskQueue) shrink() {
+	if len(q.levels) > maxLevels {
+		q.levels = nil
+	}
+}
+
 // nextDeadline returns the earliest queue deadline, or the zero time.
 func (q *taskQueue) nextDeadline() time.Time {
 	if len(q.exp) == 0 {
@@ -256,17 +282,18 @@ func (q *taskQueue) nextDeadline() time.Time {
 }
 
 // expire removes and returns the tasks whose deadline is not after now,
-// marking them dead in their rings.
+// marking them dead in their levels.
 func (q *taskQueue) expire(now time.Time) []*taskExt {
 	var out []*taskExt
 	for len(q.exp) > 0 && !q.exp[0].deadline.After(now) {
 		x := q.exp[0]
 		q.removeExp(0)
 		x.dead = true
-		q.size--
+		q.dead++
+		q.live--
 		out = append(out, x)
 	}
-	if q.size == 0 && q.inRing > 0 {
+	if q.live == 0 && q.inRing > 0 {
 		for _, l := range q.levels {
 			q.dropDead(l)
 		}

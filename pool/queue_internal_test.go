@@ -39,7 +39,11 @@ func FuzzTaskQueue(f *testing.F) {
 		for i, op := range ops {
 			switch op % 8 {
 			case 0, 1: // plain
-				q.push(task{fn: next})
+				if q.inRing > 0 { // as Pool.submit chooses
+					q.pushPrio(task{fn: next}, 0, nil)
+				} else {
+					q.push(task{fn: next})
+				}
 				model = append(model, &item{id: next, seq: seq})
 			case 2, 3: // priority
 				prio := int(ops[(i+1)%len(ops)]%7) - 3
@@ -64,7 +68,7 @@ func FuzzTaskQueue(f *testing.F) {
 						best = j
 					}
 				}
-				got := idOf(q.pop())
+				got := idOf(q.popAny())
 				if got != model[best].id {
 					t.Fatalf("op %d: popped %d, want %d", i, got, model[best].id)
 				}
@@ -108,7 +112,7 @@ func FuzzTaskQueue(f *testing.F) {
 					best = j
 				}
 			}
-			if got := idOf(q.pop()); got != model[best].id {
+			if got := idOf(q.popAny()); got != model[best].id {
 				t.Fatalf("drain: popped %d, want %d", got, model[best].id)
 			}
 			model = slices.Delete(model, best, best+1)

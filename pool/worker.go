@@ -44,7 +44,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.retireAndUnlock()
 			return
 		case p.queue.len() > 0:
-			if !p.expAt.IsZero() {
+			if p.expArmed {
 				// A task whose queue timeout has passed must not start.
 				if es := p.expireLocked(time.Now()); es != nil {
 					p.mu.Unlock()
@@ -53,9 +53,14 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 					continue
 				}
 			}
-			t := p.queue.pop()
-			if !p.expAt.IsZero() {
-				p.disarmExpiryLocked()
+			var t task
+			if p.queue.inRing > 0 {
+				t = p.queue.popRing()
+				if p.expArmed {
+					p.disarmExpiryLocked()
+				}
+			} else {
+				t = p.queue.pop()
 			}
 			p.running++
 			p.space.Signal()
