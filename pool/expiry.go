@@ -7,7 +7,7 @@ import (
 )
 
 // queueExt queues an extended task of priority prio: stamped with the
-// time if it is observed or can expire, and in heap mode if it has a
+// time if it is observed or can expire, and in priority mode if it has a
 // priority or a deadline. p.mu is held.
 func (p *Pool) queueExt(t task, x *taskExt, prio int) {
 	if p.cfg.obs != nil || x.queueTimeout > 0 {

@@ -70,7 +70,7 @@ type Pool struct {
 	expArmed bool        // !expAt.IsZero(), one load for the hot path
 
 	space   *cond.Cond // submitters waiting for room
-	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty
+	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty && expiring == 0
 
 	ctx    context.Context // parent of the contexts of tasks outside groups; canceled by Stop
 	cancel context.CancelCauseFunc

@@ -246,10 +246,20 @@ func (q *taskQueue) popRing() task {
 			q.removeExp(x.didx)
 		}
 	}
-	if q.inRing == 0 {
-		q.shrink()
-	}
+	q.drained()
 	return t
+}
+
+// drained leaves priority mode if no live task is left: the dead ones go,
+// so that the next plain task takes the FIFO again.
+func (q *taskQueue) drained() {
+	if q.live > 0 {
+		return
+	}
+	for _, l := range q.levels {
+		q.dropDead(l)
+	}
+	q.shrink()
 }
 
 // dropDead takes expired tasks off the head of l.
@@ -293,11 +303,8 @@ func (q *taskQueue) expire(now time.Time) []*taskExt {
 		q.live--
 		out = append(out, x)
 	}
-	if q.live == 0 && q.inRing > 0 {
-		for _, l := range q.levels {
-			q.dropDead(l)
-		}
-		q.shrink()
+	if len(out) > 0 {
+		q.drained()
 	}
 	return out
 }

@@ -73,6 +73,9 @@ func FuzzTaskQueue(f *testing.F) {
 					t.Fatalf("op %d: popped %d, want %d", i, got, model[best].id)
 				}
 				model = slices.Delete(model, best, best+1)
+				if q.live == 0 && q.inRing != 0 {
+					t.Fatalf("op %d: no live task, but %d entries left in the levels", i, q.inRing)
+				}
 				continue
 			case 7: // time passes, expire
 				now += time.Duration(op%3) + 1
@@ -94,12 +97,18 @@ func FuzzTaskQueue(f *testing.F) {
 				if !slices.Equal(want, gotIDs) {
 					t.Fatalf("op %d: expired %v, want %v", i, gotIDs, want)
 				}
+				if q.live == 0 && q.inRing != 0 {
+					t.Fatalf("op %d: no live task, but %d entries left in the levels", i, q.inRing)
+				}
 				continue
 			}
 			next++
 			seq++
 			if q.len() != len(model) {
 				t.Fatalf("op %d: len %d, want %d", i, q.len(), len(model))
+			}
+			if q.live == 0 && q.inRing != 0 {
+				t.Fatalf("op %d: no live task, but %d entries left in the levels", i, q.inRing)
 			}
 		}
 		for len(model) > 0 {

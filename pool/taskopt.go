@@ -55,10 +55,12 @@ const AgingStep = 64
 // nor waits. Priorities beyond ±2^40 count as ±2^40.
 //
 // Priorities order queued tasks only: while workers are free, tasks start
-// as they come, whatever their priority. A priority costs no allocation,
-// but while any task with a priority other than 0 or a [QueueTimeout] is
-// queued, each queued task costs an O(log n) heap operation instead of an
-// O(1) queue push, n being the number of queued tasks.
+// as they come, whatever their priority. A priority costs no allocation.
+// While any task with a priority other than 0 or a [QueueTimeout] is
+// queued, tasks are kept in one FIFO per priority, and taking the next
+// task compares the heads of those FIFOs: O(k) for k distinct priorities
+// queued. An empty task with a priority costs about 1.3 times a plain one
+// (BenchmarkTaskOptions).
 func Priority(n int) TaskOption { return priorityOption(n) }
 
 // QueueTimeout limits how long the task may wait in the queue: a task that
