@@ -144,7 +144,11 @@ func TestJobWhoseWorkersGoQuietIsDeadLetteredAfterMaxDeliver(t *testing.T) {
 	require.Len(t, o.report.dead, 1)
 	assert.Contains(t, o.report.dead[0].Error, "delivered 2 times without an ack")
 	assert.Equal(t, 2, o.report.done)
-	assert.Zero(t, b.countOn(t, jobsStream, jobSubject("quiet")), "the dead job left the work queue")
+	// The acks of the other jobs are not awaited by the worker: they may
+	// still be on their way.
+	waitFor(t, 10*time.Second, "an empty work queue: the dead job gone, the others acked", func() bool {
+		return b.countOn(t, jobsStream, jobSubject("quiet")) == 0
+	})
 }
 
 func TestRestartedCoordinatorResumesFromTheStreams(t *testing.T) {
@@ -213,15 +217,18 @@ func TestBadJobMessagesAreDeadLetteredAndOthersContinue(t *testing.T) {
 }
 
 func TestLongJobIsKeptAliveByHeartbeats(t *testing.T) {
+	// A long ack wait, so that the heartbeats have slack on a busy
+	// machine: a process stalled for longer than an ack wait can have its
+	// job redelivered even so, which at-least-once delivery allows.
 	cfg := testConfig
-	cfg.ackWait = 300 * time.Millisecond
+	cfg.ackWait = 2 * time.Second
 	b := newBroker(t, cfg)
 	jobs := smallJobs("long", 2)
 	var runs atomic.Int32
 	handlers := map[string]Handler{kindWords: func(ctx context.Context, p *pool.Pool, job Job) (Result, error) {
 		runs.Add(1)
-		select { // three ack waits
-		case <-time.After(3 * cfg.ackWait):
+		select { // more than two ack waits
+		case <-time.After(2*cfg.ackWait + cfg.ackWait/2):
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
 		}

@@ -79,8 +79,8 @@ func parse(args []string, w io.Writer) (config, error) {
 	fs.IntVar(&c.repeat, "repeat", 1, "with -bench: time everything this many times and keep the fastest")
 	fs.StringVar(&c.run, "run", "", "run name; give an earlier run's name to resume it (default: a new one)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated corpus")
-	fs.IntVar(&c.shards, "shards", 256, "shards of the corpus, one job each")
-	fs.IntVar(&c.words, "words", 20_000, "words per shard")
+	fs.IntVar(&c.shards, "shards", 400, "shards of the corpus, one job each")
+	fs.IntVar(&c.words, "words", 50_000, "words per shard")
 	fs.IntVar(&c.chunks, "chunks", 4, "chunks per shard, one future each")
 	fs.DurationVar(&c.ackWait, "ackwait", 30*time.Second, "time a job may go without an ack or a heartbeat before it is redelivered")
 	fs.IntVar(&c.maxDeliver, "maxdeliver", 5, "deliveries of a failing job before it is dead-lettered")
@@ -181,14 +181,20 @@ func runCoordinator(ctx context.Context, c config, out, log io.Writer) error {
 	fmt.Fprintf(out, "word statistics over %d shards of %d words (seed %d), %d chunks per shard; GOMAXPROCS=%d\n",
 		c.shards, c.words, c.seed, c.chunks, runtime.GOMAXPROCS(0))
 	jobs := func(run string) []Job { return makeJobs(run, c.seed, c.shards, c.words, c.chunks) }
-	start := time.Now()
-	want, err := computeLocal(ctx, jobs(c.run))
+	var want Totals
+	timeLocal := func() (measure, error) {
+		m := startMeasure()
+		t, err := computeLocal(ctx, jobs(c.run))
+		want = t
+		return m.stop(), err
+	}
+	local, err := timeLocal()
 	if err != nil {
 		return err
 	}
-	local := time.Since(start)
 
 	if len(c.bench) == 0 {
+		m := startMeasure()
 		r, err := distribute(ctx, js, url, c, c.workers, jobs(c.run), want, out, log)
 		if err != nil {
 			return err
@@ -196,27 +202,34 @@ func runCoordinator(ctx context.Context, c config, out, log io.Writer) error {
 		fmt.Fprintf(out, "%d words; most frequent: %s\n", r.totals.Words, strings.Join(r.totals.top(5), ", "))
 		fmt.Fprintf(out, "results equal to the single-process computation: true (%d jobs redelivered, %d duplicate results ignored, %d outcomes resumed from the stream)\n",
 			r.redelivered, r.duplicates, r.resumed)
-		printTable(out, c, local, []benchRow{{c.workers, r.elapsed}})
+		d := m.stop()
+		d.elapsed = r.elapsed
+		printTable(out, c, local, []benchRow{{c.workers, d}})
 		return nil
 	}
-	// The machine may be busy with other things: each time is the best of
+	// The machine may be busy with other things: each figure is the best of
 	// -repeat, with the in-process one measured in every repetition too.
 	rows := make([]benchRow, len(c.bench))
 	for rep := range c.repeat {
 		if rep > 0 {
-			start := time.Now()
-			if _, err := computeLocal(ctx, jobs(c.run)); err != nil {
+			m, err := timeLocal()
+			if err != nil {
 				return err
 			}
-			local = min(local, time.Since(start))
+			local = local.best(m)
 		}
 		for i, n := range c.bench {
+			m := startMeasure()
 			r, err := distribute(ctx, js, url, c, n, jobs(fmt.Sprintf("%s-%d-%d", c.run, rep, n)), want, out, log)
 			if err != nil {
 				return err
 			}
-			if rep == 0 || r.elapsed < rows[i].elapsed {
-				rows[i] = benchRow{n, r.elapsed}
+			d := m.stop()
+			d.elapsed = r.elapsed
+			if rep == 0 {
+				rows[i] = benchRow{n, d}
+			} else {
+				rows[i].m = rows[i].m.best(d)
 			}
 		}
 	}

@@ -55,6 +55,9 @@ func defaultHandlers() map[string]Handler {
 func (w *worker) run(ctx context.Context) error {
 	cons, err := w.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before there was anything to do
+		}
 		return err
 	}
 	cfg := cons.CachedInfo().Config
@@ -157,7 +160,7 @@ func (w *worker) handle(ctx context.Context, p *pool.Pool, msg jetstream.Msg, cf
 	// The handler runs as a future, so that its panic becomes an error,
 	// while this goroutine tells the server the job is alive.
 	f := future.Go(ctx, func(ctx context.Context) (Result, error) { return handler(ctx, p, job) })
-	heartbeat := cfg.AckWait / 3
+	heartbeat := cfg.AckWait / 4 // slack for a busy machine
 	if heartbeat <= 0 {
 		heartbeat = 10 * time.Second
 	}
@@ -168,7 +171,9 @@ func (w *worker) handle(ctx context.Context, p *pool.Pool, msg jetstream.Msg, cf
 		case <-f.Done():
 			waiting = false
 		case <-tick.C:
-			_ = msg.InProgress()
+			if err := msg.InProgress(); err != nil {
+				fmt.Fprintf(w.log, "worker %s: job %s/%d: heartbeat: %v\n", w.name, run, job.ID, err)
+			}
 		}
 	}
 	res, err := f.Result(bg)
