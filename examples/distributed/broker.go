@@ -47,24 +47,26 @@ type brokerConfig struct {
 	storage       jetstream.StorageType
 }
 
-// setupStreams creates or updates the streams and the workers' consumer.
+// setupStreams creates the streams, unless they exist (an existing stream is
+// used as it is: its storage, for one, cannot change), and creates or updates
+// the workers' consumer.
 func setupStreams(ctx context.Context, js jetstream.JetStream, c brokerConfig) error {
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       jobsStream,
 		Subjects:   []string{"jobs.>"},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    c.storage,
 		Duplicates: 2 * time.Minute,
-	}); err != nil {
+	}); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("stream %s: %w", jobsStream, err)
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       outStream,
 		Subjects:   []string{"results.>", "dead.>", maxDeliveriesSubject},
 		Retention:  jetstream.LimitsPolicy,
 		Storage:    c.storage,
 		Duplicates: 2 * time.Minute,
-	}); err != nil {
+	}); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("stream %s: %w", outStream, err)
 	}
 	if _, err := js.CreateOrUpdateConsumer(ctx, jobsStream, jetstream.ConsumerConfig{

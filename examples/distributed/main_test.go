@@ -122,3 +122,20 @@ func TestWorkersStoppedAtOnceStopCleanly(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+func TestRunOnAnExistingServer(t *testing.T) {
+	b := newBroker(t, testConfig)
+	var out bytes.Buffer
+	var log syncBuffer
+	args := []string{"-nats", b.url, "-run", "existing", "-shards", "8", "-words", "1000", "-workers", "1", "-progress", "0"}
+	require.NoError(t, run(t.Context(), args, &out, &log), log.String())
+	assert.Contains(t, out.String(), "results equal to the single-process computation: true")
+	assert.NotContains(t, log.String(), "embedded")
+
+	// The same run again finds every result in the stream and publishes
+	// nothing: with -workers 0, nobody could have done the work.
+	out.Reset()
+	args[len(args)-3] = "0"
+	require.NoError(t, run(t.Context(), args, &out, &log), log.String())
+	assert.Contains(t, out.String(), "8 outcomes resumed from the stream")
+}
