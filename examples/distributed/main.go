@@ -12,9 +12,10 @@
 //
 //	go run .                           # embedded server, 2 worker processes
 //	go run . -workers 4 -shards 512
-//	go run . -bench 1,2,4              # time 1, 2 and 4 worker processes
+//	go run . -bench 1,2,4 -repeat 3    # time 1, 2 and 4 worker processes, best of 3
 //	go run . -nats nats://host:4222 -workers 0             # coordinator only
 //	go run . -role worker -nats nats://host:4222           # a worker, anywhere
+//	go run . -nats nats://host:4222 -run NAME              # resume a stopped run
 //
 // A job is delivered at least once: a worker that dies, or stops sending
 // heartbeats, loses it to another after the ack wait. Results carry the job
