@@ -233,11 +233,10 @@ func (p *Pool) TrySubmit(fn func(context.Context) error, opts ...TaskOption) err
 // would wait for may be its own, and a task it then waits for (on a
 // channel, a future, a Group) could never start.
 func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, opts []TaskOption) error {
-	var o taskOpts
 	var x *taskExt
+	prio := 0
 	if len(opts) > 0 || p.cfg.obs != nil {
-		o = taskOptsOf(opts, t.c == nil)
-		x = p.extend(&t, &o)
+		x, prio = p.prepare(&t, opts)
 	}
 	p.mu.Lock()
 	for {
@@ -286,9 +285,9 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 	}
 	switch {
 	case x != nil:
-		p.queueExt(t, x, o.prio)
-	case o.prio != 0 || p.queue.inRing > 0:
-		p.queue.pushPrio(t, o.prio, nil)
+		p.queueExt(t, x, prio)
+	case prio != 0 || p.queue.inRing > 0:
+		p.queue.pushPrio(t, prio, nil)
 	default:
 		p.queue.push(t)
 	}

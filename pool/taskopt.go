@@ -154,14 +154,16 @@ func taskOptsOf(opts []TaskOption, noCtx bool) taskOpts {
 	return o
 }
 
-// extend wraps t in a taskExt if it has a timeout or the pool has an
-// observer. A priority alone needs none: it is spent when the task is
-// queued.
-func (p *Pool) extend(t *task, o *taskOpts) *taskExt {
+// prepare applies a submit's options to t, kept out of submit so that the
+// plain path does not carry them: it wraps t in a taskExt if it has a
+// timeout or the pool has an observer, and returns the task's priority. A
+// priority alone needs no taskExt: it is spent when the task is queued.
+func (p *Pool) prepare(t *task, opts []TaskOption) (*taskExt, int) {
+	o := taskOptsOf(opts, t.c == nil)
 	if p.cfg.obs == nil && o.queueTimeout == 0 && o.runTimeout == 0 {
-		return nil
+		return nil, o.prio
 	}
 	x := &taskExt{fn: t.fn, c: t.c, queueTimeout: o.queueTimeout, runTimeout: o.runTimeout, didx: -1}
 	t.fn = x
-	return x
+	return x, o.prio
 }
