@@ -29,12 +29,20 @@ type (
 	runTimeoutOption   time.Duration
 )
 
-func (o priorityOption) applyTask(c taskOpts) taskOpts { c.prio = int(o); return c }
+func (o priorityOption) applyTask(c taskOpts) taskOpts {
+	c.prio = int(o)
+	return c
+}
+
 func (o queueTimeoutOption) applyTask(c taskOpts) taskOpts {
 	c.queueTimeout = time.Duration(o)
 	return c
 }
-func (o runTimeoutOption) applyTask(c taskOpts) taskOpts { c.runTimeout = time.Duration(o); return c }
+
+func (o runTimeoutOption) applyTask(c taskOpts) taskOpts {
+	c.runTimeout = time.Duration(o)
+	return c
+}
 
 // AgingStep is how many later tasks it takes to raise a queued task's
 // effective priority by one (see [Priority]).
@@ -55,12 +63,13 @@ const AgingStep = 64
 // nor waits. Priorities beyond ±2^40 count as ±2^40.
 //
 // Priorities order queued tasks only: while workers are free, tasks start
-// as they come, whatever their priority. A priority costs no allocation.
-// While any task with a priority other than 0 or a [QueueTimeout] is
-// queued, tasks are kept in one FIFO per priority, and taking the next
-// task compares the heads of those FIFOs: O(k) for k distinct priorities
-// queued. An empty task with a priority costs about 1.3 times a plain one
-// (BenchmarkTaskOptions).
+// as they come, whatever their priority. A priority costs no allocation per
+// task (Priority itself boxes n unless 0 ≤ n < 256: make options outside
+// hot loops and reuse them). While any task with a priority other than 0
+// or a [QueueTimeout] is queued, tasks are kept in one FIFO per priority,
+// and taking the next task compares the heads of those FIFOs: O(k) for k
+// distinct priorities queued. An empty task with a priority costs about
+// 1.3 times a plain one (BenchmarkTaskOptions).
 func Priority(n int) TaskOption { return priorityOption(n) }
 
 // QueueTimeout limits how long the task may wait in the queue: a task that
