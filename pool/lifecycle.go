@@ -53,7 +53,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closeLocked()
-	for p.workers > 0 {
+	for p.workers > 0 || p.cfg.states.busy() {
 		if err := p.settled.Wait(ctx); err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (p *Pool) Stop() (dropped int) {
 	}
 
 	p.mu.Lock()
-	for p.workers > 0 {
+	for p.workers > 0 || p.cfg.states.busy() {
 		_ = p.settled.Wait(context.Background())
 	}
 	p.mu.Unlock()

@@ -12,6 +12,7 @@ type config struct {
 	queueSize   int // < 0: unbounded
 	idleTimeout time.Duration
 	onError     func(error)
+	states      *workerStates // WithWorkerState; nil: none
 }
 
 // DefaultIdleTimeout is how long a worker with nothing to do waits for a task
