@@ -21,7 +21,7 @@ func (p *Pool) Wait() error {
 	p.made()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.running > 0 || p.queue.len() > 0 {
+	for p.running > 0 || p.queue.len() > 0 || p.parked.n > 0 {
 		_ = p.settled.Wait(context.Background())
 	}
 	return p.takeErrs()
@@ -53,7 +53,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closeLocked()
-	for p.workers > 0 || p.cfg.states.busy() {
+	for p.workers > 0 || p.cfg.states.busy() || p.parked.n > 0 {
 		if err := p.settled.Wait(ctx); err != nil {
 			return err
 		}
@@ -88,6 +88,7 @@ func (p *Pool) Stop() (dropped int) {
 			hooks = append(hooks, h)
 		}
 	}
+	dropped += p.parked.dropLocked()
 	p.st.dropped += uint64(dropped)
 	groups := make([]*Group, 0, len(p.groups))
 	for g := range p.groups {
