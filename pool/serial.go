@@ -63,10 +63,10 @@ type serialTask[K comparable] struct {
 	next *serialTask[K]
 }
 
-// Run runs the task and then hands its key on, also if fn panics or calls
-// runtime.Goexit. ctx is nil for a func().
+// Run runs the task. Its key is handed on once the pool has accounted for
+// its end (endedLocked), also if fn panics or calls runtime.Goexit. ctx is
+// nil for a func().
 func (t *serialTask[K]) Run(ctx context.Context) error {
-	defer t.s.next(t.key)
 	if fn, ok := t.fn.(func()); ok {
 		fn()
 		return nil
@@ -82,6 +82,9 @@ func (t *serialTask[K]) Drop() { t.s.next(t.key) }
 // holds no state until tasks arrive. A nil p panics.
 func NewSerial[K comparable](p *Pool) *Serial[K] {
 	p.made()
+	p.mu.Lock()
+	p.parked.serials = true
+	p.mu.Unlock()
 	return &Serial[K]{p: p, keys: make(map[K]serialKey[K])}
 }
 
@@ -184,24 +187,32 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 	return err
 }
 
-// next hands the task parked first behind key to the pool, once the key's
-// task in the pool has ended (or failed to be submitted), or else drops the
-// key. The parked task was accepted and counted when it was parked, so it
-// is queued whatever the queue's bound, and even if the pool has closed
-// since.
+// next hands key on (see handOnLocked) when its task in the pool did not
+// run: Stop dropped it, or its submit failed.
 func (s *Serial[K]) next(key K) {
 	p := s.p
 	p.mu.Lock()
+	w, spawn := s.handOnLocked(key)
+	p.mu.Unlock()
+	p.startWake(w, spawn)
+}
+
+// handOnLocked hands the task parked first behind key to the pool, once
+// the key's task in the pool has ended (or will not run), or else drops the
+// key. The parked task was accepted and counted when it was parked, so it
+// is queued whatever the queue's bound, and even if the pool has closed
+// since. It returns the worker to wake for it, as wakeLocked does. p.mu is
+// held.
+func (s *Serial[K]) handOnLocked(key K) (w *worker, spawn bool) {
+	p := s.p
 	k, ok := s.keys[key]
 	switch {
 	case !ok: // Stop dropped the key's tasks
-		p.mu.Unlock()
-		return
+		return nil, false
 	case k.head == nil:
 		delete(s.keys, key)
 		s.shrink()
-		p.mu.Unlock()
-		return
+		return nil, false
 	}
 	st := k.head
 	if k.head = st.next; k.head == nil {
@@ -215,14 +226,26 @@ func (s *Serial[K]) next(key K) {
 	}
 	p.parked.n--
 	p.queue.push(task{fn: st, c: st.c})
-	var w *worker
-	var spawn bool
 	if p.waking == 0 || p.cfg.queueSize == 0 {
-		w, spawn = p.wakeLocked()
+		return p.wakeLocked()
 	}
-	p.mu.Unlock()
-	p.startWake(w, spawn)
+	return nil, false
 }
+
+// endedLocked hands the key of a task that has ended on, from the pool's
+// accounting of its end (finish), so that it costs no lock of its own. A
+// worker that is needed is woken at once, as woke does. p.mu is held.
+func (t *serialTask[K]) endedLocked() {
+	w, spawn := t.s.handOnLocked(t.key)
+	if w != nil {
+		w.wake <- true // never blocks: an idle worker's channel is empty
+	} else if spawn {
+		t.s.p.startWorker()
+	}
+}
+
+// keyedTask is a Serial's task of any key type, as finish sees it.
+type keyedTask interface{ endedLocked() }
 
 // shrink makes a new map once a burst of keys has drained, so that idle
 // keys hold no memory. Shrinking by copying when a quarter or less of a
@@ -252,8 +275,9 @@ func (s *Serial[K]) dropParkedLocked() {
 // its Serials: how many (they count as queued, and Wait and Shutdown wait
 // for them) and which Serials hold them, for Stop. Guarded by p.mu.
 type parkedSet struct {
-	n  int
-	by map[parker]struct{}
+	n       int
+	by      map[parker]struct{}
+	serials bool // a Serial was made on the pool: its tasks' ends hand keys on
 }
 
 type parker interface{ dropParkedLocked() }
@@ -278,6 +302,6 @@ func (ps *parkedSet) dropLocked() int {
 	for s := range ps.by {
 		s.dropParkedLocked()
 	}
-	*ps = parkedSet{}
+	ps.n, ps.by = 0, nil
 	return n
 }

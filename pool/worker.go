@@ -225,6 +225,11 @@ func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
 	if c != nil {
 		c.state = ended
 	}
+	if p.parked.serials {
+		if k, ok := t.fn.(keyedTask); ok {
+			k.endedLocked()
+		}
+	}
 	p.running--
 	switch kind {
 	case completed:
