@@ -134,7 +134,15 @@ func TestSerialStopDropsParked(t *testing.T) {
 			s := pool.NewSerial[int](p)
 			release, started := make(chan struct{}), make(chan struct{})
 			var ran []int
-			require.NoError(t, s.Go(0, func() { close(started); <-release; ran = append(ran, 0) }))
+			require.NoError(t, s.Submit(context.Background(), 0, func(ctx context.Context) error {
+				close(started)
+				select {
+				case <-release:
+				case <-ctx.Done(): // Stop
+				}
+				ran = append(ran, 0)
+				return nil
+			}))
 			<-started
 			for i := 1; i <= 5; i++ {
 				require.NoError(t, s.Go(0, func() { ran = append(ran, i) }))
@@ -145,7 +153,6 @@ func TestSerialStopDropsParked(t *testing.T) {
 			assert.Equal(t, 7, st.Queued)
 			assert.Equal(t, uint64(8), st.Submitted)
 			if stop {
-				go close(release)
 				assert.Equal(t, 7, p.Stop())
 				assert.Equal(t, []int{0}, ran)
 				st = p.Stats()
