@@ -297,6 +297,32 @@ func TestWorkerStateSeveralAndUnused(t *testing.T) {
 	assert.Equal(t, []string{"make b", "make a", "release b", "release a"}, order)
 }
 
+// TestWorkerStateSurvivesGoexitAndServesMap checks that a worker replaced
+// after a task's runtime.Goexit keeps its value, and that Map's calls and
+// keyed tasks of a Serial reach their worker's value too.
+func TestWorkerStateSurvivesGoexitAndServesMap(t *testing.T) {
+	cs := newConnState()
+	p := pool.New(1, pool.WithWorkerState(cs.ws))
+	require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+		_ = cs.use(ctx)
+		runtime.Goexit()
+		return nil
+	}))
+	require.ErrorIs(t, p.Wait(), pool.ErrGoexit)
+	ids, err := pool.Map(context.Background(), p, []int{1, 2, 3}, func(ctx context.Context, _ int) (int64, error) {
+		c, err := cs.ws.Get(ctx)
+		return c.id, err
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 1, 1}, ids)
+	s := pool.NewSerial[string](p)
+	require.NoError(t, s.Submit(context.Background(), "k", cs.use))
+	require.NoError(t, p.Wait())
+	require.NoError(t, p.Shutdown(context.Background()))
+	cs.check(t)
+	assert.Equal(t, int64(1), cs.made.Load())
+}
+
 func TestWorkerStateMisuse(t *testing.T) {
 	ws := pool.NewWorkerState(func(context.Context) (int, error) { return 1, nil }, nil)
 	other := pool.NewWorkerState(func(context.Context) (int, error) { return 1, nil }, nil)
