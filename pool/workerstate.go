@@ -121,7 +121,7 @@ func (ws *WorkerState[S]) Get(ctx context.Context) (S, error) {
 // stateSpec is a WorkerState of any type, as a pool holds it.
 type stateSpec interface {
 	make(ctx context.Context) (any, error)
-	free(v any) error
+	free(v any, onGoexit func()) error
 }
 
 func (ws *WorkerState[S]) make(ctx context.Context) (v any, err error) {
@@ -135,11 +135,11 @@ func (ws *WorkerState[S]) make(ctx context.Context) (v any, err error) {
 	return v, err
 }
 
-func (ws *WorkerState[S]) free(v any) error {
+func (ws *WorkerState[S]) free(v any, onGoexit func()) error {
 	if ws.release == nil {
 		return nil
 	}
-	return panics.Run[PanicError](func() error { ws.release(v.(S)); return nil }, nil)
+	return panics.Run[PanicError](func() error { ws.release(v.(S)); return nil }, onGoexit)
 }
 
 // workerStates is what a pool made with WithWorkerState keeps: the
@@ -226,7 +226,10 @@ func bindWorker(t task, wid uint32) task {
 }
 
 // exit releases the worker's values, if the pool has worker state, once
-// the worker has retired. p.mu is not held.
+// the worker has retired. A release that calls runtime.Goexit takes the
+// goroutine with it: it is reported as ErrGoexit, and a new goroutine
+// releases the rest, so that Shutdown and Stop are not left waiting. p.mu
+// is not held.
 func (w *worker) exit() {
 	if w.wid == 0 {
 		return
@@ -236,7 +239,11 @@ func (w *worker) exit() {
 	for i := len(s.vals) - 1; i >= 0; i-- {
 		if v := s.vals[i]; v.made {
 			s.vals[i] = stateVal{}
-			if err := ss.specs[i].free(v.v); err != nil {
+			goexit := func() {
+				p.keepErr(ErrGoexit)
+				go w.exit()
+			}
+			if err := ss.specs[i].free(v.v, goexit); err != nil {
 				p.keepErr(err)
 			}
 		}

@@ -254,6 +254,25 @@ func TestWorkerStateInitFails(t *testing.T) {
 	assert.Equal(t, int64(1), released.Load())
 }
 
+// TestWorkerStateReleaseGoexit checks that a release that calls
+// runtime.Goexit neither hangs Shutdown nor skips the other values.
+func TestWorkerStateReleaseGoexit(t *testing.T) {
+	var released atomic.Int64
+	a := pool.NewWorkerState(func(context.Context) (int, error) { return 1, nil }, func(int) { released.Add(1) })
+	b := pool.NewWorkerState(func(context.Context) (int, error) { return 2, nil }, func(int) { runtime.Goexit() })
+	p := pool.New(1, pool.WithWorkerState(a), pool.WithWorkerState(b))
+	require.NoError(t, p.Submit(context.Background(), func(ctx context.Context) error {
+		_, err := a.Get(ctx)
+		if err == nil {
+			_, err = b.Get(ctx)
+		}
+		return err
+	}))
+	require.NoError(t, p.Wait())
+	require.ErrorIs(t, p.Shutdown(context.Background()), pool.ErrGoexit)
+	assert.Equal(t, int64(1), released.Load())
+}
+
 // TestWorkerStateReleasePanicGoesToHandler checks that a release's panic
 // goes where a fire-and-forget task's error goes when there is a handler.
 func TestWorkerStateReleasePanicGoesToHandler(t *testing.T) {
