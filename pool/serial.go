@@ -41,13 +41,14 @@ type Serial[K comparable] struct {
 	// it, nil if there are none. high is the most keys held since keys was
 	// last made: maps do not shrink, so a burst of many keys is let go by
 	// making a new map once it has drained (see shrink).
-	keys   map[K]serialKey[K]
+	keys   map[K]*serialKey[K]
 	high   int
 	parked int // tasks parked behind their keys
 }
 
 // serialKey is the FIFO of tasks parked behind a key's task in the pool,
-// linked through the tasks themselves; both nil if there are none.
+// linked through the tasks themselves; both nil if there are none. A key
+// gets one when a task first parks behind it, and keeps it until it goes.
 type serialKey[K comparable] struct {
 	head, tail *serialTask[K]
 }
@@ -85,7 +86,7 @@ func NewSerial[K comparable](p *Pool) *Serial[K] {
 	p.mu.Lock()
 	p.parked.serials = true
 	p.mu.Unlock()
-	return &Serial[K]{p: p, keys: make(map[K]serialKey[K])}
+	return &Serial[K]{p: p, keys: make(map[K]*serialKey[K])}
 }
 
 func (s *Serial[K]) made() {
@@ -163,20 +164,23 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 			// parent with the pool's context rather than trust it alone.
 			st.c.mode = joined
 		}
-		if k.tail == nil {
+		switch {
+		case k == nil:
+			k = &serialKey[K]{head: st}
+			s.keys[key] = k
+		case k.tail == nil:
 			k.head = st
-		} else {
+		default:
 			k.tail.next = st
 		}
 		k.tail = st
-		s.keys[key] = k
 		p.st.submitted++
 		s.parked++
 		p.parked.add(s, s.parked == 1)
 		p.mu.Unlock()
 		return nil
 	}
-	s.keys[key] = serialKey[K]{}
+	s.keys[key] = nil
 	s.high = max(s.high, len(s.keys))
 	p.mu.Unlock()
 
@@ -209,7 +213,7 @@ func (s *Serial[K]) handOnLocked(key K) (w *worker, spawn bool) {
 	switch {
 	case !ok: // Stop dropped the key's tasks
 		return nil, false
-	case k.head == nil:
+	case k == nil || k.head == nil:
 		delete(s.keys, key)
 		s.shrink()
 		return nil, false
@@ -219,7 +223,6 @@ func (s *Serial[K]) handOnLocked(key K) (w *worker, spawn bool) {
 		k.tail = nil
 	}
 	st.next = nil
-	s.keys[key] = k
 	s.parked--
 	if s.parked == 0 {
 		p.parked.remove(s)
@@ -254,9 +257,9 @@ func (s *Serial[K]) shrink() {
 	n := len(s.keys)
 	switch {
 	case n == 0 && s.high > 64:
-		s.keys, s.high = make(map[K]serialKey[K]), 0
+		s.keys, s.high = make(map[K]*serialKey[K]), 0
 	case s.high > 1024 && n <= s.high/4:
-		keys := make(map[K]serialKey[K], n)
+		keys := make(map[K]*serialKey[K], n)
 		for key, k := range s.keys {
 			keys[key] = k
 		}
