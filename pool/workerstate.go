@@ -29,6 +29,10 @@ import (
 // that returns it, and each of those Gets' task's return synchronizes before
 // its release.
 //
+// Get costs a context lookup and no allocation once the value is made; a
+// pool without a WorkerState pays nothing: the worker a run belongs to
+// travels in padding its context already has.
+//
 // No two tasks running at once get the same value: a worker runs one task
 // at a time, and a task that runs in its caller's slot (see [Pool.Submit])
 // gets its caller's value while the caller is suspended. So a task may use
