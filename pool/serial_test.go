@@ -98,6 +98,61 @@ func TestStressSerialOrderPerKey(t *testing.T) {
 	}
 }
 
+// TestStressSerialRacingStop submits keyed tasks from many goroutines while
+// the pool is stopped or shut down: every submit either fails with
+// ErrClosed or is accepted, and every accepted task either runs, once, or
+// is counted in what Stop returns — none is lost or run twice.
+func TestStressSerialRacingStop(t *testing.T) {
+	for _, mode := range queueModes {
+		for _, stop := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/stop=%v", mode.name, stop), func(t *testing.T) {
+				for range stressRounds(5) {
+					p := pool.New(3, mode.opts...)
+					s := pool.NewSerial[int](p)
+					var accepted, ran, bad atomic.Int64
+					var wg sync.WaitGroup
+					start := make(chan struct{})
+					for g := range 2 * runtime.GOMAXPROCS(0) {
+						wg.Go(func() {
+							<-start
+							for i := range 50 {
+								key := (g + i) % 5
+								var err error
+								if i%2 == 0 {
+									err = s.Go(key, func() { ran.Add(1) })
+								} else {
+									err = s.Submit(context.Background(), key, func(context.Context) error { ran.Add(1); return nil })
+								}
+								switch {
+								case err == nil:
+									accepted.Add(1)
+								case !errors.Is(err, pool.ErrClosed):
+									bad.Add(1)
+								}
+							}
+						})
+					}
+					close(start)
+					runtime.Gosched()
+					dropped := 0
+					if stop {
+						dropped = p.Stop()
+					} else {
+						require.NoError(t, p.Shutdown(context.Background()))
+					}
+					wg.Wait()
+					require.Zero(t, bad.Load())
+					require.Equal(t, accepted.Load(), ran.Load()+int64(dropped))
+					st := p.Stats()
+					require.Equal(t, uint64(accepted.Load()), st.Submitted)
+					require.Equal(t, st.Submitted, st.Completed+st.Dropped)
+					require.Zero(t, st.Queued)
+				}
+			})
+		}
+	}
+}
+
 // TestSerialKeysRunInParallelUpToLimit holds the first task of each of
 // limit keys until all of them are running at once.
 func TestSerialKeysRunInParallelUpToLimit(t *testing.T) {
