@@ -1,6 +1,9 @@
 package pool
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // A Serial runs tasks on a [Pool] one key at a time: tasks submitted with
 // the same key run one after another, in the order they were submitted,
@@ -9,8 +12,9 @@ import "context"
 // updates of one account, the messages of one connection, the writes to
 // one file.
 //
-// A Serial is made with [NewSerial]; the zero value is not usable (its
-// methods panic), and a Serial must not be copied. Its methods are safe for
+// A Serial is made with [NewSerial], or with [NewGroupSerial] for tasks of
+// a [Group]; the zero value is not usable (its methods panic), and a Serial
+// must not be copied. Its methods are safe for
 // concurrent use. A task's return synchronizes before the start of the next
 // task of its key.
 //
@@ -19,10 +23,12 @@ import "context"
 // most one task of a key is in the pool at a time, queued or running; the
 // others wait behind it in the Serial, without a goroutine, and are handed
 // to the pool, in order, as each one ends. They are ordinary tasks of the
-// pool: their errors and panics are reported as those of the pool's other
-// fire-and-forget tasks (see [Pool]), [Pool.Stats] counts them (those
+// pool (or of the group): their errors and panics are reported as those of
+// the pool's other fire-and-forget tasks (see [Pool]), or go to the
+// group's Wait, which waits for them all; [Pool.Stats] counts them (those
 // waiting behind their key as Queued), Close and Shutdown run them, and
-// [Pool.Stop] drops them and counts them in what it returns. A task waiting
+// [Pool.Stop] drops them and counts them in what it returns (and a group's
+// Wait then reports [ErrClosed]). A task waiting
 // behind its key is accepted at once: it does not count against
 // [WithQueueSize], which bounds only the tasks in the pool's queue.
 //
@@ -39,8 +45,9 @@ import "context"
 // wait on tasks" in the package documentation), unless that key's tasks
 // wait in turn for this one's.
 type Serial[K comparable] struct {
-	_ noCopy
-	p *Pool
+	_  noCopy
+	p  *Pool
+	sc *scope // the pool's, or the group's its tasks belong to
 
 	// Guarded by p.mu. keys holds every key with a task in the pool
 	// (queued or running, or being submitted) and the tasks parked behind
@@ -89,10 +96,27 @@ func (t *serialTask[K]) Drop() { t.s.next(t.key) }
 // holds no state until tasks arrive. A nil p panics.
 func NewSerial[K comparable](p *Pool) *Serial[K] {
 	p.made()
+	return newSerial[K](&p.root)
+}
+
+// NewGroupSerial returns a Serial whose tasks are tasks of g: they receive
+// contexts derived from the group's, their errors and panics go to
+// [Group.Wait], and Wait waits for them, also for those still waiting
+// behind their key. [Serial.Go] then waits for room as [Group.Go] does
+// (until the context the group was made from is done, or the group fails)
+// and, like [Serial.TrySubmit] failing otherwise than with [ErrQueueFull],
+// records its failure for Wait. A nil g panics.
+func NewGroupSerial[K comparable](g *Group) *Serial[K] {
+	g.made(nil, false)
+	return newSerial[K](&g.scope)
+}
+
+func newSerial[K comparable](sc *scope) *Serial[K] {
+	p := sc.p
 	p.mu.Lock()
 	p.parked.serials = true
 	p.mu.Unlock()
-	return &Serial[K]{p: p, keys: make(map[K]*serialKey[K])}
+	return &Serial[K]{p: p, sc: sc, keys: make(map[K]*serialKey[K])}
 }
 
 func (s *Serial[K]) made() {
@@ -148,19 +172,29 @@ func (s *Serial[K]) TrySubmit(key K, fn func(context.Context) error) error {
 }
 
 func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error {
-	p := s.p
+	p, g := s.p, s.sc.g
 	st := &serialTask[K]{s: s, key: key, fn: fn}
+	_, isGo := fn.(func())
+	// In a group, Go and TrySubmit record their failures for Wait, as
+	// Group.Go and Group.TrySubmit do (ErrQueueFull excepted).
+	record := g != nil && (isGo || !block)
 	var caller *taskCtx
-	if _, ok := fn.(func()); !ok {
+	if !isGo {
 		if block {
 			caller = p.callerOf(ctx)
 		}
-		st.c = newTaskCtx(&p.root, ctx, caller)
+		st.c = newTaskCtx(s.sc, ctx, caller)
+	} else if g != nil {
+		st.c = &g.fresh // a group's task needs a context to name its group
+		ctx = g.parent  // as Group.Go waits for room
 	}
 
 	p.mu.Lock()
 	if p.closed {
 		p.st.rejected++
+		if record {
+			g.addErr(ErrClosed)
+		}
 		p.mu.Unlock()
 		return ErrClosed
 	}
@@ -181,6 +215,9 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 		}
 		k.tail = st
 		p.st.submitted++
+		if g != nil {
+			g.add()
+		}
 		s.parked++
 		p.parked.add(s, s.parked == 1)
 		p.mu.Unlock()
@@ -193,6 +230,9 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 	err := p.submit(ctx, task{fn: st, c: st.c}, block, caller)
 	if err != nil {
 		s.next(key) // tasks parked meanwhile were accepted: they must run
+		if record && !errors.Is(err, ErrQueueFull) {
+			g.record(err)
+		}
 	}
 	return err
 }
@@ -277,6 +317,17 @@ func (s *Serial[K]) shrink() {
 // counted them. The keys go too: the tasks of theirs still running find nothing
 // to hand on, and those still queued are Stop's to drop. p.mu is held.
 func (s *Serial[K]) dropParkedLocked() {
+	if g := s.sc.g; g != nil {
+		for _, k := range s.keys {
+			if k == nil {
+				continue
+			}
+			for t := k.head; t != nil; t = t.next {
+				g.dropped++
+				g.taskDone(nil)
+			}
+		}
+	}
 	s.keys, s.high, s.parked = nil, 0, 0
 }
 

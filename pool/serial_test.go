@@ -104,11 +104,16 @@ func TestStressSerialOrderPerKey(t *testing.T) {
 // is counted in what Stop returns — none is lost or run twice.
 func TestStressSerialRacingStop(t *testing.T) {
 	for _, mode := range queueModes {
-		for _, stop := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/stop=%v", mode.name, stop), func(t *testing.T) {
+		for _, c := range []struct{ stop, group bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+			stop := c.stop
+			t.Run(fmt.Sprintf("%s/stop=%v/group=%v", mode.name, c.stop, c.group), func(t *testing.T) {
 				for range stressRounds(5) {
 					p := pool.New(3, mode.opts...)
+					g, _ := p.Group(context.Background())
 					s := pool.NewSerial[int](p)
+					if c.group {
+						s = pool.NewGroupSerial[int](g)
+					}
 					var accepted, ran, bad atomic.Int64
 					var wg sync.WaitGroup
 					start := make(chan struct{})
@@ -147,6 +152,9 @@ func TestStressSerialRacingStop(t *testing.T) {
 					require.Equal(t, uint64(accepted.Load()), st.Submitted)
 					require.Equal(t, st.Submitted, st.Completed+st.Dropped)
 					require.Zero(t, st.Queued)
+					if err := g.Wait(); err != nil {
+						require.ErrorIs(t, err, pool.ErrClosed)
+					}
 				}
 			})
 		}
@@ -327,6 +335,67 @@ func TestSerialTrySubmit(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Rejected)
 }
 
+// TestGroupSerial checks that a Serial of a group runs its tasks as tasks
+// of the group: Wait waits for every one, also those waiting behind their
+// key, and returns their errors; Stop drops the waiting ones, and Wait
+// says so; Go records a refused submit for Wait.
+func TestGroupSerial(t *testing.T) {
+	t.Run("Wait", func(t *testing.T) {
+		p := pool.New(2)
+		defer shutdown(t, p)
+		g, _ := p.Group(context.Background())
+		s := pool.NewGroupSerial[int](g)
+		errOdd := errors.New("odd")
+		var mu sync.Mutex
+		var ran []int
+		for i := range 10 {
+			require.NoError(t, s.Submit(context.Background(), i%2, func(ctx context.Context) error {
+				mu.Lock()
+				ran = append(ran, i)
+				mu.Unlock()
+				if i == 3 {
+					return errOdd
+				}
+				return nil
+			}))
+		}
+		require.ErrorIs(t, g.Wait(), errOdd)
+		assert.Len(t, ran, 10)
+		var evens, odds []int
+		for _, i := range ran {
+			if i%2 == 0 {
+				evens = append(evens, i)
+			} else {
+				odds = append(odds, i)
+			}
+		}
+		assert.Equal(t, []int{0, 2, 4, 6, 8}, evens)
+		assert.Equal(t, []int{1, 3, 5, 7, 9}, odds)
+		require.NoError(t, p.Wait(), "the group's errors went to the group")
+	})
+	t.Run("Stop", func(t *testing.T) {
+		p := pool.New(1)
+		g, _ := p.Group(context.Background())
+		s := pool.NewGroupSerial[int](g)
+		started := make(chan struct{})
+		require.NoError(t, s.Submit(context.Background(), 0, func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done()
+			return nil
+		}))
+		<-started
+		for range 3 {
+			require.NoError(t, s.Go(0, func() { t.Error("a dropped task ran") }))
+		}
+		assert.Equal(t, 3, p.Stop())
+		err := g.Wait()
+		require.ErrorIs(t, err, pool.ErrClosed)
+		assert.Contains(t, err.Error(), "3 queued tasks")
+		assert.ErrorIs(t, s.Go(0, func() {}), pool.ErrClosed)
+		assert.ErrorIs(t, g.Wait(), pool.ErrClosed, "Go recorded its refusal")
+	})
+}
+
 func TestSerialMisuse(t *testing.T) {
 	p := pool.New(1)
 	defer p.Shutdown(context.Background())
@@ -340,6 +409,7 @@ func TestSerialMisuse(t *testing.T) {
 		fn  func()
 	}{
 		{"pool: nil *Pool", func() { pool.NewSerial[int](nilPool) }},
+		{"pool: nil *Group", func() { pool.NewGroupSerial[int](nil) }},
 		{"pool: Pool must be made with New", func() { pool.NewSerial[int](new(pool.Pool)) }},
 		{"pool: nil *Serial", func() { _ = nilSerial.Go(1, func() {}) }},
 		{"pool: Serial must be made with NewSerial", func() { _ = new(pool.Serial[int]).Go(1, func() {}) }},
