@@ -84,6 +84,7 @@ func WithWorkerState[S any](ws *WorkerState[S]) Option {
 // [*PanicError] if it panicked — and the worker stays without a value, so
 // the next Get on that worker, by this task or a later one, calls init
 // again: init is retried only as often as tasks ask, never in a loop.
+// Whatever a failed init returned besides its error is not released.
 // What to do with the error is the task's choice; returning it reports it
 // as the task's error, like any other.
 //
