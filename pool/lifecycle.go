@@ -21,7 +21,7 @@ func (p *Pool) Wait() error {
 	p.made()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.running > 0 || p.queue.len() > 0 || p.expiring > 0 {
+	for p.running > 0 || p.queue.len() > 0 || p.expiring > 0 || p.parked.n > 0 {
 		_ = p.settled.Wait(context.Background())
 	}
 	return p.takeErrs()
@@ -53,7 +53,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closeLocked()
-	for p.workers > 0 || p.expiring > 0 {
+	for p.workers > 0 || p.expiring > 0 || p.cfg.states.busy() || p.parked.n > 0 {
 		if err := p.settled.Wait(ctx); err != nil {
 			return err
 		}
@@ -92,6 +92,9 @@ func (p *Pool) Stop() (dropped int) {
 			hooks = append(hooks, h)
 		}
 	}
+	var parked int
+	parked, exts = p.parked.dropLocked(exts)
+	dropped += parked
 	p.st.dropped += uint64(dropped)
 	if p.expArmed {
 		p.disarmExpiryLocked()
@@ -114,7 +117,7 @@ func (p *Pool) Stop() (dropped int) {
 	}
 
 	p.mu.Lock()
-	for p.workers > 0 || p.expiring > 0 {
+	for p.workers > 0 || p.expiring > 0 || p.cfg.states.busy() {
 		_ = p.settled.Wait(context.Background())
 	}
 	p.mu.Unlock()

@@ -71,8 +71,11 @@ func (p *Pool) callExt(x *taskExt, c *taskCtx) error {
 		o.Observe(observe.Event{Kind: observe.Started, Wait: x.start.Sub(x.queued)})
 	}
 	if c == nil {
-		x.fn.(func())()
-		return nil
+		if fn, ok := x.fn.(func()); ok {
+			fn()
+			return nil
+		}
+		return x.fn.(hook.Task).Run(c) // a Serial's func(), which has no context either
 	}
 	x.rc = runCtx{Context: c, c: c}
 	if x.runTimeout > 0 {

@@ -15,6 +15,7 @@ type config struct {
 	idleTimeout time.Duration
 	onError     func(error)
 	obs         observe.Observer
+	states      *workerStates // WithWorkerState; nil: none
 }
 
 // DefaultIdleTimeout is how long a worker with nothing to do waits for a task

@@ -32,9 +32,9 @@ type Pool struct {
 	//
 	//   - Every task accepted is queued, running, or counted as ended:
 	//     st.submitted == st.completed + st.failed + st.panicked +
-	//     st.dropped + st.expired + running + queue.len(). An expired task
-	//     is counted in st.expired when it leaves the queue, and in
-	//     expiring until it has been reported (reportExpired).
+	//     st.dropped + st.expired + running + queue.len() + parked.n. An
+	//     expired task is counted in st.expired when it leaves the queue,
+	//     and in expiring until it has been reported (reportExpired).
 	//   - workers counts worker goroutines from the moment wakeLocked
 	//     reserves one to the moment it exits; len(idle) <= workers, and
 	//     the idle ones are parked in park with an empty wake channel.
@@ -76,6 +76,7 @@ type Pool struct {
 	cancel context.CancelCauseFunc
 	root   scope               // the scope of tasks outside groups
 	groups map[*Group]struct{} // groups with tasks outstanding, for Stop
+	parked parkedSet           // tasks of Serials waiting behind their keys
 
 	cfg  config
 	errs []error // task errors kept for Wait

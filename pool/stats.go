@@ -16,7 +16,7 @@ type Stats struct {
 	Limit   int // tasks allowed to run at once
 	Workers int // live worker goroutines, busy or idle
 	Running int // tasks started and not yet ended
-	Queued  int // tasks waiting for a worker
+	Queued  int // tasks waiting for a worker, or behind their key in a Serial
 
 	Submitted uint64 // tasks accepted
 	Completed uint64 // tasks that returned nil
@@ -41,7 +41,7 @@ func (p *Pool) Stats() Stats {
 		Limit:     p.limit,
 		Workers:   p.workers,
 		Running:   p.running,
-		Queued:    p.queue.len(),
+		Queued:    p.queue.len() + p.parked.n,
 		Submitted: p.st.submitted,
 		Completed: p.st.completed,
 		Failed:    p.st.failed,

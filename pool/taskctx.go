@@ -61,6 +61,7 @@ type taskCtx struct {
 	// delivered is set by the task on its own goroutine (see Delivered) and
 	// read by that goroutine once the task has ended.
 	delivered outcome
+	wid       uint32 // the worker slot whose WorkerState values the run uses; 0: none
 }
 
 type joinMode uint8

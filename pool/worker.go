@@ -18,12 +18,16 @@ type worker struct {
 	wake  chan bool // capacity 1: true means "look at the queue", false "exit"
 	idx   int       // position in p.idle, or -1 while busy
 	timer *time.Timer
+	wid   uint32 // its slot of WorkerState values; 0: the pool has none
 }
 
 // startWorker starts a worker reserved by wakeLocked (counted in p.workers
 // and p.waking).
 func (p *Pool) startWorker() {
 	w := &worker{p: p, wake: make(chan bool, 1), idx: -1}
+	if p.cfg.states != nil {
+		w.wid = p.cfg.states.add()
+	}
 	go w.serve(task{}, nil, nil, false)
 }
 
@@ -42,6 +46,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 		switch {
 		case p.workers-p.blocked > p.limit:
 			p.retireAndUnlock()
+			w.exit()
 			return
 		case p.queue.len() > 0:
 			if p.expArmed {
@@ -70,9 +75,11 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			continue
 		case p.closed:
 			p.retireAndUnlock()
+			w.exit()
 			return
 		}
 		if !w.park() {
+			w.exit()
 			return
 		}
 	}
@@ -98,6 +105,9 @@ func (p *Pool) woke() {
 // worker's goroutine with it, so the worker carries on in a fresh
 // goroutine, which settles t first: the pool keeps its size.
 func (w *worker) run(t task) (*taskCtx, error) {
+	if w.wid != 0 {
+		t = bindWorker(t, w.wid)
+	}
 	return w.p.call(t, func(c *taskCtx) { go w.serve(t, c, ErrGoexit, true) })
 }
 
@@ -161,6 +171,9 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	caller.state = suspended
 	p.mu.Unlock()
 	p.observe(observe.Queued, nil)
+	if caller.wid != 0 {
+		t = bindWorker(t, caller.wid) // the caller is suspended: its worker's values are free
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -235,6 +248,11 @@ func (p *Pool) retireAndUnlock() {
 func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
 	if c != nil {
 		c.state = ended
+	}
+	if p.parked.serials {
+		if k, ok := t.inner().(keyedTask); ok {
+			k.endedLocked()
+		}
 	}
 	p.running--
 	switch kind {
