@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/weftgo/weft/internal/cond"
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // A Pool runs tasks on at most limit worker goroutines at once, reusing the
@@ -221,6 +222,7 @@ func (p *Pool) TrySubmit(fn func(context.Context) error) error {
 // would wait for may be its own, and a task it then waits for (on a
 // channel, a future, a Group) could never start.
 func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) error {
+	shake.Point(shake.PoolSubmit)
 	p.mu.Lock()
 	for {
 		if p.closed {
@@ -275,6 +277,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		w, spawn = p.wakeLocked()
 	}
 	p.mu.Unlock()
+	shake.Point(shake.PoolWake)
 	p.startWake(w, spawn)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // worker is one goroutine's loop of tasks, taken from the pool's queue.
@@ -47,7 +48,9 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.running++
 			p.space.Signal()
 			p.mu.Unlock()
+			shake.Point(shake.PoolStart)
 			c, err := w.run(t)
+			shake.Point(shake.PoolEnd)
 			p.ended(t, c, err, false)
 			continue
 		case p.closed:
@@ -137,6 +140,7 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	}
 	caller.state = suspended
 	p.mu.Unlock()
+	shake.Point(shake.PoolCallerRuns)
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -167,6 +171,7 @@ func (w *worker) park() bool {
 		p.space.Signal() // hand-off mode: a blocked submitter can use us
 	}
 	p.mu.Unlock()
+	shake.Point(shake.PoolPark)
 
 	d := p.cfg.idleTimeout
 	if w.timer == nil {
@@ -191,6 +196,7 @@ func (w *worker) park() bool {
 	if !work {
 		return false // retired: p.workers was already decremented
 	}
+	shake.Point(shake.PoolWoken)
 	p.mu.Lock()
 	p.woke()
 	return true

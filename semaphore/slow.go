@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // acquireSlow is Acquire when the fast path failed: ctx is done, the
@@ -44,6 +46,7 @@ func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
 	s.push(w, false)
 	s.waiting.Add(1)
 	s.mu.unlock()
+	shake.Point(shake.SemPark)
 	return s.wait(ctx, w)
 }
 
@@ -95,6 +98,7 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 		} else {
 			select {
 			case <-w.ready:
+				shake.Point(shake.SemWoken)
 				// When ctx ended before the Release that settled w, both
 				// cases may be ready by the time w gets here, and select
 				// picks one at random: the cancellation must win
@@ -103,6 +107,7 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 					return s.cancel(ctx, w, true)
 				}
 			case <-done:
+				shake.Point(shake.SemCancel)
 				return s.cancel(ctx, w, false)
 			}
 		}
@@ -151,6 +156,7 @@ func (s *Weighted) compete(w *waiter) (ok bool, err error) {
 	// may fit now (under Barging, one behind w that asks for less).
 	s.dispatch(&wake)
 	s.mu.unlock()
+	shake.Point(shake.SemGrant)
 	wake.wake()
 	return ok, err
 }
@@ -177,6 +183,7 @@ func (s *Weighted) cancel(ctx context.Context, w *waiter, received bool) error {
 	}
 	s.dispatch(&wake) // the ones behind may proceed now
 	s.mu.unlock()
+	shake.Point(shake.SemGrant)
 	wake.wake()
 	if o != outPending && !received {
 		<-w.ready // sent once the waker released the lock
@@ -206,6 +213,7 @@ func (s *Weighted) releaseSlow(n int64) {
 	}
 	s.dispatch(&wake)
 	s.mu.unlock()
+	shake.Point(shake.SemGrant)
 	wake.wake()
 }
 
