@@ -14,13 +14,14 @@
 // # What the hook does
 //
 // Every call draws the next number of a seeded sequence (PCG from
-// math/rand/v2, keyed by the seed and a process-wide atomic count of points
+// math/rand/v2, keyed by the seed and a process-wide count of points
 // reached, so no lock is taken and no goroutine-local state is needed). With
 // probability WEFT_SHAKE percent the point is perturbed: the goroutine
 // yields (runtime.Gosched), spins for up to about a microsecond, or sleeps
 // for 1 to 50 microseconds.
 //
-// About one perturbed point in 200 is a change point, after the "priority
+// About one perturbed point in 200 (one point in 1000 at the default
+// intensity) is a change point, after the "priority
 // change points" of PCT (Burckhardt et al., "A Randomized Scheduler with
 // Probabilistic Guarantees of Finding Bugs", ASPLOS 2010): the goroutine
 // there sleeps for 1 to 8 milliseconds, letting every other goroutine run
@@ -33,9 +34,8 @@
 // priority of.
 //
 // [Locked] sites are reached with a weft lock held. There the hook only
-// yields or spins: it never sleeps, because inside a testing/synctest
-// bubble a goroutine waiting for a mutex is not durably blocked, so the
-// fake clock would not move and the sleeper would never wake.
+// yields or spins: it never sleeps, so a goroutine waiting for that lock is
+// held up by microseconds at most.
 //
 // # Environment
 //
@@ -48,19 +48,29 @@
 //   - WEFT_SHAKE: the percentage of points perturbed, 0 to 100 (default
 //     20). 0 turns the hook off.
 //   - WEFT_SHAKE_SLEEP: false keeps the hook from sleeping anywhere (it
-//     then only yields and spins). Needed only inside a synctest bubble
-//     whose code holds a sync.Mutex across a call into weft while another
-//     goroutine of the bubble waits for that mutex: the sleep then never
-//     ends, for the reason given above.
+//     then only yields and spins), for runs where real-time sleeps of up
+//     to 8ms at weft's sync points break the timing a test relies on.
 //
 // A malformed value panics when the program starts.
 //
 // # Inside testing/synctest and under -race
 //
-// The hook starts no goroutine and blocks on no channel; it only yields,
-// spins and calls time.Sleep, which inside a bubble is durably blocking and
-// takes no real time: long starvation is free there. Its state is a few
-// atomic words, so it adds no data race of its own and no happens-before
-// edge that could hide one from the race detector (atomics do synchronise,
-// but only on the hook's own words, which carry no user data).
+// The hook starts no goroutine and blocks on no channel. Inside a
+// testing/synctest bubble (recognised by its clock, which starts at
+// midnight UTC, 2000-01-01) it never sleeps: it yields instead, a few
+// times for a short sleep and up to 200 times for a starvation. A sleep
+// there would cost no real time, but the bubble's clock stops once its main
+// goroutine has returned, and weft's own goroutines legitimately outlive
+// it for a moment (a pool worker retiring after Shutdown returned, a
+// future's callbacks running after Result returned): one of them asleep
+// then would fail the test with "main bubble goroutine has exited but
+// blocked goroutines remain".
+//
+// The count of points and the starvation phase are plain words read and
+// written outside the race detector's view (go:norace), not atomics: the
+// race detector treats every atomic operation as synchronisation, so
+// atomics touched by every goroutine at every point would add
+// happens-before edges between unrelated goroutines and hide from -race
+// the data races shake mode is meant to help find. A lost update only
+// makes two points draw the same number.
 package shake
