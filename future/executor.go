@@ -59,7 +59,7 @@ func NewExecutor(limit int, opts ...pool.Option) *Executor {
 // pool.Pool.Submit on the executor's pool. It exists so that an Executor is
 // a [Runner]; to get a future, call the package function [Submit] with the
 // executor.
-func (e *Executor) Submit(ctx context.Context, fn func(context.Context) error) error {
+func (e *Executor) Submit(ctx context.Context, fn func(context.Context) error, opts ...pool.TaskOption) error {
 	if ctx == nil {
 		panic(errNilContext)
 	}
@@ -67,16 +67,16 @@ func (e *Executor) Submit(ctx context.Context, fn func(context.Context) error) e
 		panic("future: Executor.Submit with nil func")
 	}
 	e.checkMade()
-	return e.p.Submit(ctx, fn)
+	return e.p.Submit(ctx, fn, opts...)
 }
 
 // TrySubmit is the non-blocking twin of [Executor.Submit].
-func (e *Executor) TrySubmit(fn func(context.Context) error) error {
+func (e *Executor) TrySubmit(fn func(context.Context) error, opts ...pool.TaskOption) error {
 	if fn == nil {
 		panic("future: Executor.TrySubmit with nil func")
 	}
 	e.checkMade()
-	return e.p.TrySubmit(fn)
+	return e.p.TrySubmit(fn, opts...)
 }
 
 // Close stops the executor accepting tasks and returns at once: later

@@ -4,20 +4,21 @@ import (
 	"context"
 
 	"github.com/weftgo/weft/internal/hook"
+	"github.com/weftgo/weft/pool"
 )
 
 // Runner is where [Submit] runs tasks: a *pool.Pool, a *pool.Group, an
 // [Executor], or anything with the same Submit method. Submit must run fn
 // exactly once unless it returns an error, and must not block once fn is
-// accepted.
+// accepted. opts are the pool.TaskOption values given to [Submit].
 type Runner interface {
-	Submit(ctx context.Context, fn func(context.Context) error) error
+	Submit(ctx context.Context, fn func(context.Context) error, opts ...pool.TaskOption) error
 }
 
 // TryRunner is a [Runner] that can also refuse a task instead of blocking, as
 // *pool.Pool, *pool.Group and [Executor] do.
 type TryRunner interface {
-	TrySubmit(fn func(context.Context) error) error
+	TrySubmit(fn func(context.Context) error, opts ...pool.TaskOption) error
 }
 
 // Submit submits fn to r and returns its future (Python's Executor.submit).
@@ -50,7 +51,11 @@ type TryRunner interface {
 // still queued, the future is canceled (error [ErrCanceled]) before the Stop
 // returns. Another Runner that drops a task without running it leaves its
 // future Pending for ever. A nil ctx, r or fn panics.
-func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, error)) (*Future[T], error) {
+//
+// opts configure the task (pool.Priority, pool.QueueTimeout,
+// pool.RunTimeout). A task that a pool drops because its queue timeout
+// passed completes its future with pool.ErrQueueTimeout.
+func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, error), opts ...pool.TaskOption) (*Future[T], error) {
 	if ctx == nil {
 		panic(errNilContext)
 	}
@@ -58,7 +63,7 @@ func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, e
 		panic("future: Submit with nil func or Runner")
 	}
 	f := &Future[T]{fn: fn}
-	if err := submit(r, ctx, f, true); err != nil {
+	if err := submit(r, ctx, f, true, opts); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -67,12 +72,12 @@ func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, e
 // TrySubmit is the non-blocking twin of [Submit]: it fails with r's error
 // (for a pool, pool.ErrQueueFull or pool.ErrClosed) instead of waiting. fn's
 // context has no parent but r's.
-func TrySubmit[T any](r TryRunner, fn func(context.Context) (T, error)) (*Future[T], error) {
+func TrySubmit[T any](r TryRunner, fn func(context.Context) (T, error), opts ...pool.TaskOption) (*Future[T], error) {
 	if fn == nil || r == nil {
 		panic("future: TrySubmit with nil func or Runner")
 	}
 	f := &Future[T]{fn: fn}
-	if err := submit(r, nil, f, false); err != nil {
+	if err := submit(r, nil, f, false, opts); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -81,18 +86,18 @@ func TrySubmit[T any](r TryRunner, fn func(context.Context) (T, error)) (*Future
 // submit hands f's task to r: to a weft pool (an executor's, or a group's)
 // as a task that hears when Stop drops it, to any other Runner as a plain
 // func(context.Context) error.
-func submit[T any](r any, ctx context.Context, f *Future[T], block bool) error {
+func submit[T any](r any, ctx context.Context, f *Future[T], block bool, opts []pool.TaskOption) error {
 	if e, ok := r.(*Executor); ok {
 		e.checkMade()
 		r = e.p
 	}
-	if ok, err := hook.Submit(r, ctx, (*poolTask[T])(f), block); ok {
+	if ok, err := hook.Submit(r, ctx, (*poolTask[T])(f), block, opts); ok {
 		return err
 	}
 	if block {
-		return r.(Runner).Submit(ctx, f.runTask)
+		return r.(Runner).Submit(ctx, f.runTask, opts...)
 	}
-	return r.(TryRunner).TrySubmit(f.runTask)
+	return r.(TryRunner).TrySubmit(f.runTask, opts...)
 }
 
 // poolTask is a future seen as the task a weft pool runs (hook.Task).
@@ -104,8 +109,16 @@ type poolTask[T any] Future[T]
 // panics.
 func (t *poolTask[T]) Run(ctx context.Context) error { return (*Future[T])(t).runTask(ctx) }
 
-// Drop cancels the future, whose task the pool dropped unrun.
-func (t *poolTask[T]) Drop() { (*Future[T])(t).cancel(true) }
+// Drop settles the future, whose task the pool dropped unrun: canceled if
+// Stop dropped it, else with err (pool.ErrQueueTimeout).
+func (t *poolTask[T]) Drop(err error) {
+	if err == nil {
+		(*Future[T])(t).cancel(true)
+		return
+	}
+	var zero T
+	(*Future[T])(t).complete(zero, err)
+}
 
 // runTask is what a Runner runs for a future. A pool's task context takes
 // the future's outcome (outcomeSink); another Runner's sees only cbErr.

@@ -41,13 +41,15 @@ const (
 	// Panicked: a task panicked. Err is the *PanicError. It is followed
 	// by the task's Finished event.
 	Panicked
-	// Dropped: an accepted task was discarded without running, by Stop
-	// or because it waited in the queue longer than it was allowed to.
-	// Wait is how long it was queued, Err says why.
+	// Dropped: an accepted task was discarded without running, by Stop,
+	// because it waited in the queue longer than it was allowed to, or
+	// because the pipeline it was in stopped. Wait is how long it was
+	// queued (zero where the component does not time it), Err says why.
 	Dropped
-	// Rejected: a submission or a non-blocking acquisition was refused.
+	// Rejected: a submission was refused, or an acquisition failed.
 	// Err says why (a closed pool, a full queue, a done context, no
-	// permits free).
+	// permits free). For a semaphore, Weight is the permits asked for and
+	// Wait how long the request waited before it failed.
 	Rejected
 	// Acquired: a semaphore granted Weight permits after waiting Wait
 	// (zero when they were free at once).

@@ -77,5 +77,8 @@
 // then makes the next claims small. An ordered stage emits a claim's
 // results only once every earlier item's results are emitted.
 //
-// Every stage keeps counters, read with [Stream.Stats].
+// Every stage keeps counters, read with [Stream.Stats]. A callback stage
+// given [WithObserver] also reports each call of its callback (with its run
+// time, error or panic) and the items a stopped run dropped to an Observer
+// of package [github.com/weftgo/weft/observe], for metrics.
 package pipeline

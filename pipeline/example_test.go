@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pipeline"
 	"github.com/weftgo/weft/pipeline/queue"
 )
@@ -190,4 +193,28 @@ func ExampleStream_Stats() {
 	// Output:
 	// {Name:numbers In:6 Out:6 InFlight:0 Buffered:0 Errors:0 Dropped:0}
 	// {Name:odd In:6 Out:3 InFlight:0 Buffered:0 Errors:0 Dropped:0}
+}
+
+// An observer counts the calls of a stage's callback and their failures;
+// [pipeline.WithErrorPolicy] skips the failed items.
+func ExampleWithObserver() {
+	var calls, failed atomic.Int64
+	obs := observe.Func(func(e observe.Event) {
+		if e.Kind == observe.Finished {
+			calls.Add(1)
+			if e.Err != nil {
+				failed.Add(1)
+			}
+		}
+	})
+	src := pipeline.FromSlice([]string{"1", "2", "x", "4"})
+	nums := pipeline.Map(src, func(_ context.Context, s string) (int, error) { return strconv.Atoi(s) },
+		pipeline.WithObserver(obs), pipeline.WithConcurrency(2), pipeline.WithOrdered(),
+		pipeline.WithErrorPolicy(pipeline.SkipErrors))
+	out, err := pipeline.Collect(context.Background(), nums)
+	fmt.Println(out, err)
+	fmt.Printf("%d calls, %d failed\n", calls.Load(), failed.Load())
+	// Output:
+	// [1 2 4] <nil>
+	// 4 calls, 1 failed
 }

@@ -14,12 +14,13 @@ import "context"
 // [*PanicError].
 //
 // Map reads [WithConcurrency], [WithOrdered], [WithReorderWindow],
-// [WithErrorPolicy], [WithRateLimit], [WithBuffer], [WithChunkSize] and
-// [WithName].
+// [WithErrorPolicy], [WithRateLimit], [WithObserver], [WithBuffer],
+// [WithChunkSize] and [WithName].
 func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), opts ...StageOption) *Stream[B] {
 	checkStage("Map", s, fn == nil)
 	return stage(s, newStream("map", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
+		fn := observed(c.obs, fn)
 		runWorkers(r, in, out, c, func(ctx context.Context, items []A) ([]B, int, int, error) {
 			res := make([]B, 0, len(items))
 			skipped := 0
@@ -49,6 +50,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 	checkStage("Filter", s, keep == nil)
 	return stage(s, newStream("filter", opts, func(r *run, out *outPort[T], c *config) {
 		in := s.start(r)
+		keep := observed(c.obs, keep)
 		runWorkers(r, in, out, c, func(ctx context.Context, items []T) ([]T, int, int, error) {
 			// The stage owns items: compact them in place.
 			res := items[:0]
@@ -83,6 +85,7 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 	checkStage("FlatMap", s, fn == nil)
 	return stage(s, newStream("flatmap", opts, func(r *run, out *outPort[B], c *config) {
 		in := s.start(r)
+		fn := observed(c.obs, fn)
 		runWorkers(r, in, out, c, func(ctx context.Context, items []A) ([]B, int, int, error) {
 			var res []B
 			skipped := 0

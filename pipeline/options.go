@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"time"
+
+	"github.com/weftgo/weft/observe"
 )
 
 // An Option configures any source or stage: every source, [Map], [Filter],
@@ -15,8 +17,8 @@ import (
 //   - Every source and stage reads an Option.
 //   - A [StageOption] configures a callback stage ([Map], [Filter],
 //     [FlatMap]). Every Option and every SinkOption is one; so are
-//     [WithConcurrency], [WithOrdered], [WithReorderWindow] and
-//     [WithRateLimit], which only those stages read.
+//     [WithConcurrency], [WithOrdered], [WithReorderWindow],
+//     [WithRateLimit] and [WithObserver], which only those stages read.
 //   - A [SinkOption] ([WithErrorPolicy]) configures [ForEach].
 //
 // So pipeline.FromSlice(s, pipeline.WithConcurrency(4)) does not compile,
@@ -98,6 +100,7 @@ type config struct {
 	name        string
 	rateN       int
 	ratePer     time.Duration
+	obs         observe.Observer
 }
 
 func newConfig[O StageOption](name string, opts []O) config {

@@ -47,8 +47,9 @@ func TestOptionsOnlyCompileWhereRead(t *testing.T) {
 		{`pipeline.Map(src, id, pipeline.WithConcurrency(2), pipeline.WithOrdered(), pipeline.WithReorderWindow(4),
 			pipeline.WithRateLimit(1, time.Second), pipeline.WithErrorPolicy(pipeline.SkipErrors),
 			pipeline.WithBuffer(1), pipeline.WithChunkSize(2), pipeline.WithName("m"))`, true},
-		{`pipeline.Filter(src, keep, pipeline.WithConcurrency(2), pipeline.WithName("f"))`, true},
+		{`pipeline.Filter(src, keep, pipeline.WithConcurrency(2), pipeline.WithName("f"), pipeline.WithObserver(obs))`, true},
 		{`pipeline.FlatMap(src, many, pipeline.WithOrdered(), pipeline.WithErrorPolicy(pipeline.CollectErrors))`, true},
+		{`pipeline.Map(src, id, pipeline.WithObserver(obs), pipeline.WithConcurrency(2))`, true},
 		{`pipeline.ForEach(ctx, src, each, pipeline.WithErrorPolicy(pipeline.SkipErrors))`, true},
 		{`queue.New[int](queue.WithCapacity(2))`, true},
 
@@ -62,9 +63,12 @@ func TestOptionsOnlyCompileWhereRead(t *testing.T) {
 		{`pipeline.Tumbling(src, time.Second, pipeline.WithConcurrency(2))`, false},
 		{`pipeline.Sliding(src, time.Second, time.Second, pipeline.WithErrorPolicy(pipeline.SkipErrors))`, false},
 		{`pipeline.Tee(src, 2, pipeline.WithConcurrency(2))`, false},
+		{`pipeline.FromSlice(s, pipeline.WithObserver(obs))`, false},
+		{`pipeline.Batch(src, 2, 0, pipeline.WithObserver(obs))`, false},
 		// ForEach reads only its error policy.
 		{`pipeline.ForEach(ctx, src, each, pipeline.WithConcurrency(2))`, false},
 		{`pipeline.ForEach(ctx, src, each, pipeline.WithBuffer(1))`, false},
+		{`pipeline.ForEach(ctx, src, each, pipeline.WithObserver(obs))`, false},
 		// Queues and pipelines do not share options.
 		{`queue.New[int](pipeline.WithConcurrency(4))`, false},
 		{`queue.NewLIFO[int](pipeline.WithBuffer(4))`, false},
@@ -82,13 +86,15 @@ import (
 	"iter"
 	"time"
 
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pipeline"
 	"github.com/weftgo/weft/pipeline/queue"
 )
 
 var (
-	_ = time.Second
-	_ = queue.New[int]
+	_   = time.Second
+	_   = queue.New[int]
+	obs observe.Observer
 )
 
 func f(ctx context.Context, s []int, ch chan int, seq iter.Seq[int], q *queue.Queue[int], src *pipeline.Stream[int],

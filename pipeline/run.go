@@ -75,6 +75,9 @@ func (r *run) fail(err error) {
 // goes on (Skip, Collect). When it returns false the caller returns err,
 // which stops the pipeline. The caller counts the errors it absorbed.
 func (r *run) absorb(policy ErrorPolicy, err error) bool {
+	if _, ok := err.(observedPanic); ok {
+		return false // panics stop the pipeline whatever the policy
+	}
 	switch policy {
 	case SkipErrors:
 		return true

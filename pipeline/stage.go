@@ -8,6 +8,7 @@ import (
 
 	"github.com/weftgo/weft/internal/cond"
 	"github.com/weftgo/weft/internal/shake"
+	"github.com/weftgo/weft/observe"
 )
 
 // How a worker stage shares its input between its workers. A worker that
@@ -44,6 +45,7 @@ type workers[A, B any] struct {
 	fn  batchFunc[A, B]
 	n   int32
 	ord *orderer[B] // nil unless ordered with more than one worker
+	obs observe.Observer
 
 	// recvTok serialises receiving in an ordered stage whose input is not
 	// sequenced, so that chunks are numbered in channel order.
@@ -82,7 +84,7 @@ func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn b
 		in = throttle(r, in, c, out.st)
 	}
 	w := &workers[A, B]{
-		r: r, in: in, out: out, st: out.st, fn: fn, n: int32(c.concurrency),
+		r: r, in: in, out: out, st: out.st, fn: fn, n: int32(c.concurrency), obs: c.obs,
 		wake: make(chan struct{}, c.concurrency), ended: make(chan struct{}),
 	}
 	w.est.Store(-1)
@@ -108,6 +110,7 @@ func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn b
 }
 
 func (w *workers[A, B]) work() {
+	defer w.dropOpen()
 	for {
 		items, seq, lo, ok := w.claim()
 		if !ok || !w.process(items, seq, lo) {
@@ -135,6 +138,7 @@ func (w *workers[A, B]) claim() ([]A, uint64, int, bool) {
 			continue
 		}
 		if w.ord != nil && !w.ord.enter(w.r, seq, len(items)) {
+			w.dropped(len(items))
 			return nil, 0, 0, false
 		}
 		k := w.size(len(items))
@@ -271,6 +275,7 @@ func (w *workers[A, B]) waitEnd() bool {
 // must stop: the callback failed, or the run stopped.
 func (w *workers[A, B]) process(items []A, seq uint64, lo int) bool {
 	if w.r.ctx.Err() != nil {
+		w.dropped(len(items))
 		return false // nothing new starts once the run stopped
 	}
 	var res []B
@@ -284,10 +289,15 @@ func (w *workers[A, B]) process(items []A, seq uint64, lo int) bool {
 		w.measure(time.Since(w.epoch)-start, done)
 	}
 	if err != nil {
+		if p, ok := err.(observedPanic); ok {
+			err = p.pe
+		}
 		// Fail at once: in an ordered stage, waiting for this claim's turn
 		// could wait for a callback that only ends on cancellation. The
-		// claim's items count as dropped when the sink returns.
+		// claim's items count as dropped when the sink returns. The
+		// batch stopped at the item that failed, done items in.
 		w.r.fail(err)
+		w.dropped(len(items) - done - 1)
 		return false
 	}
 	w.st.errors.Add(int64(skipped))
@@ -296,6 +306,7 @@ func (w *workers[A, B]) process(items []A, seq uint64, lo int) bool {
 		// unfinished items when the sink returns.
 		w.st.inFlight.Add(-int64(done))
 		w.st.dropped.Add(int64(done - skipped))
+		w.dropped(len(items) - done)
 		return false
 	}
 	w.st.inFlight.Add(-int64(len(items)))

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
 
@@ -150,5 +152,42 @@ func BenchmarkQueuedMemory(b *testing.B) {
 		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/queued, "B/queued-task")
 		close(release)
 		_ = p.Shutdown(context.Background())
+	}
+}
+
+// BenchmarkTaskOptions measures an empty task (an atomic add) submitted
+// with Go on a pool of GOMAXPROCS, as BenchmarkSubmit does: plain, with a
+// priority (1 to 4 in turn, so every queued task is in the priority heap),
+// observed by a no-op observer, and with a queue timeout that never
+// passes. plain is the path of a pool that uses no option, and the
+// baseline the others are read against.
+func BenchmarkTaskOptions(b *testing.B) {
+	limit := runtime.GOMAXPROCS(0)
+	var n atomic.Int64
+	work := func() { n.Add(1) }
+	prios := []pool.TaskOption{pool.Priority(1), pool.Priority(2), pool.Priority(3), pool.Priority(4)}
+	timeout := pool.QueueTimeout(time.Hour)
+	cases := []struct {
+		name string
+		opts []pool.Option
+		sub  func(p *pool.Pool, i int) error
+	}{
+		{"plain", nil, func(p *pool.Pool, _ int) error { return p.Go(work) }},
+		{"priority", nil, func(p *pool.Pool, i int) error { return p.Go(work, prios[i&3]) }},
+		{"observed", []pool.Option{pool.WithObserver(observe.Func(func(observe.Event) {}))},
+			func(p *pool.Pool, _ int) error { return p.Go(work) }},
+		{"queuetimeout", nil, func(p *pool.Pool, _ int) error { return p.Go(work, timeout) }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			p := pool.New(limit, c.opts...)
+			i := 0
+			for b.Loop() {
+				_ = c.sub(p, i)
+				i++
+			}
+			_ = p.Shutdown(context.Background())
+		})
 	}
 }

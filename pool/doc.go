@@ -22,6 +22,19 @@
 // Submission errors ([ErrClosed], [ErrQueueFull], context errors) say the
 // task did not run; they are never mixed up with the errors tasks return.
 //
+// Every submit takes [TaskOption] values after the function: [Priority]
+// orders the queue (highest first, FIFO within a priority, with aging so
+// that no task waits for ever), [QueueTimeout] drops a task that waited too
+// long ([ErrQueueTimeout]), and [RunTimeout] puts a deadline on the task's
+// context ([ErrRunTimeout]).
+//
+// # Observing
+//
+// [Pool.Stats] is a snapshot of counters. For queue-wait and run-time
+// distributions, panics, drops and rejections as they happen, give the pool
+// an observe.Observer with [WithObserver]; package
+// github.com/weftgo/weft/observe/expvarobs publishes one through expvar.
+//
 // # Where errors and panics go
 //
 // A panic in a task never crashes the process or the worker: it becomes a
@@ -126,5 +139,7 @@
 // gave it a parent context. A parent that can be canceled adds, only if the
 // task waits on its context, a child context that joins it with Stop:
 // about 0.9 µs and 7 allocations (BenchmarkSubmitContext). A task run in
-// its caller's slot also costs a goroutine start.
+// its caller's slot also costs a goroutine start. Task options and an
+// observer cost one allocation per task (see [TaskOption], [WithObserver]);
+// a pool that uses neither pays a nil check for them.
 package pool

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
 
@@ -217,4 +220,105 @@ func ExamplePanicError() {
 	// runtime error: integer divide by zero
 	// true
 	// 0 true
+}
+
+// Among queued tasks the highest priority starts first; tasks of one
+// priority start in the order they were queued.
+func ExamplePriority() {
+	p := pool.New(1)
+	release := make(chan struct{})
+	_ = p.Go(func() { <-release }) // keep the only worker busy
+	for _, job := range []struct {
+		name string
+		prio int
+	}{{"backfill", -1}, {"report A", 0}, {"page on-call", 10}, {"report B", 0}} {
+		_ = p.Go(func() { fmt.Println(job.name) }, pool.Priority(job.prio))
+	}
+	close(release)
+	_ = p.Shutdown(context.Background())
+	// Output:
+	// page on-call
+	// report A
+	// report B
+	// backfill
+}
+
+// A task that waits in the queue too long is dropped: its future settles
+// with ErrQueueTimeout when the deadline passes, even while every worker is
+// still busy.
+func ExampleQueueTimeout() {
+	ctx := context.Background()
+	p := pool.New(1)
+	release := make(chan struct{})
+	_ = p.Go(func() { <-release })
+
+	f, _ := future.Submit(ctx, p, func(context.Context) (string, error) {
+		return "fresh", nil
+	}, pool.QueueTimeout(10*time.Millisecond))
+	_, err := f.Result(ctx) // returns while the worker is still busy
+	fmt.Println(errors.Is(err, pool.ErrQueueTimeout))
+
+	close(release)
+	_ = p.Shutdown(ctx)
+	fmt.Println("expired:", p.Stats().Expired)
+	// Output:
+	// true
+	// expired: 1
+}
+
+// RunTimeout gives the task's context a deadline counted from the moment
+// the task starts.
+func ExampleRunTimeout() {
+	p := pool.New(1)
+	_ = p.Submit(context.Background(), func(ctx context.Context) error {
+		<-ctx.Done() // a slow call that honours its context
+		return context.Cause(ctx)
+	}, pool.RunTimeout(10*time.Millisecond))
+	err := p.Wait()
+	fmt.Println(errors.Is(err, pool.ErrRunTimeout), errors.Is(err, context.DeadlineExceeded))
+	_ = p.Shutdown(context.Background())
+	// Output: true true
+}
+
+// An observer sees every task's life; here it counts events by kind and
+// the tasks that failed.
+func ExampleWithObserver() {
+	var mu sync.Mutex
+	counts := map[observe.Kind]int{}
+	var failed int
+	obs := observe.Func(func(e observe.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		counts[e.Kind]++
+		if e.Kind == observe.Finished && e.Err != nil {
+			failed++
+		}
+	})
+
+	p := pool.New(2, pool.WithObserver(obs))
+	for i := range 5 {
+		_ = p.Submit(context.Background(), func(context.Context) error {
+			if i == 3 {
+				return errors.New("bad input")
+			}
+			return nil
+		})
+	}
+	_ = p.Wait()
+	p.Close()
+	_ = p.Go(func() {}) // rejected: the pool is closed
+	_ = p.Shutdown(context.Background())
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range []observe.Kind{observe.Queued, observe.Started, observe.Finished, observe.Rejected} {
+		fmt.Println(k, counts[k])
+	}
+	fmt.Println("failed", failed)
+	// Output:
+	// Queued 5
+	// Started 5
+	// Finished 5
+	// Rejected 1
+	// failed 1
 }

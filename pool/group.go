@@ -137,16 +137,18 @@ func (g *Group) made(fn func(context.Context) error, checkFn bool) {
 // the context the group was made from is done. fn receives a context
 // derived from the group's. If the task cannot be submitted (the pool is
 // closed, or the wait ended), Go returns that error and also records it for
-// Wait, so a task that never ran is never lost silently.
+// Wait, so a task that never ran is never lost silently. opts configure the
+// task (see [TaskOption]); an expired [QueueTimeout] reaches Wait as
+// [ErrQueueTimeout].
 //
 // If the group was made from a task's context and that task holds its slot,
 // Go runs fn in the task's slot when no worker can start it at once, and
 // returns after fn has returned, as [Pool.Submit] does. Go has no context of
 // its own, so it takes its caller for that task: a task of the group that
 // submits to the group should use [Group.Submit] with its own context.
-func (g *Group) Go(fn func(ctx context.Context) error) error {
+func (g *Group) Go(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	g.made(fn, true)
-	return g.record(g.p.submit(g.parent, g.task(fn), true, g.creator))
+	return g.record(g.p.submit(g.parent, g.task(fn), true, g.creator, opts))
 }
 
 // Submit submits fn as a task of the group, blocking while the pool's
@@ -154,7 +156,7 @@ func (g *Group) Go(fn func(ctx context.Context) error) error {
 // failed (fail-fast); it mirrors [Pool.Submit]. On failure it returns
 // [ErrClosed], context.Cause(ctx) or the group's first error, and fn will
 // not run; unlike [Group.Go], the error is only returned, not recorded for
-// Wait.
+// Wait. opts configure the task, as for [Group.Go].
 //
 // ctx is the parent of fn's context, as for [Pool.Submit]: its values and
 // deadline reach fn, and fn's context is done when ctx is, or when the
@@ -168,16 +170,16 @@ func (g *Group) Go(fn func(ctx context.Context) error) error {
 // in the caller's slot and Submit returns after it has returned. This is
 // what lets a task submit to its own group and wait for the result, on a
 // channel or a future, even on a pool of one.
-func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error) error {
+func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...TaskOption) error {
 	g.made(fn, true)
 	checkCtx(ctx)
-	return g.submit(ctx, fn)
+	return g.submit(ctx, fn, opts)
 }
 
 // submit is Submit for any kind of task (see task.fn).
-func (g *Group) submit(ctx context.Context, fn any) error {
+func (g *Group) submit(ctx context.Context, fn any, opts []TaskOption) error {
 	caller := g.p.callerOf(ctx)
-	return g.p.submit(ctx, task{fn: fn, c: newTaskCtx(&g.scope, ctx, caller)}, true, caller)
+	return g.p.submit(ctx, task{fn: fn, c: newTaskCtx(&g.scope, ctx, caller)}, true, caller, opts)
 }
 
 // task makes a task of the group with no parent context.
@@ -187,15 +189,16 @@ func (g *Group) task(fn any) task {
 
 // TrySubmit is like [Group.Go] but never blocks: when the task cannot start or
 // be queued at once it returns [ErrQueueFull], without recording it. It
-// never runs fn in its caller's slot.
-func (g *Group) TrySubmit(fn func(ctx context.Context) error) error {
+// never runs fn in its caller's slot. opts configure the task, as for
+// [Group.Go].
+func (g *Group) TrySubmit(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	g.made(fn, true)
-	return g.trySubmit(fn)
+	return g.trySubmit(fn, opts)
 }
 
 // trySubmit is TrySubmit for any kind of task (see task.fn).
-func (g *Group) trySubmit(fn any) error {
-	err := g.p.submit(context.Background(), g.task(fn), false, nil)
+func (g *Group) trySubmit(fn any, opts []TaskOption) error {
+	err := g.p.submit(context.Background(), g.task(fn), false, nil, opts)
 	if errors.Is(err, ErrQueueFull) {
 		return err
 	}

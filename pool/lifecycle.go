@@ -23,7 +23,7 @@ func (p *Pool) Wait() error {
 	shake.Point(shake.PoolWait)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.running > 0 || p.queue.len() > 0 {
+	for p.running > 0 || p.queue.len() > 0 || p.expiring > 0 {
 		_ = p.settled.Wait(context.Background())
 	}
 	return p.takeErrs()
@@ -55,7 +55,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closeLocked()
-	for p.workers > 0 {
+	for p.workers > 0 || p.expiring > 0 {
 		if err := p.settled.Wait(ctx); err != nil {
 			return err
 		}
@@ -80,25 +80,35 @@ func (p *Pool) Stop() (dropped int) {
 	p.closeLocked()
 	dropped = p.queue.len()
 	var hooks []hook.Task
+	var exts []*taskExt
 	for p.queue.len() > 0 {
-		t := p.queue.pop()
+		t := p.queue.popAny()
 		if g := t.group(); g != nil {
 			g.dropped++
 			g.taskDone(nil)
 		}
-		if h, ok := t.fn.(hook.Task); ok {
+		if x, ok := t.fn.(*taskExt); ok {
+			exts = append(exts, x)
+		}
+		if h, ok := t.inner().(hook.Task); ok {
 			hooks = append(hooks, h)
 		}
 	}
 	p.st.dropped += uint64(dropped)
+	if p.expArmed {
+		p.disarmExpiryLocked()
+	}
 	groups := make([]*Group, 0, len(p.groups))
 	for g := range p.groups {
 		groups = append(groups, g)
 	}
 	p.mu.Unlock()
 
+	if len(exts) > 0 {
+		p.observeDropped(exts, ErrStopped)
+	}
 	for _, h := range hooks {
-		h.Drop()
+		h.Drop(nil)
 	}
 	p.cancel(ErrStopped)
 	for _, g := range groups {
@@ -106,7 +116,7 @@ func (p *Pool) Stop() (dropped int) {
 	}
 
 	p.mu.Lock()
-	for p.workers > 0 {
+	for p.workers > 0 || p.expiring > 0 {
 		_ = p.settled.Wait(context.Background())
 	}
 	p.mu.Unlock()

@@ -194,8 +194,11 @@ func (c *seqCall[T, R]) Run(ctx context.Context) error {
 	return nil
 }
 
-func (c *seqCall[T, R]) Drop() {
-	c.s.err = ErrClosed
+func (c *seqCall[T, R]) Drop(err error) {
+	if err == nil {
+		err = ErrClosed
+	}
+	c.s.err = err
 	close(c.s.done)
 }
 
@@ -208,7 +211,7 @@ func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 	}
 	s := &seqSlot[R]{done: make(chan struct{}), err: ErrGoexit}
 	m.pending = append(m.pending, s)
-	err := m.g.p.submit(m.g.ctx, m.g.task(&seqCall[T, R]{m: m, v: v, s: s}), true, m.g.creator)
+	err := m.g.p.submit(m.g.ctx, m.g.task(&seqCall[T, R]{m: m, v: v, s: s}), true, m.g.creator, nil)
 	if err != nil {
 		// The pool refused the call (it is closed): no later element could
 		// run either, so this one's error is the last thing yielded.

@@ -83,6 +83,24 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 			_, _ = pool.Map(context.Background(), p, []int{1}, same, nil)
 		}},
 
+		// Task options (issue 12).
+		{"WithObserver(nil)", "pool: WithObserver(nil)", func(*pool.Pool, *pool.Group) { pool.WithObserver(nil) }},
+		{"QueueTimeout(-1)", "pool: QueueTimeout(-1ns): timeout must not be negative", func(*pool.Pool, *pool.Group) { pool.QueueTimeout(-1) }},
+		{"RunTimeout(-1)", "pool: RunTimeout(-1ns): timeout must not be negative", func(*pool.Pool, *pool.Group) { pool.RunTimeout(-1) }},
+		{"Go nil TaskOption", "pool: nil TaskOption", func(p *pool.Pool, _ *pool.Group) { _ = p.Go(func() {}, nil) }},
+		{"Submit nil TaskOption", "pool: nil TaskOption", func(p *pool.Pool, _ *pool.Group) {
+			_ = p.Submit(context.Background(), noop, pool.Priority(1), nil)
+		}},
+		{"TrySubmit nil TaskOption", "pool: nil TaskOption", func(p *pool.Pool, _ *pool.Group) { _ = p.TrySubmit(noop, nil) }},
+		{"Group.Go nil TaskOption", "pool: nil TaskOption", func(_ *pool.Pool, g *pool.Group) { _ = g.Go(noop, nil) }},
+		{"Group.Submit nil TaskOption", "pool: nil TaskOption", func(_ *pool.Pool, g *pool.Group) {
+			_ = g.Submit(context.Background(), noop, nil)
+		}},
+		{"Group.TrySubmit nil TaskOption", "pool: nil TaskOption", func(_ *pool.Pool, g *pool.Group) { _ = g.TrySubmit(noop, nil) }},
+		{"Go with RunTimeout", "pool: RunTimeout given to Go: the task has no context", func(p *pool.Pool, _ *pool.Group) {
+			_ = p.Go(func() {}, pool.RunTimeout(time.Second))
+		}},
+
 		// Bug 5: nil contexts.
 		{"Submit(nil, fn)", "pool: nil Context", func(p *pool.Pool, _ *pool.Group) { _ = p.Submit(nilCtx, noop) }},
 		{"Shutdown(nil)", "pool: nil Context", func(p *pool.Pool, _ *pool.Group) { _ = p.Shutdown(nilCtx) }},

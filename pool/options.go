@@ -3,6 +3,8 @@ package pool
 import (
 	"fmt"
 	"time"
+
+	"github.com/weftgo/weft/observe"
 )
 
 // An Option configures a [Pool] made by [New].
@@ -12,6 +14,7 @@ type config struct {
 	queueSize   int // < 0: unbounded
 	idleTimeout time.Duration
 	onError     func(error)
+	obs         observe.Observer
 }
 
 // DefaultIdleTimeout is how long a worker with nothing to do waits for a task

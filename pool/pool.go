@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/weftgo/weft/internal/cond"
 	"github.com/weftgo/weft/internal/shake"
+	"github.com/weftgo/weft/observe"
 )
 
 // A Pool runs tasks on at most limit worker goroutines at once, reusing the
@@ -31,7 +33,9 @@ type Pool struct {
 	//
 	//   - Every task accepted is queued, running, or counted as ended:
 	//     st.submitted == st.completed + st.failed + st.panicked +
-	//     st.dropped + running + queue.len().
+	//     st.dropped + st.expired + running + queue.len(). An expired task
+	//     is counted in st.expired when it leaves the queue, and in
+	//     expiring until it has been reported (reportExpired).
 	//   - workers counts worker goroutines from the moment wakeLocked
 	//     reserves one to the moment it exits; len(idle) <= workers, and
 	//     the idle ones are parked in park with an empty wake channel.
@@ -61,8 +65,13 @@ type Pool struct {
 	queue   taskQueue
 	closed  bool
 
+	expiring int         // tasks expired from the queue and not yet reported
+	expTimer *time.Timer // fires expireByTimer; made on first use
+	expAt    time.Time   // when expTimer is armed for; zero if not armed
+	expArmed bool        // !expAt.IsZero(), one load for the hot path
+
 	space   *cond.Cond // submitters waiting for room
-	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty
+	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty && expiring == 0
 
 	ctx    context.Context // parent of the contexts of tasks outside groups; canceled by Stop
 	cancel context.CancelCauseFunc
@@ -148,23 +157,25 @@ func checkCtx(ctx context.Context) {
 // Go submits fn to run on the pool and returns without waiting for it to
 // run. It blocks while a bounded queue is full. It returns [ErrClosed] once
 // the pool is shutting down, in which case fn will not run. A panic in fn is
-// reported as described on [Pool].
+// reported as described on [Pool]. opts configure the task (see
+// [TaskOption]); [RunTimeout] panics here, since fn has no context.
 //
 // Go has no context, so it cannot tell a task of p calling it from any other
 // caller: from inside a task, submit with [Pool.Submit] and the task's
 // context, which never deadlocks a saturated pool (see [Pool.Submit]).
-func (p *Pool) Go(fn func()) error {
+func (p *Pool) Go(fn func(), opts ...TaskOption) error {
 	p.made()
 	if fn == nil {
 		panic("pool: nil func")
 	}
-	return p.submit(context.Background(), task{fn: fn}, true, nil)
+	return p.submit(context.Background(), task{fn: fn}, true, nil, opts)
 }
 
 // Submit submits fn to run on the pool, blocking while a bounded queue is
 // full until there is room or ctx is done. On failure it returns [ErrClosed]
 // or context.Cause(ctx) and fn will not run. A non-nil error from fn, or its
-// panic, is reported as described on [Pool].
+// panic, is reported as described on [Pool]. opts configure the task: its
+// [Priority], [QueueTimeout] and [RunTimeout].
 //
 // ctx is the parent of the context fn receives: its values and deadline
 // reach fn, and fn's context is done when ctx is done or [Pool.Stop] is
@@ -185,31 +196,32 @@ func (p *Pool) Go(fn func()) error {
 // error still goes where a task's error goes, not to the caller. So fn must
 // not wait for anything the caller does after Submit. See "Tasks that wait
 // on tasks" in the package documentation.
-func (p *Pool) Submit(ctx context.Context, fn func(context.Context) error) error {
+func (p *Pool) Submit(ctx context.Context, fn func(context.Context) error, opts ...TaskOption) error {
 	p.made()
 	checkCtx(ctx)
 	if fn == nil {
 		panic("pool: nil func")
 	}
-	return p.submitCtx(ctx, fn)
+	return p.submitCtx(ctx, fn, opts)
 }
 
 // submitCtx is Submit for any kind of task (see task.fn).
-func (p *Pool) submitCtx(ctx context.Context, fn any) error {
+func (p *Pool) submitCtx(ctx context.Context, fn any, opts []TaskOption) error {
 	caller := p.callerOf(ctx)
-	return p.submit(ctx, task{fn: fn, c: newTaskCtx(&p.root, ctx, caller)}, true, caller)
+	return p.submit(ctx, task{fn: fn, c: newTaskCtx(&p.root, ctx, caller)}, true, caller, opts)
 }
 
 // TrySubmit is like [Pool.Submit] but never blocks: when the task cannot be
 // started or queued at once it returns [ErrQueueFull]. Having no context,
 // it never runs fn in its caller's slot, and fn's context is canceled only
-// by [Pool.Stop].
-func (p *Pool) TrySubmit(fn func(context.Context) error) error {
+// by [Pool.Stop] (or its [RunTimeout]). opts configure the task, as for
+// Submit.
+func (p *Pool) TrySubmit(fn func(context.Context) error, opts ...TaskOption) error {
 	p.made()
 	if fn == nil {
 		panic("pool: nil func")
 	}
-	return p.submit(context.Background(), task{fn: fn, c: &p.root.fresh}, false, nil)
+	return p.submit(context.Background(), task{fn: fn, c: &p.root.fresh}, false, nil, opts)
 }
 
 // submit queues t and wakes a worker for it, waiting for room (until ctx is
@@ -221,13 +233,19 @@ func (p *Pool) TrySubmit(fn func(context.Context) error) error {
 // slot runs t there (runInSlot) rather than queue t or wait: the slot it
 // would wait for may be its own, and a task it then waits for (on a
 // channel, a future, a Group) could never start.
-func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) error {
+func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, opts []TaskOption) error {
 	shake.Point(shake.PoolSubmit)
+	var x *taskExt
+	prio := 0
+	if len(opts) > 0 || p.cfg.obs != nil {
+		x, prio = p.prepare(&t, opts)
+	}
 	p.mu.Lock()
 	for {
 		if p.closed {
 			p.st.rejected++
 			p.mu.Unlock()
+			p.observe(observe.Rejected, ErrClosed)
 			return ErrClosed
 		}
 		if caller == nil {
@@ -237,6 +255,9 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		} else if p.queue.len() < p.freeWorkers() {
 			break // a worker can start it at once
 		} else if caller.state == holding {
+			if x != nil && p.cfg.obs != nil {
+				x.queued = time.Now()
+			}
 			p.runInSlot(t, caller)
 			return nil
 		} else if p.cfg.queueSize < 0 || p.queue.len() < p.cfg.queueSize+p.freeWorkers() {
@@ -245,6 +266,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		if !block {
 			p.st.rejected++
 			p.mu.Unlock()
+			p.observe(observe.Rejected, ErrQueueFull)
 			return ErrQueueFull
 		}
 		err := t.group().failedErr()
@@ -259,10 +281,18 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 		if err != nil {
 			p.st.rejected++
 			p.mu.Unlock()
+			p.observe(observe.Rejected, err)
 			return err
 		}
 	}
-	p.queue.push(t)
+	switch {
+	case x != nil:
+		p.queueExt(t, x, prio)
+	case prio != 0 || p.queue.inRing > 0:
+		p.queue.pushPrio(t, prio, nil)
+	default:
+		p.queue.push(t)
+	}
 	p.st.submitted++
 	if g := t.group(); g != nil {
 		g.add()
@@ -278,6 +308,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx) 
 	}
 	p.mu.Unlock()
 	shake.Point(shake.PoolWake)
+	p.observe(observe.Queued, nil)
 	p.startWake(w, spawn)
 	return nil
 }

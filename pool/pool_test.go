@@ -231,17 +231,17 @@ func TestErrorHandlerReceivesTaskErrors(t *testing.T) {
 	shutdown(t, p)
 }
 
-// parkedWorkers counts goroutines parked as idle pool workers.
-// parkedWorkers counts the worker goroutines parked in the caller's
-// synctest bubble. Workers of pools made outside it by earlier tests may
-// still be winding down (shake mode delays them), so they are not counted.
+// parkedWorkers counts goroutines of the calling synctest bubble parked as
+// idle pool workers. Only the bubble's: a worker of an earlier test's pool
+// may still be on its way out of park after that pool's Shutdown returned
+// (Shutdown waits for the count of workers, not for their goroutines), and
+// a bubble's goroutines cannot outlive it.
 func parkedWorkers() int {
 	buf := make([]byte, 64<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
 	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
-		header, _, _ := bytes.Cut(g, []byte("\n"))
-		if bytes.Contains(header, []byte("synctest bubble")) && bytes.Contains(g, []byte("pool.(*worker).park(")) {
+		if bytes.Contains(g, []byte("synctest bubble")) && bytes.Contains(g, []byte("pool.(*worker).park(")) {
 			n++
 		}
 	}

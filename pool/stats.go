@@ -3,8 +3,9 @@ package pool
 // Stats is a snapshot of a pool's state and lifetime counters.
 //
 // Once the pool is idle (nothing running or queued),
-// Submitted == Completed + Failed + Panicked + Dropped. Each task ends in
-// exactly one of Completed, Failed and Panicked, by its outcome — also a
+// Submitted == Completed + Failed + Panicked + Dropped + Expired. Each task
+// that runs ends in exactly one of Completed, Failed and Panicked, by its
+// outcome — also a
 // task whose outcome goes to its caller rather than to the pool (a call of
 // [Map] or [MapSeq], a future's task), though only the caller sees it.
 //
@@ -23,10 +24,11 @@ type Stats struct {
 	Panicked  uint64 // tasks that panicked
 	Rejected  uint64 // submissions refused: closed, queue full, or context done
 	Dropped   uint64 // queued tasks discarded by Stop
+	Expired   uint64 // queued tasks discarded when their QueueTimeout passed
 }
 
 type counters struct {
-	submitted, completed, failed, panicked, rejected, dropped uint64
+	submitted, completed, failed, panicked, rejected, dropped, expired uint64
 }
 
 // Stats returns a consistent snapshot of the pool's counters. It is safe
@@ -46,5 +48,6 @@ func (p *Pool) Stats() Stats {
 		Panicked:  p.st.panicked,
 		Rejected:  p.st.rejected,
 		Dropped:   p.st.dropped,
+		Expired:   p.st.expired,
 	}
 }

@@ -310,7 +310,10 @@ func (p *Pool) callerOf(ctx context.Context) *taskCtx {
 // deliver tells the pool, through the task's context, that the task's
 // outcome err went elsewhere (see Delivered).
 func deliver(ctx context.Context, err error) {
-	if c, ok := ctx.(*taskCtx); ok {
+	switch c := ctx.(type) {
+	case *taskCtx:
+		c.Delivered(err)
+	case *runCtx:
 		c.Delivered(err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
 	"github.com/weftgo/weft/internal/shake"
+	"github.com/weftgo/weft/observe"
 )
 
 // worker is one goroutine's loop of tasks, taken from the pool's queue.
@@ -44,7 +45,24 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.retireAndUnlock()
 			return
 		case p.queue.len() > 0:
-			t := p.queue.pop()
+			if p.expArmed {
+				// A task whose queue timeout has passed must not start.
+				if es := p.expireLocked(time.Now()); es != nil {
+					p.mu.Unlock()
+					p.reportExpired(es)
+					p.mu.Lock()
+					continue
+				}
+			}
+			var t task
+			if p.queue.inRing > 0 {
+				t = p.queue.popRing()
+				if p.expArmed {
+					p.disarmExpiryLocked()
+				}
+			} else {
+				t = p.queue.pop()
+			}
 			p.running++
 			p.space.Signal()
 			p.mu.Unlock()
@@ -104,6 +122,8 @@ func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
 		fn()
 	case func(context.Context) error:
 		err = fn(c)
+	case *taskExt:
+		err = p.callExt(fn, c)
 	default:
 		err = fn.(hook.Task).Run(c)
 	}
@@ -119,6 +139,9 @@ func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
 	c.end()
 	kind, report := c.settle(err, goexit)
 	p.report(t, report)
+	if x, ok := t.fn.(*taskExt); ok {
+		p.observeEnd(x, err)
+	}
 	p.mu.Lock()
 	p.finish(t, c, kind, report)
 }
@@ -141,6 +164,7 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	caller.state = suspended
 	p.mu.Unlock()
 	shake.Point(shake.PoolCallerRuns)
+	p.observe(observe.Queued, nil)
 
 	var wg sync.WaitGroup
 	wg.Go(func() {

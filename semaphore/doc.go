@@ -15,6 +15,9 @@
 //     releases them even if it panics;
 //   - [Keyed], one semaphore per key (per host, per tenant), created on
 //     demand and dropped when idle;
+//   - [WithObserver], which reports acquisitions (with the time waited),
+//     rejections and releases to an Observer of package
+//     [github.com/weftgo/weft/observe], for metrics;
 //   - no allocation and a single atomic operation on the uncontended paths,
 //     and no allocation while waiting once warmed up.
 //

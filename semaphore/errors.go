@@ -15,3 +15,9 @@ var ErrClosed = errors.New("semaphore: closed")
 // no longer fits after [Weighted.SetLimit] lowered the limit fails with it
 // too. The returned error wraps ErrExceedsLimit and names both numbers.
 var ErrExceedsLimit = errors.New("semaphore: request exceeds the limit")
+
+// ErrNoPermits is the reason an observer is given when
+// [Weighted.TryAcquire] fails because the permits are not free (or, under
+// [FIFO] or in [Fair]'s hand-off mode, because others wait for them). No
+// method returns it.
+var ErrNoPermits = errors.New("semaphore: no permits free")

@@ -3,8 +3,10 @@ package semaphore
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/observe"
 )
 
 // Keyed is a family of [Weighted] semaphores, one per key, all with the
@@ -28,6 +30,7 @@ type Keyed[K comparable] struct {
 
 	limit  int64
 	policy Policy
+	obs    observe.Observer // reports for every key; the keys' semaphores have none
 
 	mu     sync.Mutex
 	sems   map[K]*keyedSem
@@ -45,7 +48,8 @@ type keyedSem struct {
 // options. It panics if limit is negative or larger than [MaxLimit].
 func NewKeyed[K comparable](limit int64, opts ...Option) *Keyed[K] {
 	checkLimit(limit)
-	return &Keyed[K]{limit: limit, policy: newConfig(opts).policy, sems: make(map[K]*keyedSem)}
+	c := newConfig(opts)
+	return &Keyed[K]{limit: limit, policy: c.policy, obs: c.obs, sems: make(map[K]*keyedSem)}
 }
 
 // Acquire takes n permits of key's semaphore, blocking as
@@ -58,22 +62,30 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 	checkContext(ctx)
 	checkCount(n)
 	if ctx.Err() != nil {
-		return context.Cause(ctx)
+		err := context.Cause(ctx)
+		k.report(observe.Rejected, n, time.Time{}, err)
+		return err
 	}
 	k.mu.Lock()
 	e, err := k.get(key)
 	if err != nil {
 		k.mu.Unlock()
+		k.report(observe.Rejected, n, time.Time{}, err)
 		return err
 	}
 	if e.TryAcquire(n) {
 		e.refs += n
 		k.mu.Unlock()
+		k.report(observe.Acquired, n, time.Time{}, nil)
 		return nil
 	}
 	e.refs++
 	k.mu.Unlock()
 
+	var since time.Time
+	if k.obs != nil {
+		since = time.Now()
+	}
 	err = e.Acquire(ctx, n)
 
 	k.mu.Lock()
@@ -83,7 +95,25 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 	}
 	k.drop(key, e)
 	k.mu.Unlock()
+	if err != nil {
+		k.report(observe.Rejected, n, since, err)
+	} else {
+		k.report(observe.Acquired, n, since, nil)
+	}
 	return err
+}
+
+// report gives the observer, if any, an event about a request of n permits
+// that waited since then (zero: it did not wait). k.mu must not be held.
+func (k *Keyed[K]) report(kind observe.Kind, n int64, since time.Time, err error) {
+	if k.obs == nil {
+		return
+	}
+	e := observe.Event{Kind: kind, Weight: n, Err: err}
+	if !since.IsZero() {
+		e.Wait = time.Since(since)
+	}
+	k.obs.Observe(e)
 }
 
 // TryAcquire takes n permits of key's semaphore if it can do so without
@@ -92,16 +122,22 @@ func (k *Keyed[K]) TryAcquire(key K, n int64) bool {
 	k.mustBeMade()
 	checkCount(n)
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	e, err := k.get(key)
-	if err != nil {
-		return false
+	ok := false
+	if err == nil {
+		if ok = e.TryAcquire(n); ok {
+			e.refs += n
+		} else if k.obs != nil {
+			err = e.tryFailure(n)
+		}
+		k.drop(key, e)
 	}
-	ok := e.TryAcquire(n)
+	k.mu.Unlock()
 	if ok {
-		e.refs += n
+		k.report(observe.Acquired, n, time.Time{}, nil)
+	} else {
+		k.report(observe.Rejected, n, time.Time{}, err)
 	}
-	k.drop(key, e)
 	return ok
 }
 
@@ -111,17 +147,24 @@ func (k *Keyed[K]) Release(key K, n int64) {
 	k.mustBeMade()
 	checkCount(n)
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	e := k.sems[key]
 	if e == nil {
+		k.mu.Unlock()
 		if n == 0 {
 			return
 		}
 		panic("semaphore: released more than held")
 	}
-	e.Release(n)
-	e.refs -= n
-	k.drop(key, e)
+	func() {
+		// Release panics on an over-release; the lock must not stay held.
+		defer k.mu.Unlock()
+		e.Release(n)
+		e.refs -= n
+		k.drop(key, e)
+	}()
+	if n > 0 {
+		k.report(observe.Released, n, time.Time{}, nil)
+	}
 }
 
 // Do runs fn while holding n permits of key's semaphore, as [Weighted.Do]
@@ -195,7 +238,7 @@ func (k *Keyed[K]) get(key K) (*keyedSem, error) {
 		return nil, ErrClosed
 	}
 	e := &keyedSem{}
-	e.policy = k.policy
+	e.policy = k.policy // and no observer: Keyed reports, after unlocking k.mu
 	e.limit.Store(k.limit)
 	e.state.Store(k.limit << stateShift)
 	k.sems[key] = e

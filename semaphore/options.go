@@ -3,6 +3,8 @@ package semaphore
 import (
 	"fmt"
 	"time"
+
+	"github.com/weftgo/weft/observe"
 )
 
 // Policy decides who gets permits when there are not enough for everyone.
@@ -69,6 +71,7 @@ type Option interface {
 
 type config struct {
 	policy Policy
+	obs    observe.Observer
 }
 
 type optionFunc func(*config)
@@ -82,6 +85,36 @@ func WithPolicy(p Policy) Option {
 		panic("semaphore: unknown policy")
 	}
 	return optionFunc(func(c *config) { c.policy = p })
+}
+
+// WithObserver reports the semaphore's acquisitions and releases to o:
+//
+//   - [observe.Acquired] when Acquire, TryAcquire or Do obtains permits:
+//     Weight is the number obtained (0 for Acquire(ctx, 0) and
+//     TryAcquire(0)), Wait how long the call waited in the queue, measured
+//     from when it queued to when it returned; it is 0, and the clock is not
+//     read, when the permits were obtained without queueing;
+//   - [observe.Rejected] when Acquire or Do fails, or TryAcquire returns
+//     false: Weight is the number asked for, Err the error Acquire returns
+//     (the context's cause, [ErrClosed], an error wrapping
+//     [ErrExceedsLimit]) or, for TryAcquire, [ErrClosed], [ErrExceedsLimit]
+//     or [ErrNoPermits], and Wait as for Acquired;
+//   - [observe.Released] when Release gives back n > 0 permits: Weight is n.
+//
+// A [Keyed] reports the same events for every key, without the key.
+//
+// The events are reported on the calling goroutine, after the operation
+// took effect and with no lock of the semaphore held, so Observe may call
+// the semaphore's methods. Events of different goroutines may arrive in
+// either order: a waiter's Acquired may come before the Released that
+// granted it. Without an observer the semaphore reads no clock
+// and its uncontended paths cost what they cost before: one nil check. A
+// nil o panics.
+func WithObserver(o observe.Observer) Option {
+	if o == nil {
+		panic("semaphore: nil Observer")
+	}
+	return optionFunc(func(c *config) { c.obs = o })
 }
 
 func newConfig(opts []Option) config {

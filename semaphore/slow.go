@@ -6,12 +6,32 @@ import (
 	"time"
 
 	"github.com/weftgo/weft/internal/shake"
+	"github.com/weftgo/weft/observe"
 )
 
 // acquireSlow is Acquire when the fast path failed: ctx is done, the
 // permits are not free, the policy makes new requests queue, the semaphore
 // is closed, or n <= 0. ctx is not nil.
 func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
+	if s.obs == nil {
+		return s.acquireQueue(ctx, n, nil)
+	}
+	var queued time.Time
+	err := s.acquireQueue(ctx, n, &queued)
+	e := observe.Event{Kind: observe.Acquired, Weight: n, Err: err}
+	if err != nil {
+		e.Kind = observe.Rejected
+	}
+	if !queued.IsZero() {
+		e.Wait = time.Since(queued)
+	}
+	s.obs.Observe(e)
+	return err
+}
+
+// acquireQueue is acquireSlow without the observer. If the request queues
+// and queued is not nil, it sets *queued to the time it queued.
+func (s *Weighted) acquireQueue(ctx context.Context, n int64, queued *time.Time) error {
 	checkCount(n)
 	done := ctx.Done()
 	if isDone(done) {
@@ -42,6 +62,13 @@ func (s *Weighted) acquireSlow(ctx context.Context, n int64) error {
 	w := s.newWaiter(n)
 	if s.policy == Fair {
 		w.since = time.Now()
+	}
+	if queued != nil {
+		if s.policy == Fair {
+			*queued = w.since
+		} else {
+			*queued = time.Now()
+		}
 	}
 	s.push(w, false)
 	s.waiting.Add(1)
@@ -215,6 +242,31 @@ func (s *Weighted) releaseSlow(n int64) {
 	s.mu.unlock()
 	shake.Point(shake.SemGrant)
 	wake.wake()
+	if s.obs != nil {
+		s.obs.Observe(observe.Event{Kind: observe.Released, Weight: n})
+	}
+}
+
+// observeTry reports a TryAcquire of n permits that succeeded if ok.
+func (s *Weighted) observeTry(n int64, ok bool) {
+	e := observe.Event{Kind: observe.Acquired, Weight: n}
+	if !ok {
+		e.Kind = observe.Rejected
+		e.Err = s.tryFailure(n)
+	}
+	s.obs.Observe(e)
+}
+
+// tryFailure says why a TryAcquire of n permits failed, as well as the
+// state, read after the fact, shows it.
+func (s *Weighted) tryFailure(n int64) error {
+	switch {
+	case s.state.Load()&flagClosed != 0:
+		return ErrClosed
+	case n > s.limit.Load():
+		return ErrExceedsLimit
+	}
+	return ErrNoPermits
 }
 
 // dispatch restores the invariant after permits became available or the

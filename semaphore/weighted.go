@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/weftgo/weft/internal/shake"
+	"github.com/weftgo/weft/observe"
 )
 
 // MaxLimit is the largest limit [New] and [Weighted.SetLimit] accept.
@@ -57,9 +58,10 @@ const (
 type Weighted struct {
 	_ noCopy
 
-	state  atomic.Int64 // available<<stateShift | flags
-	limit  atomic.Int64 // written with mu held
-	policy Policy       // set by New only
+	state  atomic.Int64     // available<<stateShift | flags
+	limit  atomic.Int64     // written with mu held
+	policy Policy           // set by New only
+	obs    observe.Observer // set by New only; nil reports nothing
 
 	mu      spinLock
 	head    *waiter // guarded by mu
@@ -73,7 +75,8 @@ type Weighted struct {
 // limit is negative or larger than [MaxLimit].
 func New(limit int64, opts ...Option) *Weighted {
 	checkLimit(limit)
-	s := &Weighted{policy: newConfig(opts).policy}
+	c := newConfig(opts)
+	s := &Weighted{policy: c.policy, obs: c.obs}
 	s.limit.Store(limit)
 	s.state.Store(limit << stateShift)
 	return s
@@ -106,6 +109,9 @@ func (s *Weighted) Acquire(ctx context.Context, n int64) error {
 	// Err, not Done: on a cancelCtx it is one atomic load, while Done
 	// makes the context allocate its channel.
 	if n > 0 && ctx.Err() == nil && s.tryFast(n) {
+		if s.obs != nil {
+			s.obs.Observe(observe.Event{Kind: observe.Acquired, Weight: n})
+		}
 		return nil
 	}
 	return s.acquireSlow(ctx, n)
@@ -126,11 +132,17 @@ func (s *Weighted) Acquire(ctx context.Context, n int64) error {
 // TryAcquire fails if n is larger than the limit or the semaphore is closed.
 // TryAcquire(0) reports whether the semaphore is open. A negative n panics.
 func (s *Weighted) TryAcquire(n int64) bool {
+	var ok bool
 	if n > 0 {
-		return s.tryFast(n)
+		ok = s.tryFast(n)
+	} else {
+		checkCount(n)
+		ok = s.state.Load()&flagClosed == 0
 	}
-	checkCount(n)
-	return s.state.Load()&flagClosed == 0
+	if s.obs != nil {
+		s.observeTry(n, ok)
+	}
+	return ok
 }
 
 // tryFast takes n > 0 permits with a compare-and-swap if they are free and
@@ -171,6 +183,9 @@ func (s *Weighted) Release(n int64) {
 			break
 		}
 		if s.state.CompareAndSwap(st, st+n<<stateShift) {
+			if s.obs != nil {
+				s.obs.Observe(observe.Event{Kind: observe.Released, Weight: n})
+			}
 			return
 		}
 	}

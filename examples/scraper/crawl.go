@@ -17,7 +17,7 @@ import (
 // crawler holds what the fetches share. Everything that changes during a
 // crawl is either owned by the goroutine running crawl (the URL table, the
 // results) or an atomic counter read by the progress printer: no lock is
-// needed.
+// needed. The pool reports every fetch that ends to meter, its observer.
 type crawler struct {
 	cfg     config
 	client  *http.Client
@@ -27,7 +27,8 @@ type crawler struct {
 	perHost *semaphore.Keyed[string] // per-host limit
 
 	// Progress counters.
-	done, failed, retries, waitingHost atomic.Int64
+	fetches              meter // the pool's observer: fetches ended, failed
+	retries, waitingHost atomic.Int64
 }
 
 // page is the outcome of fetching one URL, after retries.
@@ -41,13 +42,14 @@ type page struct {
 }
 
 func newCrawler(cfg config, client *http.Client, allowed map[string]bool) *crawler {
-	return &crawler{
+	c := &crawler{
 		cfg:     cfg,
 		client:  client,
 		allowed: allowed,
-		workers: pool.New(cfg.workers),
 		perHost: semaphore.NewKeyed[string](int64(cfg.perHost)),
 	}
+	c.workers = pool.New(cfg.workers, pool.WithObserver(&c.fetches))
+	return c
 }
 
 // crawl visits the site from start and returns every page it fetched, in
@@ -73,7 +75,7 @@ func (c *crawler) crawl(ctx context.Context, start string) []page {
 		for f := range future.AsCompleted(ctx, pending...) {
 			handled[f] = true
 			left--
-			if p, err, _ := f.TryResult(); err == nil { // err: the fetch never ran (ctx ended)
+			if p, _, _ := f.TryResult(); p.url != "" { // empty: the fetch never ran (ctx ended)
 				results = append(results, p)
 				t.fetched(p)
 			}
@@ -91,7 +93,7 @@ func (c *crawler) crawl(ctx context.Context, start string) []page {
 	_, _ = future.AllSettled(context.Background(), t.all...)
 	_ = c.workers.Shutdown(context.Background())
 	for _, f := range t.all {
-		if p, err, _ := f.TryResult(); !handled[f] && err == nil {
+		if p, _, _ := f.TryResult(); !handled[f] && p.url != "" {
 			results = append(results, p)
 		}
 	}
@@ -116,12 +118,10 @@ func (c *crawler) launch(ctx context.Context, u string) *future.Future[page] {
 		// neither.
 		f, err := future.Submit(ctx, c.workers, func(context.Context) (page, error) {
 			defer c.perHost.Release(host, 1)
+			// A failed fetch is a failed task, which the pool reports to
+			// its observer; the page is the future's value either way.
 			p := c.fetch(ctx, u)
-			c.done.Add(1)
-			if p.err != nil {
-				c.failed.Add(1)
-			}
-			return p, nil
+			return p, p.err
 		})
 		if err != nil {
 			c.perHost.Release(host, 1)

@@ -2,7 +2,9 @@
 // the requests in flight, a keyed semaphore bounds them per host, every URL
 // is a future and results are read as they complete. Requests have a
 // timeout, failures are retried with backoff, URLs are de-duplicated and the
-// crawl stops at a depth limit. Ctrl-C stops it cleanly.
+// crawl stops at a depth limit. The progress line counts the fetches that
+// ended and failed with an observer of the pool (pool.WithObserver). Ctrl-C
+// stops it cleanly.
 //
 // With no flags it crawls a local test site that it starts itself: several
 // hosts on 127.0.0.1 ports, pages that link to each other, varied latency,

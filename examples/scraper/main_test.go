@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -196,4 +197,33 @@ func TestExtractLinksResolvesAndNormalises(t *testing.T) {
 		<a href="mailto:x@y">c</a> <a href="3">d</a>`)
 	assert.Equal(t, []string{"http://127.0.0.1:8/p/1", "http://127.0.0.1:9/p/2", "http://127.0.0.1:8/q/3"},
 		extractLinks("http://127.0.0.1:8/q/0", body))
+}
+
+// The progress line's fetched and failed counts come from the pool's
+// observer: once crawl has returned, they are exactly the pages crawled and
+// those that failed.
+func TestProgressCountsComeFromThePoolObserver(t *testing.T) {
+	c, err := parse(smallSite, new(bytes.Buffer))
+	require.NoError(t, err)
+	s, err := startSite(siteModel{hosts: c.hosts, pages: c.pages, seed: c.seed}, c.latency, c.slowLatency)
+	require.NoError(t, err)
+	defer s.close()
+	allowed := map[string]bool{}
+	for _, a := range s.addrs {
+		allowed[a] = true
+	}
+	tr := loopbackTransport()
+	defer tr.CloseIdleConnections()
+
+	cr := newCrawler(c, &http.Client{Transport: tr}, allowed)
+	pages := cr.crawl(context.Background(), s.url(link{0, 0}))
+	failed := 0
+	for _, p := range pages {
+		if p.err != nil {
+			failed++
+		}
+	}
+	require.Positive(t, failed, "the site has pages that fail")
+	assert.Equal(t, int64(len(pages)), cr.fetches.ended.Load(), "fetches ended")
+	assert.Equal(t, int64(failed), cr.fetches.failed.Load(), "fetches failed")
 }

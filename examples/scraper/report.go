@@ -8,13 +8,30 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/weftgo/weft/observe"
 )
 
+// meter is an observe.Observer that counts the tasks that ended, and
+// those that failed, as the pool reports them. It is two atomic additions
+// per fetch; the progress printer reads it at its own pace.
+type meter struct{ ended, failed atomic.Int64 }
+
+func (m *meter) Observe(e observe.Event) {
+	if e.Kind == observe.Finished {
+		m.ended.Add(1)
+		if e.Err != nil {
+			m.failed.Add(1)
+		}
+	}
+}
+
 // progress prints a line every interval until stop is called, which waits
-// for the printer to finish. It reads only atomic counters and pool.Stats,
-// so it never slows the crawl down.
+// for the printer to finish. It reads only atomic counters (the pool's
+// observer among them) and pool.Stats, so it never slows the crawl down.
 func (c *crawler) progress(w io.Writer, interval time.Duration, start time.Time) (stop func()) {
 	if interval <= 0 {
 		return func() {}
@@ -31,7 +48,7 @@ func (c *crawler) progress(w io.Writer, interval time.Duration, start time.Time)
 			case <-t.C:
 				st := c.workers.Stats()
 				fmt.Fprintf(w, "  %6.2fs  fetched %4d (%d failed)  retries %d  running %d  queued %d  waiting for host %d\n",
-					time.Since(start).Seconds(), c.done.Load(), c.failed.Load(), c.retries.Load(),
+					time.Since(start).Seconds(), c.fetches.ended.Load(), c.fetches.failed.Load(), c.retries.Load(),
 					st.Running, st.Queued, c.waitingHost.Load())
 			}
 		}

@@ -3,8 +3,10 @@
 //
 //	feed → parse → per-symbol windows (VWAP, high/low, moving average) → alert rules → consumer
 //
-// and the program shows live throughput, end-to-end latency and how much
-// the pipeline holds, then prints a summary after -duration. The feed is
+// and the program shows live throughput, end-to-end latency, how much the
+// pipeline holds and how many lines the parse stage handled (counted by an
+// observer of the stage, pipeline.WithObserver), then prints a summary
+// after -duration. The feed is
 // deterministic (-seed): the same flags give the same ticks and alerts.
 //
 // With -slow-consumer N the consumer takes at most N ticks a second. The

@@ -55,6 +55,8 @@ func checkAgainstModel(t *testing.T, c config, res *result) {
 	malformed, bars, alerts := model(c, res.sent)
 	assert.Equal(t, res.sent-malformed, res.ticks, "ticks reaching the consumer")
 	assert.Equal(t, malformed, res.stages[1].Errors, "parse errors are exactly the garbled lines")
+	assert.Equal(t, res.sent, res.parsed, "the parse stage's observer saw every line")
+	assert.Equal(t, malformed, res.malformed, "and every garbled one failing")
 	assert.Equal(t, bars, res.bars)
 	assert.Equal(t, alerts, res.alerts)
 	for _, st := range res.stages {
@@ -108,7 +110,7 @@ func TestTickerOutput(t *testing.T) {
 	alerts, _ := strconv.Atoi(m[3])
 	assert.Equal(t, sent, got+skipped, "every tick is consumed or skipped")
 	assert.Equal(t, alerts, strings.Count(out, "  ALERT "), "every alert is printed")
-	assert.Regexp(t, `(?m)^\s+[\d.]+s\s+feed\s+\d+/s, `, out, "live figures")
+	assert.Regexp(t, `(?m)^\s+[\d.]+s\s+feed\s+\d+/s, .* parsed \d+ \(\d+ malformed\)$`, out, "live figures")
 	assert.Regexp(t, `latency feed → consumer: p50 \S+  p95 \S+  p99 \S+  max \S+`, out)
 	assert.Regexp(t, `(?m)^\s+parse\s+\d+\s+\d+\s+\d+$`, out, "stage table")
 	for _, sym := range names[:4] {

@@ -45,11 +45,14 @@ func process(ctx context.Context, c config, w io.Writer) (*result, error) {
 	// Parsing is stateless, so it may run on several goroutines; WithOrdered
 	// keeps each symbol's ticks in order for the windows. A garbled line is
 	// an error the stage skips (and counts) instead of stopping the stream.
+	// The stage reports every line it parses to parsed, which the live
+	// figures read.
+	parsed := new(meter)
 	ticks := pipeline.Map(src, func(_ context.Context, r raw) (stamped, error) {
 		t, err := parseTick(r.line)
 		return stamped{t, r.sent}, err
 	}, opts(pipeline.WithName("parse"), pipeline.WithConcurrency(c.parsers),
-		pipeline.WithOrdered(), pipeline.WithErrorPolicy(pipeline.SkipErrors))...)
+		pipeline.WithOrdered(), pipeline.WithErrorPolicy(pipeline.SkipErrors), pipeline.WithObserver(parsed))...)
 
 	// The windows are state: the stage runs on one goroutine (the default
 	// concurrency), which owns win, so no lock is needed.
@@ -76,7 +79,7 @@ func process(ctx context.Context, c config, w io.Writer) (*result, error) {
 		stages = append(stages, out)
 	}
 
-	s := newSink(w, c, f, stages)
+	s := newSink(w, c, f, stages, parsed)
 	err := pipeline.ForEach(ctx, out, s.handle)
 	s.finish()
 	return s.res, err

@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pipeline"
 )
 
@@ -22,7 +24,22 @@ type result struct {
 	maxHeld             int64     // most ticks inside the pipeline at once
 	blocked, finallyLag time.Duration
 	stages              []pipeline.Stats
+	parsed, malformed   int64 // lines the parse stage's observer saw parsed, and failing
 	symbols             map[string]*symbolStats
+}
+
+// meter is an observe.Observer that counts the calls of a stage's callback
+// that ended, and those that failed. It is two atomic additions per call;
+// the live report reads it at its own pace.
+type meter struct{ ended, failed atomic.Int64 }
+
+func (m *meter) Observe(e observe.Event) {
+	if e.Kind == observe.Finished {
+		m.ended.Add(1)
+		if e.Err != nil {
+			m.failed.Add(1)
+		}
+	}
 }
 
 type symbolStats struct {
@@ -39,6 +56,7 @@ type sink struct {
 	c      config
 	feed   *feed
 	stages []stage
+	parsed *meter // the parse stage's observer
 	res    *result
 	start  time.Time
 
@@ -50,9 +68,9 @@ type sink struct {
 	lastReport time.Time
 }
 
-func newSink(w io.Writer, c config, f *feed, stages []stage) *sink {
+func newSink(w io.Writer, c config, f *feed, stages []stage, parsed *meter) *sink {
 	now := time.Now()
-	return &sink{w: w, c: c, feed: f, stages: stages, start: now, next: now.Add(c.report), lastReport: now,
+	return &sink{w: w, c: c, feed: f, stages: stages, parsed: parsed, start: now, next: now.Add(c.report), lastReport: now,
 		res: &result{symbols: map[string]*symbolStats{}}}
 }
 
@@ -107,10 +125,11 @@ func (s *sink) live(now time.Time) {
 	sent, blocked := s.feed.sent.Load(), time.Duration(s.feed.blockedNs.Load())
 	held := s.held()
 	s.res.maxHeld = max(s.res.maxHeld, held)
-	fmt.Fprintf(s.w, "%6.2fs  feed %6.0f/s, %5.2fs behind, held back %3.0f%%  consumer %6.0f/s  latency p50 %-6v p99 %-6v  in pipeline %4d\n",
+	fmt.Fprintf(s.w, "%6.2fs  feed %6.0f/s, %5.2fs behind, held back %3.0f%%  consumer %6.0f/s  latency p50 %-6v p99 %-6v  in pipeline %4d  parsed %d (%d malformed)\n",
 		now.Sub(s.start).Seconds(), float64(sent-s.lastSent)/d,
 		time.Duration(s.feed.lagNs.Load()).Seconds(), min(100, 100*(blocked-s.lastBlock).Seconds()/d),
-		float64(s.res.ticks-s.lastTicks)/d, round(s.interval.quantile(0.5)), round(s.interval.quantile(0.99)), held)
+		float64(s.res.ticks-s.lastTicks)/d, round(s.interval.quantile(0.5)), round(s.interval.quantile(0.99)), held,
+		s.parsed.ended.Load(), s.parsed.failed.Load())
 	s.interval = histogram{}
 	s.lastTicks, s.lastSent, s.lastBlock, s.lastReport = s.res.ticks, sent, blocked, now
 	for !s.next.After(now) {
@@ -125,6 +144,7 @@ func (s *sink) finish() {
 	r.sent = s.feed.sent.Load()
 	r.blocked = time.Duration(s.feed.blockedNs.Load())
 	r.finallyLag = time.Duration(s.feed.lagNs.Load())
+	r.parsed, r.malformed = s.parsed.ended.Load(), s.parsed.failed.Load()
 	for _, st := range s.stages {
 		r.stages = append(r.stages, st.Stats())
 	}

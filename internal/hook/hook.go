@@ -17,12 +17,15 @@ type Task interface {
 	// what the pool reports for it, as a func(context.Context) error task
 	// would.
 	Run(ctx context.Context) error
-	// Drop is called, without any pool lock held, when Stop drops the task
-	// from the queue.
-	Drop()
+	// Drop is called, without any pool lock held, when the pool drops the
+	// task from the queue: err is nil when Stop dropped it, otherwise why
+	// it was dropped (pool.ErrQueueTimeout), which the task's owner should
+	// see as its error.
+	Drop(err error)
 }
 
 // Submit submits t to r, if r is a *pool.Pool or a *pool.Group, as r's
 // Submit(ctx, ...) would, or with block false as r's TrySubmit would (ctx is
-// then ignored). ok is false, and nothing is done, for any other r.
-var Submit func(r any, ctx context.Context, t Task, block bool) (ok bool, err error)
+// then ignored), with the task options opts (a []pool.TaskOption, or nil).
+// ok is false, and nothing is done, for any other r.
+var Submit func(r any, ctx context.Context, t Task, block bool, opts any) (ok bool, err error)
