@@ -1,6 +1,10 @@
 package future
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/weftgo/weft/internal/shake"
+)
 
 // callback is one registered done-callback: a user func, or the internal
 // hook of a Wait or AsCompleted call. Pending callbacks form a doubly linked
@@ -106,6 +110,7 @@ func (f *Future[T]) finish(cbs *callback[T], stop func() bool) error {
 	for cb := oldest; cb != nil; {
 		newer := cb.prev
 		cb.prev, cb.next = nil, nil
+		shake.Point(shake.FutureCallback)
 		if err := f.callback(cb); err != nil {
 			errs = append(errs, err)
 		}

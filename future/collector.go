@@ -3,6 +3,8 @@ package future
 import (
 	"context"
 	"sync"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // collector gathers the futures of one Wait or AsCompleted call as they
@@ -120,6 +122,7 @@ func (c *collector[T]) next(ctx context.Context) (*callback[T], error) {
 		if batch := c.drain(); batch != nil {
 			return batch, nil
 		}
+		shake.Point(shake.FutureWait)
 		select {
 		case <-c.signal:
 		case <-ctx.Done():

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // Future is the eventual result of a computation: a value of type T or an
@@ -152,6 +154,7 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 			f.fn = nil
 			cbs, stop, afters := f.releaseLocked(s)
 			f.mu.Unlock()
+			shake.Point(shake.FutureComplete)
 			runAfters(afters)
 			f.finish(cbs, stop)
 			return Canceled
@@ -222,6 +225,7 @@ func (f *Future[T]) complete(v T, err error) (bool, error) {
 	f.fn = nil
 	cbs, stop, afters := f.releaseLocked(old)
 	f.mu.Unlock()
+	shake.Point(shake.FutureComplete)
 	runAfters(afters)
 	return true, f.finish(cbs, stop)
 }

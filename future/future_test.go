@@ -325,7 +325,12 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 					return o.fn(ctx)
 				})
 				var calls atomic.Int32
-				require.NoError(t, f.OnDone(func(*future.Future[int]) { calls.Add(1) }))
+				ran := make(chan struct{})
+				require.NoError(t, f.OnDone(func(*future.Future[int]) {
+					if calls.Add(1) == 1 {
+						close(ran)
+					}
+				}))
 				<-started
 				if oname == "canceled while running" {
 					require.Equal(t, future.Running, f.Cancel())
@@ -334,6 +339,13 @@ func TestTaskOutcomeDeliveredOnce(t *testing.T) {
 				v, err := f.Result(t.Context())
 				o.check(t, v, err)
 				stop()
+				// Callbacks run after the result is visible: Result may return
+				// first, and a future.Go has no Shutdown to wait for them.
+				select {
+				case <-ran:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the callback never ran")
+				}
 				assert.Equal(t, future.Finished, f.State())
 				assert.Equal(t, int32(1), calls.Load(), "callback runs")
 				v2, err2, ok := f.TryResult()

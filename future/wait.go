@@ -3,6 +3,8 @@ package future
 import (
 	"context"
 	"fmt"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // ReturnWhen says when [Wait] returns.
@@ -91,6 +93,7 @@ func Wait[T any](ctx context.Context, when ReturnWhen, fs ...*Future[T]) (done, 
 	if remaining == 0 {
 		return done, nil, err
 	}
+	shake.Point(shake.FutureWait)
 	for cb := c.drain(); cb != nil; cb = cb.next {
 		fired(cb)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // checkCtx panics on a nil context, before the caller takes any lock.
@@ -55,6 +56,7 @@ func newRun(ctx context.Context) *run {
 
 // stop cancels the run with cause.
 func (r *run) stop(cause error) {
+	shake.Point(shake.StageCancel)
 	r.stopped.Store(true)
 	r.cancel(cause)
 }

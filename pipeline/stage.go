@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weftgo/weft/internal/cond"
+	"github.com/weftgo/weft/internal/shake"
 	"github.com/weftgo/weft/observe"
 )
 
@@ -391,6 +392,7 @@ func (o *orderer[B]) emit(r *run, out *outPort[B], seq uint64, lo, hi int, res [
 	for {
 		s.emitted = hi
 		o.mu.Unlock()
+		shake.Point(shake.StageEmit)
 		if !out.sendCounted(r, res) {
 			return false
 		}

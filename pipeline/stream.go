@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"sync/atomic"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // Stream is a typed stage of a pipeline: a source ([FromSlice], [FromChan],
@@ -168,6 +170,7 @@ func (p inPort[T]) recv(r *run, to *stageStats) ([]T, bool) {
 }
 
 func (p inPort[T]) recvSeq(r *run, to *stageStats) (batch[T], bool) {
+	shake.Point(shake.StageHandoff)
 	select {
 	case b, ok := <-p.ch:
 		if ok {
@@ -231,6 +234,7 @@ func (p *outPort[T]) sendCounted(r *run, c []T) bool {
 		if len(part) > p.max {
 			part = c[:p.max:p.max]
 		}
+		shake.Point(shake.StageHandoff)
 		select {
 		case p.ch <- batch[T]{seq: p.seq.Add(1) - 1, items: part}:
 		case <-r.done:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/weftgo/weft/internal/cond"
 	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // A Group is a scope of tasks that run on a shared [Pool], with its own
@@ -240,6 +241,7 @@ func (g *Group) Wait() error {
 		}
 	}
 	p.mu.Unlock()
+	shake.Point(shake.PoolWait)
 	if lend {
 		p.wakeForQueue()
 	}

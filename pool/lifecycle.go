@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/weftgo/weft/internal/hook"
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // Wait blocks until no task is running or queued, then returns the errors
@@ -19,6 +20,7 @@ import (
 // running; use a [Group] there.
 func (p *Pool) Wait() error {
 	p.made()
+	shake.Point(shake.PoolWait)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.running > 0 || p.queue.len() > 0 || p.expiring > 0 || p.parked.n > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weftgo/weft/internal/cond"
+	"github.com/weftgo/weft/internal/shake"
 	"github.com/weftgo/weft/observe"
 )
 
@@ -234,6 +235,7 @@ func (p *Pool) TrySubmit(fn func(context.Context) error, opts ...TaskOption) err
 // would wait for may be its own, and a task it then waits for (on a
 // channel, a future, a Group) could never start.
 func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, opts []TaskOption) error {
+	shake.Point(shake.PoolSubmit)
 	var x *taskExt
 	prio := 0
 	if len(opts) > 0 || p.cfg.obs != nil {
@@ -306,6 +308,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 		w, spawn = p.wakeLocked()
 	}
 	p.mu.Unlock()
+	shake.Point(shake.PoolWake)
 	p.observe(observe.Queued, nil)
 	p.startWake(w, spawn)
 	return nil

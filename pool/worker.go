@@ -7,6 +7,7 @@ import (
 
 	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
+	"github.com/weftgo/weft/internal/shake"
 	"github.com/weftgo/weft/observe"
 )
 
@@ -70,7 +71,9 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.running++
 			p.space.Signal()
 			p.mu.Unlock()
+			shake.Point(shake.PoolStart)
 			c, err := w.run(t)
+			shake.Point(shake.PoolEnd)
 			p.ended(t, c, err, false)
 			continue
 		case p.closed:
@@ -170,6 +173,7 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	}
 	caller.state = suspended
 	p.mu.Unlock()
+	shake.Point(shake.PoolCallerRuns)
 	p.observe(observe.Queued, nil)
 	if caller.wid != 0 {
 		t = bindWorker(t, caller.wid) // the caller is suspended: its worker's values are free
@@ -204,6 +208,7 @@ func (w *worker) park() bool {
 		p.space.Signal() // hand-off mode: a blocked submitter can use us
 	}
 	p.mu.Unlock()
+	shake.Point(shake.PoolPark)
 
 	d := p.cfg.idleTimeout
 	if w.timer == nil {
@@ -228,6 +233,7 @@ func (w *worker) park() bool {
 	if !work {
 		return false // retired: p.workers was already decremented
 	}
+	shake.Point(shake.PoolWoken)
 	p.mu.Lock()
 	p.woke()
 	return true

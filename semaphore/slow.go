@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/weftgo/weft/internal/shake"
 	"github.com/weftgo/weft/observe"
 )
 
@@ -72,6 +73,7 @@ func (s *Weighted) acquireQueue(ctx context.Context, n int64, queued *time.Time)
 	s.push(w, false)
 	s.waiting.Add(1)
 	s.mu.unlock()
+	shake.Point(shake.SemPark)
 	return s.wait(ctx, w)
 }
 
@@ -123,6 +125,7 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 		} else {
 			select {
 			case <-w.ready:
+				shake.Point(shake.SemWoken)
 				// When ctx ended before the Release that settled w, both
 				// cases may be ready by the time w gets here, and select
 				// picks one at random: the cancellation must win
@@ -131,6 +134,7 @@ func (s *Weighted) wait(ctx context.Context, w *waiter) error {
 					return s.cancel(ctx, w, true)
 				}
 			case <-done:
+				shake.Point(shake.SemCancel)
 				return s.cancel(ctx, w, false)
 			}
 		}
@@ -179,6 +183,7 @@ func (s *Weighted) compete(w *waiter) (ok bool, err error) {
 	// may fit now (under Barging, one behind w that asks for less).
 	s.dispatch(&wake)
 	s.mu.unlock()
+	shake.Point(shake.SemGrant)
 	wake.wake()
 	return ok, err
 }
@@ -205,6 +210,7 @@ func (s *Weighted) cancel(ctx context.Context, w *waiter, received bool) error {
 	}
 	s.dispatch(&wake) // the ones behind may proceed now
 	s.mu.unlock()
+	shake.Point(shake.SemGrant)
 	wake.wake()
 	if o != outPending && !received {
 		<-w.ready // sent once the waker released the lock
@@ -234,6 +240,7 @@ func (s *Weighted) releaseSlow(n int64) {
 	}
 	s.dispatch(&wake)
 	s.mu.unlock()
+	shake.Point(shake.SemGrant)
 	wake.wake()
 	if s.obs != nil {
 		s.obs.Observe(observe.Event{Kind: observe.Released, Weight: n})

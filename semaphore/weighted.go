@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/weftgo/weft/internal/shake"
 	"github.com/weftgo/weft/observe"
 )
 
@@ -104,6 +105,7 @@ func New(limit int64, opts ...Option) *Weighted {
 // is closed. A nil ctx or a negative n panics.
 func (s *Weighted) Acquire(ctx context.Context, n int64) error {
 	checkContext(ctx)
+	shake.Point(shake.SemAcquire)
 	// Err, not Done: on a cancelCtx it is one atomic load, while Done
 	// makes the context allocate its channel.
 	if n > 0 && ctx.Err() == nil && s.tryFast(n) {
@@ -165,6 +167,7 @@ func (s *Weighted) tryFast(n int64) bool {
 // than the number of permits held, and panics if n is negative.
 // Release(0) does nothing.
 func (s *Weighted) Release(n int64) {
+	shake.Point(shake.SemRelease)
 	for n > 0 {
 		st := s.state.Load()
 		// The fast path may not run in hand-off mode, after Close, or when

@@ -10,6 +10,8 @@ package cond
 import (
 	"context"
 	"sync"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // Cond is a FIFO condition variable bound to a locker. The zero value is not
@@ -44,6 +46,7 @@ func New(l sync.Locker) *Cond { return &Cond{L: l} }
 func (c *Cond) Wait(ctx context.Context) error {
 	w := c.push()
 	c.L.Unlock()
+	shake.Point(shake.CondWait)
 	var err error
 	select {
 	case <-w.ready:
@@ -65,6 +68,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 
 // Signal wakes the longest-waiting waiter, if any.
 func (c *Cond) Signal() {
+	shake.Locked(shake.CondSignalLocked)
 	w := c.head
 	if w == nil {
 		return

@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"iter"
+
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // Close stops the queue from accepting items and returns at once: from now
@@ -12,6 +14,7 @@ import (
 // Close does not change what [Queue.Join] waits for. Calling it again, or
 // after [Queue.Shutdown] or [Queue.Stop], does nothing.
 func (q *Queue[T]) Close() {
+	shake.Point(shake.QueueClose)
 	q.lock()
 	if !q.closed {
 		q.closed = true

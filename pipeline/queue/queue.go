@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/weftgo/weft/internal/cond"
+	"github.com/weftgo/weft/internal/shake"
 )
 
 // Queue is a multi-producer, multi-consumer queue: the Go counterpart of
@@ -93,6 +94,7 @@ func (q *Queue[T]) full() bool { return q.capacity > 0 && q.items.len() >= q.cap
 // added.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	checkCtx(ctx)
+	shake.Point(shake.QueuePut)
 	q.lock()
 	for !q.closed && q.full() {
 		if err := q.notFull.Wait(ctx); err != nil {
@@ -152,6 +154,7 @@ func (q *Queue[T]) lessGuard(f func()) {
 // takes nothing.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	checkCtx(ctx)
+	shake.Point(shake.QueueGet)
 	q.lock()
 	for q.items.len() == 0 {
 		if q.closed {
@@ -202,6 +205,7 @@ func (q *Queue[T]) take() (v T) {
 // panics if buf is empty.
 func (q *Queue[T]) GetBatch(ctx context.Context, buf []T) (n int, err error) {
 	checkCtx(ctx)
+	shake.Point(shake.QueueGet)
 	if len(buf) == 0 {
 		panic("queue: GetBatch with an empty buffer")
 	}
