@@ -176,3 +176,18 @@ func TestStress(t *testing.T) {
 	// The durations are 0..n-1, each once: the median is about n/2.
 	assert.InDelta(t, float64(n)/2, float64(s.Run.P50), float64(n)/32)
 }
+
+func TestObserveDoesNotAllocate(t *testing.T) {
+	o := expvarobs.New()
+	events := []observe.Event{
+		{Kind: observe.Queued}, {Kind: observe.Started, Wait: time.Millisecond},
+		{Kind: observe.Finished, Run: time.Second, Err: errTask}, {Kind: observe.Acquired, Weight: 1},
+		{Kind: observe.Released, Weight: 1}, {Kind: observe.Rejected, Err: errTask},
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, e := range events {
+			o.Observe(e)
+		}
+	})
+	assert.Zero(t, allocs)
+}
