@@ -44,7 +44,9 @@ var snippetImports = map[string]string{
 	"strings":   "strings",
 	"sync":      "sync",
 	"time":      "time",
+	"expvarobs": "github.com/weftgo/weft/observe/expvarobs",
 	"future":    "github.com/weftgo/weft/future",
+	"observe":   "github.com/weftgo/weft/observe",
 	"pipeline":  "github.com/weftgo/weft/pipeline",
 	"pool":      "github.com/weftgo/weft/pool",
 	"queue":     "github.com/weftgo/weft/pipeline/queue",
@@ -52,7 +54,10 @@ var snippetImports = map[string]string{
 }
 
 var (
-	goFence  = regexp.MustCompile("(?s)```go\n(.*?)```")
+	goFence = regexp.MustCompile("(?s)```go\n(.*?)```")
+	// A snippet that starts "// With <module path>…" shows how to use weft
+	// with a module weft does not depend on: it cannot be built here.
+	foreign  = regexp.MustCompile(`^// With [a-z0-9.-]+\.[a-z]+/`)
 	selector = regexp.MustCompile(`\b([a-z]+)\.[A-Za-z_]`)
 )
 
@@ -63,7 +68,9 @@ func readmeSnippets(t *testing.T) []string {
 	require.NoError(t, err)
 	var out []string
 	for _, m := range goFence.FindAllStringSubmatch(string(readme), -1) {
-		out = append(out, m[1])
+		if !foreign.MatchString(m[1]) {
+			out = append(out, m[1])
+		}
 	}
 	return out
 }
