@@ -84,7 +84,7 @@ func TestMisusePanicsAtOnce(t *testing.T) {
 		}},
 
 		// Task options (issue 12).
-		{"WithObserver(nil)", "pool: WithObserver(nil)", func(*pool.Pool, *pool.Group) { pool.WithObserver(nil) }},
+		{"WithObserver(nil)", "pool: nil Observer", func(*pool.Pool, *pool.Group) { pool.WithObserver(nil) }},
 		{"QueueTimeout(-1)", "pool: QueueTimeout(-1ns): timeout must not be negative", func(*pool.Pool, *pool.Group) { pool.QueueTimeout(-1) }},
 		{"RunTimeout(-1)", "pool: RunTimeout(-1ns): timeout must not be negative", func(*pool.Pool, *pool.Group) { pool.RunTimeout(-1) }},
 		{"Go nil TaskOption", "pool: nil TaskOption", func(p *pool.Pool, _ *pool.Group) { _ = p.Go(func() {}, nil) }},

@@ -34,7 +34,7 @@ import (
 // A pool without an observer pays a nil check per event. A nil o panics.
 func WithObserver(o observe.Observer) Option {
 	if o == nil {
-		panic("pool: WithObserver(nil)")
+		panic("pool: nil Observer")
 	}
 	return optionFunc(func(c *config) { c.obs = o })
 }
