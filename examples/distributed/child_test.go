@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/weftgo/weft/pool"
 )
 
 // childMain runs a re-executed test binary as a worker; with holdEnv set, one
@@ -20,7 +18,7 @@ func childMain(ctx context.Context, args []string) error {
 		return err
 	}
 	return runWorker(ctx, c, io.Discard, map[string]Handler{
-		kindWords: func(ctx context.Context, _ *pool.Pool, job Job) (Result, error) {
+		kindWords: func(ctx context.Context, _ *counter, job Job) (Result, error) {
 			fmt.Printf("holding %s\n", jobName(job))
 			<-ctx.Done()
 			return Result{}, ctx.Err()

@@ -118,24 +118,56 @@ func (t Totals) top(n int) []string {
 // often it is tried: malformed, of an unknown kind, or with invalid fields.
 var ErrBadJob = errors.New("distributed: bad job")
 
+// A counter is where a process counts shards: a weft pool each of whose
+// worker goroutines keeps a chunkScratch of its own, which every chunk that
+// worker counts reuses instead of allocating one.
+type counter struct {
+	pool    *pool.Pool
+	scratch *pool.WorkerState[*chunkScratch]
+}
+
+// newCounter returns a counter with a pool of the given number of workers.
+// A scratch needs no release: it goes with its worker when the worker exits.
+func newCounter(workers int) *counter {
+	scratch := pool.NewWorkerState(newChunkScratch, nil)
+	return &counter{pool: pool.New(workers, pool.WithWorkerState(scratch)), scratch: scratch}
+}
+
+// A chunkScratch is what counting a chunk needs besides its result: the
+// word generator and the text buffer; the counts are the result, so each
+// chunk makes its own. It is used by one chunk at a time and reset and
+// re-seeded by each, so what a chunk counts does not depend on the chunks its
+// worker counted before.
+type chunkScratch struct {
+	src  *rand.PCG
+	zipf *rand.Zipf // draws from src
+	text []byte
+}
+
+func newChunkScratch(context.Context) (*chunkScratch, error) {
+	src := rand.NewPCG(0, 0)
+	return &chunkScratch{src: src, zipf: rand.NewZipf(rand.New(src), 1.1, 2, uint64(len(vocabulary)-1))}, nil
+}
+
 // countWords computes the result of a words job. Its chunks are generated and
-// counted as futures on p, the worker's pool, so one large shard uses every
-// core of the worker; a panic in a chunk becomes that future's error and so
-// the job's.
-func countWords(ctx context.Context, p *pool.Pool, job Job) (Result, error) {
+// counted as futures on c's pool, so one large shard uses every core of the
+// worker process, each chunk with the scratch of the pool worker it runs on;
+// a panic in a chunk becomes that future's error and so the job's.
+func countWords(ctx context.Context, c *counter, job Job) (Result, error) {
 	fs := make([]*future.Future[Result], job.Chunks)
-	for c := range job.Chunks {
-		n := job.Words / job.Chunks
-		if c < job.Words%job.Chunks {
-			n++
-		}
-		f, err := future.Submit(ctx, p, func(ctx context.Context) (Result, error) {
-			return countChunk(ctx, job.Seed, uint64(job.ID), uint64(c), n)
+	for i := range job.Chunks {
+		n := chunkWords(job, i)
+		f, err := future.Submit(ctx, c.pool, func(ctx context.Context) (Result, error) {
+			s, err := c.scratch.Get(ctx)
+			if err != nil {
+				return Result{}, err
+			}
+			return countChunk(ctx, s, job.Seed, uint64(job.ID), uint64(i), n)
 		})
 		if err != nil {
 			return Result{}, err
 		}
-		fs[c] = f
+		fs[i] = f
 	}
 	parts, err := future.All(ctx, fs...)
 	if err != nil {
@@ -149,19 +181,30 @@ func countWords(ctx context.Context, p *pool.Pool, job Job) (Result, error) {
 	return Result{Run: job.Run, ID: job.ID, Words: t.Words, Counts: t.Counts}, nil
 }
 
-// countChunk generates n words of one chunk as text, then tokenises and counts
-// it, as an analysis of real text would.
-func countChunk(ctx context.Context, seed, shard, chunk uint64, n int) (Result, error) {
-	rng := rand.New(rand.NewPCG(seed, shard<<20|chunk))
-	zipf := rand.NewZipf(rng, 1.1, 2, uint64(len(vocabulary)-1))
-	text := make([]byte, 0, n*6)
+// chunkWords returns the number of words in chunk i of job's shard.
+func chunkWords(job Job, i int) int {
+	n := job.Words / job.Chunks
+	if i < job.Words%job.Chunks {
+		n++
+	}
+	return n
+}
+
+// countChunk generates n words of one chunk as text in s, then tokenises and
+// counts it, as an analysis of real text would. It resets s before use rather
+// than after, so a chunk that was cancelled or panicked leaves nothing behind
+// that the next one would see.
+func countChunk(ctx context.Context, s *chunkScratch, seed, shard, chunk uint64, n int) (Result, error) {
+	s.src.Seed(seed, shard<<20|chunk)
+	text := s.text[:0]
 	for i := range n {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return Result{}, context.Cause(ctx)
 		}
-		text = append(text, vocabulary[zipf.Uint64()]...)
+		text = append(text, vocabulary[s.zipf.Uint64()]...)
 		text = append(text, ' ')
 	}
+	s.text = text // keep the grown buffer for the worker's next chunk
 	r := Result{Counts: make([]int64, len(vocabulary))}
 	for start := 0; start < len(text); {
 		end := start
@@ -194,14 +237,14 @@ func makeJobs(run string, seed uint64, shards, words, chunks int) []Job {
 	return jobs
 }
 
-// computeLocal does the whole analysis in this process, on one weft pool of
+// computeLocal does the whole analysis in this process, on one counter of
 // GOMAXPROCS workers: the reference the distributed result is checked
 // against, and the in-process baseline it is timed against.
 func computeLocal(ctx context.Context, jobs []Job) (Totals, error) {
-	p := pool.New(runtime.GOMAXPROCS(0))
-	defer p.Stop()
-	results, err := pool.Map(ctx, p, jobs, func(ctx context.Context, j Job) (Result, error) {
-		return countWords(ctx, p, j)
+	c := newCounter(runtime.GOMAXPROCS(0))
+	defer c.pool.Stop()
+	results, err := pool.Map(ctx, c.pool, jobs, func(ctx context.Context, j Job) (Result, error) {
+		return countWords(ctx, c, j)
 	})
 	if err != nil {
 		return Totals{}, err

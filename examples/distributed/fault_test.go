@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/weftgo/weft/pool"
 )
 
 // holdEnv makes a re-executed test binary a worker that takes jobs and never
@@ -66,10 +65,10 @@ func TestResultPublishedTwiceIsCountedOnce(t *testing.T) {
 	want := localTotals(t, jobs)
 	res := b.coordinate(t.Context(), jobs)
 
-	p := pool.New(2)
-	defer p.Stop()
+	c := newCounter(2)
+	defer c.pool.Stop()
 	publish := func(id int, msgID string) *jetstream.PubAck {
-		r, err := countWords(t.Context(), p, jobs[id])
+		r, err := countWords(t.Context(), c, jobs[id])
 		require.NoError(t, err)
 		data, err := json.Marshal(r)
 		require.NoError(t, err)
@@ -98,7 +97,7 @@ func TestAlwaysFailingJobIsDeadLetteredAndReported(t *testing.T) {
 	jobs[2].Kind = "boom"
 	var attempts atomic.Int32
 	handlers := defaultHandlers()
-	handlers["boom"] = func(context.Context, *pool.Pool, Job) (Result, error) {
+	handlers["boom"] = func(context.Context, *counter, Job) (Result, error) {
 		attempts.Add(1)
 		panic("boom")
 	}
@@ -159,7 +158,7 @@ func TestRestartedCoordinatorResumesFromTheStreams(t *testing.T) {
 	// half the results in.
 	release := make(chan struct{})
 	var runs atomic.Int32
-	handlers := map[string]Handler{kindWords: func(ctx context.Context, p *pool.Pool, job Job) (Result, error) {
+	handlers := map[string]Handler{kindWords: func(ctx context.Context, c *counter, job Job) (Result, error) {
 		runs.Add(1)
 		if job.ID >= 8 {
 			select {
@@ -168,7 +167,7 @@ func TestRestartedCoordinatorResumesFromTheStreams(t *testing.T) {
 				return Result{}, ctx.Err()
 			}
 		}
-		return countWords(ctx, p, job)
+		return countWords(ctx, c, job)
 	}}
 	b.startWorker(t, handlers, 4)
 
@@ -225,14 +224,14 @@ func TestLongJobIsKeptAliveByHeartbeats(t *testing.T) {
 	b := newBroker(t, cfg)
 	jobs := smallJobs("long", 2)
 	var runs atomic.Int32
-	handlers := map[string]Handler{kindWords: func(ctx context.Context, p *pool.Pool, job Job) (Result, error) {
+	handlers := map[string]Handler{kindWords: func(ctx context.Context, c *counter, job Job) (Result, error) {
 		runs.Add(1)
 		select { // more than two ack waits
 		case <-time.After(2*cfg.ackWait + cfg.ackWait/2):
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
 		}
-		return countWords(ctx, p, job)
+		return countWords(ctx, c, job)
 	}}
 	b.startWorker(t, handlers, 4)
 	o := await(t, b.coordinate(t.Context(), jobs), 20*time.Second)
@@ -256,7 +255,7 @@ func TestWorkerKeepsJobsInFlightWithinItsLimitAndMaxAckPending(t *testing.T) {
 			jobs := smallJobs("bounded", 12)
 			var mu sync.Mutex
 			running, most := 0, 0
-			handlers := map[string]Handler{kindWords: func(ctx context.Context, p *pool.Pool, job Job) (Result, error) {
+			handlers := map[string]Handler{kindWords: func(ctx context.Context, c *counter, job Job) (Result, error) {
 				mu.Lock()
 				running++
 				most = max(most, running)
@@ -270,7 +269,7 @@ func TestWorkerKeepsJobsInFlightWithinItsLimitAndMaxAckPending(t *testing.T) {
 				case <-time.After(20 * time.Millisecond):
 				case <-ctx.Done():
 				}
-				return countWords(ctx, p, job)
+				return countWords(ctx, c, job)
 			}}
 			b.startWorker(t, handlers, tc.inflight)
 			o := await(t, b.coordinate(t.Context(), jobs), 20*time.Second)

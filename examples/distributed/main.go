@@ -5,10 +5,12 @@
 // The analysis is word statistics over a corpus generated from a seed, in
 // shards. A coordinator puts one job per shard on a JetStream work-queue
 // stream; worker processes pull jobs, compute them on a weft pool (one future
-// per chunk of the shard, a semaphore keeping the jobs in flight within the
-// consumer's MaxAckPending, heartbeats while a job runs) and publish the
-// results, which the coordinator adds up once per job. The result is checked
-// against the same analysis done in this one process.
+// per chunk of the shard, each pool goroutine reusing its own text buffer and
+// word generator from chunk to chunk as per-worker state, a semaphore keeping
+// the jobs in flight within the consumer's MaxAckPending, heartbeats while a
+// job runs) and publish the results, which the coordinator adds up once per
+// job. The result is checked against the same analysis done in this one
+// process.
 //
 //	go run .                           # embedded server, 2 worker processes
 //	go run . -workers 4 -shards 512

@@ -12,14 +12,14 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/weftgo/weft/future"
-	"github.com/weftgo/weft/pool"
 	"github.com/weftgo/weft/semaphore"
 )
 
 // A Handler computes the result of one kind of job. It runs the job's stages
-// on p, the worker's pool, which it shares with the other jobs the worker
-// has in flight; it must return when ctx is done.
-type Handler func(ctx context.Context, p *pool.Pool, job Job) (Result, error)
+// on c, the worker's pool with its per-goroutine scratch, which it shares
+// with the other jobs the worker has in flight; it must return when ctx is
+// done.
+type Handler func(ctx context.Context, c *counter, job Job) (Result, error)
 
 // A DeadLetter reports a job that will not be retried: a bad job at its first
 // delivery, or one that failed MaxDeliver times.
@@ -36,7 +36,7 @@ type DeadLetter struct {
 
 // worker pulls jobs from the workers' consumer and runs them, up to inflight
 // at once and never more than the consumer's MaxAckPending, with their stages
-// on one weft pool of procs goroutines.
+// on one counter: a weft pool of procs goroutines, each with its own scratch.
 type worker struct {
 	js       jetstream.JetStream
 	name     string
@@ -68,11 +68,11 @@ func (w *worker) run(ctx context.Context) error {
 	// The semaphore keeps this worker from pulling jobs it cannot start:
 	// a job pulled and left waiting would use up its AckWait in a queue.
 	sem := semaphore.New(int64(limit))
-	p := pool.New(w.procs)
+	c := newCounter(w.procs)
 	var jobs sync.WaitGroup
 	defer func() {
 		jobs.Wait()
-		p.Stop()
+		c.pool.Stop()
 	}()
 	for {
 		if err := sem.Acquire(ctx, 1); err != nil {
@@ -90,7 +90,7 @@ func (w *worker) run(ctx context.Context) error {
 				got++
 				jobs.Go(func() {
 					defer sem.Release(1)
-					w.handle(ctx, p, msg, cfg)
+					w.handle(ctx, c, msg, cfg)
 				})
 			}
 			err = batch.Error()
@@ -132,7 +132,7 @@ func (w *worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 // handle runs one job message to its end: a result published and the job
 // acked, or the job handed back for another try (Nak), or dead-lettered and
 // terminated. It never panics, whatever the handler does.
-func (w *worker) handle(ctx context.Context, p *pool.Pool, msg jetstream.Msg, cfg jetstream.ConsumerConfig) {
+func (w *worker) handle(ctx context.Context, c *counter, msg jetstream.Msg, cfg jetstream.ConsumerConfig) {
 	// Publishing and acking outlive a stopping worker's ctx: a result that
 	// is computed is worth sending.
 	bg := context.WithoutCancel(ctx)
@@ -159,7 +159,7 @@ func (w *worker) handle(ctx context.Context, p *pool.Pool, msg jetstream.Msg, cf
 
 	// The handler runs as a future, so that its panic becomes an error,
 	// while this goroutine tells the server the job is alive.
-	f := future.Go(ctx, func(ctx context.Context) (Result, error) { return handler(ctx, p, job) })
+	f := future.Go(ctx, func(ctx context.Context) (Result, error) { return handler(ctx, c, job) })
 	heartbeat := cfg.AckWait / 4 // slack for a busy machine
 	if heartbeat <= 0 {
 		heartbeat = 10 * time.Second
