@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/semaphore"
 )
 
@@ -152,4 +153,28 @@ func ExampleWithPolicy() {
 	// Output:
 	// true
 	// <nil>
+}
+
+// Watch a semaphore: each acquisition with the time it waited, each
+// refusal with its reason, each release. The observer runs without the
+// semaphore's lock held, on the goroutine that acquired or released.
+func ExampleWithObserver() {
+	obs := observe.Func(func(e observe.Event) {
+		switch e.Kind {
+		case observe.Acquired:
+			fmt.Printf("acquired %d after waiting %v\n", e.Weight, e.Wait)
+		case observe.Rejected:
+			fmt.Printf("refused %d: %v\n", e.Weight, e.Err)
+		case observe.Released:
+			fmt.Printf("released %d\n", e.Weight)
+		}
+	})
+	sem := semaphore.New(3, semaphore.WithObserver(obs))
+	_ = sem.Acquire(context.Background(), 2)
+	sem.TryAcquire(2) // only 1 of 3 permits is free
+	sem.Release(2)
+	// Output:
+	// acquired 2 after waiting 0s
+	// refused 2: semaphore: no permits free
+	// released 2
 }
