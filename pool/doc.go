@@ -28,6 +28,17 @@
 // long ([ErrQueueTimeout]), and [RunTimeout] puts a deadline on the task's
 // context ([ErrRunTimeout]).
 //
+// # State per worker, order per key
+//
+// A [WorkerState] gives each worker goroutine its own value of a type S — a
+// buffer, a client, a connection — made at the worker's first
+// [WorkerState.Get] and released once when the worker exits; no two running
+// tasks share one, and no global is needed. A [Serial] runs the tasks
+// submitted with one key one at a time, in submission order, while tasks of
+// different keys run in parallel up to the pool's limit; an idle key holds
+// no memory and no goroutine. Neither costs anything to a pool that does not
+// use it.
+//
 // # Observing
 //
 // [Pool.Stats] is a snapshot of counters. For queue-wait and run-time
