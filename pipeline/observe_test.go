@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,38 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/observetest"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pipeline"
 )
-
-// recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []observe.Event
-}
-
-func (r *recorder) Observe(e observe.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-// count returns how many events of each kind were seen.
-func (r *recorder) count() map[observe.Kind]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := map[observe.Kind]int{}
-	for _, e := range r.events {
-		n[e.Kind]++
-	}
-	return n
-}
-
-func (r *recorder) all() []observe.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]observe.Event(nil), r.events...)
-}
 
 // Every call of the callback is reported, Started then Finished, with the
 // time it ran (exact under synctest) and its error, whatever the error
@@ -52,7 +23,7 @@ func TestObserverReportsEveryCall(t *testing.T) {
 	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 		synctest.Test(t, func(t *testing.T) {
 			const items = 40
-			rec := &recorder{}
+			rec := &observetest.Recorder{}
 			opts := append([]pipeline.StageOption{pipeline.WithObserver(rec), pipeline.WithConcurrency(3),
 				pipeline.WithErrorPolicy(pipeline.SkipErrors)}, order...)
 			out := k.build(pipeline.FromSlice(seq(items), pipeline.WithChunkSize(7)), func(_ context.Context, v int) error {
@@ -66,11 +37,11 @@ func TestObserverReportsEveryCall(t *testing.T) {
 			require.NoError(t, err)
 			assert.Len(t, got, items-items/5)
 
-			n := rec.count()
-			assert.Equal(t, map[observe.Kind]int{observe.Started: items, observe.Finished: items}, n)
+			n := rec.Count()
+			assert.Equal(t, map[observe.Kind]uint64{observe.Started: uint64(items), observe.Finished: uint64(items)}, n)
 			var runs, failed int
 			var total time.Duration
-			for _, e := range rec.all() {
+			for _, e := range rec.Events() {
 				assert.Zero(t, e.Wait)
 				if e.Kind != observe.Finished {
 					continue
@@ -96,7 +67,7 @@ func TestObserverReportsEveryCall(t *testing.T) {
 func TestObserverPanicAndDropped(t *testing.T) {
 	forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 		for _, conc := range []int{1, 4} {
-			rec := &recorder{}
+			rec := &observetest.Recorder{}
 			opts := append([]pipeline.StageOption{pipeline.WithObserver(rec), pipeline.WithConcurrency(conc),
 				pipeline.WithErrorPolicy(pipeline.SkipErrors)}, order...)
 			out := k.build(pipeline.FromSlice(seq(100), pipeline.WithChunkSize(100)), func(_ context.Context, v int) error {
@@ -110,15 +81,15 @@ func TestObserverPanicAndDropped(t *testing.T) {
 			require.ErrorAs(t, err, &pe, "concurrency %d", conc)
 			assert.Equal(t, "ten", pe.Value)
 
-			n := rec.count()
-			assert.Equal(t, 1, n[observe.Panicked])
+			n := rec.Count()
+			assert.Equal(t, uint64(1), n[observe.Panicked])
 			assert.Equal(t, n[observe.Started], n[observe.Finished])
-			assert.Equal(t, 100, n[observe.Started]+n[observe.Dropped], "concurrency %d: every item started or dropped", conc)
+			assert.Equal(t, uint64(100), n[observe.Started]+n[observe.Dropped], "concurrency %d: every item started or dropped", conc)
 			if conc == 1 {
-				assert.Equal(t, 11, n[observe.Started], "items 0 to 10 ran")
+				assert.Equal(t, uint64(11), n[observe.Started], "items 0 to 10 ran")
 			}
 			var panicked, finished int
-			for _, e := range rec.all() {
+			for _, e := range rec.Events() {
 				switch {
 				case e.Kind == observe.Panicked:
 					panicked++
@@ -151,7 +122,7 @@ func TestObserverDroppedOnStop(t *testing.T) {
 	for _, tc := range cases {
 		forEachKind(t, func(t *testing.T, k stageKind, order []pipeline.StageOption) {
 			t.Run(tc.name, func(t *testing.T) {
-				rec := &recorder{}
+				rec := &observetest.Recorder{}
 				ctx, cancel := context.WithCancelCause(bg)
 				defer cancel(nil)
 				opts := append([]pipeline.StageOption{pipeline.WithObserver(rec), pipeline.WithConcurrency(2)}, order...)
@@ -166,15 +137,15 @@ func TestObserverDroppedOnStop(t *testing.T) {
 				}, opts...)
 				_, err := pipeline.Collect(ctx, out)
 				require.ErrorIs(t, err, tc.cause)
-				n := rec.count()
+				n := rec.Count()
 				assert.Equal(t, n[observe.Started], n[observe.Finished])
-				assert.Equal(t, 64, n[observe.Started]+n[observe.Dropped])
+				assert.Equal(t, uint64(64), n[observe.Started]+n[observe.Dropped])
 				if tc.fail {
 					// The caller's cancellation reaches the workers
 					// asynchronously: they may finish every item first.
 					assert.Positive(t, n[observe.Dropped])
 				}
-				for _, e := range rec.all() {
+				for _, e := range rec.Events() {
 					if e.Kind == observe.Dropped {
 						assert.ErrorIs(t, e.Err, tc.cause)
 					}
@@ -185,7 +156,7 @@ func TestObserverDroppedOnStop(t *testing.T) {
 }
 
 func TestObserverGoexit(t *testing.T) {
-	rec := &recorder{}
+	rec := &observetest.Recorder{}
 	out := pipeline.Map(pipeline.FromSlice(seq(3)), func(_ context.Context, v int) (int, error) {
 		if v == 1 {
 			runtime.Goexit()
@@ -196,7 +167,7 @@ func TestObserverGoexit(t *testing.T) {
 	require.ErrorIs(t, err, pipeline.ErrGoexit)
 	// Started, Finished, Started, Finished, and Dropped for item 2 unless
 	// it was in item 1's claim (then it is not reported).
-	ev := rec.all()
+	ev := rec.Events()
 	require.GreaterOrEqual(t, len(ev), 4)
 	require.LessOrEqual(t, len(ev), 5)
 	assert.Equal(t, observe.Finished, ev[3].Kind)

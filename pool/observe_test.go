@@ -3,7 +3,6 @@ package pool_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,46 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/internal/observetest"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
 
-// recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []observe.Event
-}
-
-func (r *recorder) Observe(e observe.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *recorder) take() []observe.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ev := r.events
-	r.events = nil
-	return ev
-}
-
-func (r *recorder) count() map[observe.Kind]uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := map[observe.Kind]uint64{}
-	for _, e := range r.events {
-		n[e.Kind]++
-	}
-	return n
-}
-
 // checkCounts asserts that the observed events match the pool's Stats, as
 // WithObserver promises once the pool is idle.
-func checkCounts(t *testing.T, p *pool.Pool, r *recorder) {
+func checkCounts(t *testing.T, p *pool.Pool, r *observetest.Recorder) {
 	t.Helper()
 	st := p.Stats()
-	n := r.count()
+	n := r.Count()
 	assert.Equal(t, st.Submitted, n[observe.Queued], "Queued")
 	assert.Equal(t, st.Submitted, n[observe.Started]+n[observe.Dropped], "Started+Dropped")
 	assert.Equal(t, st.Completed+st.Failed+st.Panicked, n[observe.Finished], "Finished")
@@ -65,7 +35,7 @@ func checkCounts(t *testing.T, p *pool.Pool, r *recorder) {
 // clock so that the waits and run times are exact.
 func TestObserverSeesEachTaskInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &observetest.Recorder{}
 		p := pool.New(1, pool.WithQueueSize(2), pool.WithObserver(rec))
 		errBoom := errors.New("boom")
 		ctx := context.Background()
@@ -81,7 +51,7 @@ func TestObserverSeesEachTaskInOrder(t *testing.T) {
 		err := p.Wait()
 		require.ErrorIs(t, err, errBoom)
 
-		ev := rec.take()
+		ev := rec.Take()
 		kinds := make([]observe.Kind, len(ev))
 		for i, e := range ev {
 			kinds[i] = e.Kind
@@ -113,7 +83,7 @@ func TestObserverSeesEachTaskInOrder(t *testing.T) {
 		require.NoError(t, p.Go(func() {}))
 		require.NoError(t, p.Go(func() {}))
 		time.Sleep(time.Second)
-		rec.take()
+		rec.Take()
 		go func() {
 			synctest.Wait()
 			close(release)
@@ -125,7 +95,7 @@ func TestObserverSeesEachTaskInOrder(t *testing.T) {
 			{Kind: observe.Dropped, Wait: time.Second, Err: pool.ErrStopped},
 			{Kind: observe.Finished, Run: time.Second},
 			{Kind: observe.Rejected, Err: pool.ErrClosed},
-		}, rec.take())
+		}, rec.Take())
 	})
 }
 
@@ -133,7 +103,7 @@ func TestObserverSeesEachTaskInOrder(t *testing.T) {
 // a busy pool with groups, nested submits run in the caller's slot, and
 // futures-like delivered outcomes (Map).
 func TestObserverCountsMatchStats(t *testing.T) {
-	rec := &recorder{}
+	rec := &observetest.Recorder{}
 	p := pool.New(2, pool.WithQueueSize(4), pool.WithObserver(rec))
 	ctx := context.Background()
 	g, gctx := p.Group(ctx)
@@ -171,7 +141,7 @@ func TestObserverCountsMatchStats(t *testing.T) {
 // it (Stats) on every event.
 func TestObserverNestedAndFuture(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &observetest.Recorder{}
 		var p *pool.Pool
 		locked := observe.Func(func(e observe.Event) {
 			_ = p.Stats() // deadlocks if called with p's lock held
@@ -195,7 +165,7 @@ func TestObserverNestedAndFuture(t *testing.T) {
 			{Kind: observe.Started},
 			{Kind: observe.Finished, Run: time.Second, Err: errInner},
 			{Kind: observe.Finished, Run: 2 * time.Second},
-		}, rec.take())
+		}, rec.Take())
 
 		errFut := errors.New("future failed")
 		f, err := future.Submit(context.Background(), p, func(context.Context) (int, error) { return 0, errFut })
@@ -207,7 +177,7 @@ func TestObserverNestedAndFuture(t *testing.T) {
 			{Kind: observe.Queued},
 			{Kind: observe.Started},
 			{Kind: observe.Finished, Err: errFut},
-		}, rec.take())
+		}, rec.Take())
 		assert.Equal(t, uint64(2), p.Stats().Failed)
 		shutdown(t, p)
 	})

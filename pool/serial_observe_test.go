@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/observetest"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
@@ -19,7 +20,7 @@ import (
 // under an observer.
 func TestSerialObserved(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := &recorder{}
+		r := &observetest.Recorder{}
 		p := pool.New(2, pool.WithObserver(r))
 		s := pool.NewSerial[int](p)
 		release := make(chan struct{})
@@ -36,7 +37,7 @@ func TestSerialObserved(t *testing.T) {
 		require.NoError(t, p.Shutdown(context.Background()))
 		checkCounts(t, p, r)
 		var waited int
-		for _, e := range r.take() {
+		for _, e := range r.Take() {
 			if e.Kind == observe.Started && e.Wait >= time.Second {
 				waited++
 			}

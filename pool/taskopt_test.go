@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/internal/observetest"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
@@ -201,7 +202,7 @@ func TestQueueTimeoutDropsAndReports(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var handled []error
 		var hmu sync.Mutex
-		rec := &recorder{}
+		rec := &observetest.Recorder{}
 		withHandler := pool.New(1, pool.WithErrorHandler(func(err error) {
 			hmu.Lock()
 			handled = append(handled, err)
@@ -238,7 +239,7 @@ func TestQueueTimeoutDropsAndReports(t *testing.T) {
 		assert.Equal(t, 1, st.Queued)
 		assert.Equal(t, uint64(1), plain.Stats().Expired)
 		var drops []observe.Event
-		for _, e := range rec.take() {
+		for _, e := range rec.Take() {
 			if e.Kind == observe.Dropped {
 				drops = append(drops, e)
 			}

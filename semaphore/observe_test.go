@@ -14,36 +14,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/internal/observetest"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/semaphore"
 )
 
-// recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []observe.Event
-}
-
-func (r *recorder) Observe(e observe.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-// take returns the events recorded since the last take.
-func (r *recorder) take() []observe.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ev := r.events
-	r.events = nil
-	return ev
-}
-
-// takeByKind is take with the events sorted by kind, keeping the order of
+// takeByKind is r.Take with the events sorted by kind, keeping the order of
 // those of one kind: a Release and the Acquire it grants report on their
 // own goroutines, in either order.
-func (r *recorder) takeByKind() []observe.Event {
-	ev := r.take()
+func takeByKind(r *observetest.Recorder) []observe.Event {
+	ev := r.Take()
 	slices.SortStableFunc(ev, func(a, b observe.Event) int { return int(a.Kind) - int(b.Kind) })
 	return ev
 }
@@ -76,7 +56,7 @@ func sameEvents(t *testing.T, want, got []observe.Event, what string) {
 func TestObserverEvents(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.String(), func(t *testing.T) {
-			rec := &recorder{}
+			rec := &observetest.Recorder{}
 			s := semaphore.New(2, semaphore.WithPolicy(p), semaphore.WithObserver(rec))
 			bg := context.Background()
 			done, cancel := context.WithCancelCause(bg)
@@ -118,7 +98,7 @@ func TestObserverEvents(t *testing.T) {
 			}
 			for _, st := range steps {
 				st.op()
-				sameEvents(t, st.want, rec.take(), st.name)
+				sameEvents(t, st.want, rec.Take(), st.name)
 			}
 		})
 	}
@@ -130,7 +110,7 @@ func TestObserverWaitDuration(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				rec := &recorder{}
+				rec := &observetest.Recorder{}
 				s := semaphore.New(1, semaphore.WithPolicy(p), semaphore.WithObserver(rec))
 				require.NoError(t, s.Acquire(t.Context(), 1))
 
@@ -141,14 +121,14 @@ func TestObserverWaitDuration(t *testing.T) {
 				granted := ev(observe.Acquired, 1, nil)
 				granted.Wait = 3 * time.Second
 				sameEvents(t, []observe.Event{ev(observe.Acquired, 1, nil), granted, ev(observe.Released, 1, nil)},
-					rec.takeByKind(), "granted after 3s")
+					takeByKind(rec), "granted after 3s")
 
 				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 				defer cancel()
 				assert.ErrorIs(t, s.Acquire(ctx, 1), context.DeadlineExceeded)
 				timedOut := ev(observe.Rejected, 1, context.DeadlineExceeded)
 				timedOut.Wait = 2 * time.Second
-				sameEvents(t, []observe.Event{timedOut}, rec.take(), "timed out after 2s")
+				sameEvents(t, []observe.Event{timedOut}, rec.Take(), "timed out after 2s")
 
 				got = acquireAsync(t.Context(), s, 1)
 				time.Sleep(time.Second)
@@ -156,9 +136,9 @@ func TestObserverWaitDuration(t *testing.T) {
 				assert.ErrorIs(t, <-got, semaphore.ErrClosed)
 				closed := ev(observe.Rejected, 1, semaphore.ErrClosed)
 				closed.Wait = time.Second
-				sameEvents(t, []observe.Event{closed}, rec.take(), "closed after 1s")
+				sameEvents(t, []observe.Event{closed}, rec.Take(), "closed after 1s")
 				s.Release(1)
-				rec.take()
+				rec.Take()
 			})
 		})
 	}
@@ -233,7 +213,7 @@ func TestObserverMayCallBack(t *testing.T) {
 
 func TestKeyedObserverEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &observetest.Recorder{}
 		k := semaphore.NewKeyed[string](2, semaphore.WithObserver(rec))
 		ctx := t.Context()
 		require.True(t, k.TryAcquire("a", 2))
@@ -243,7 +223,7 @@ func TestKeyedObserverEvents(t *testing.T) {
 			ev(observe.Acquired, 2, nil),
 			ev(observe.Rejected, 1, semaphore.ErrNoPermits),
 			ev(observe.Rejected, 3, semaphore.ErrExceedsLimit),
-		}, rec.take(), "TryAcquire")
+		}, rec.Take(), "TryAcquire")
 
 		got := make(chan error, 1)
 		go func() { got <- k.Acquire(ctx, "a", 1) }()
@@ -252,7 +232,7 @@ func TestKeyedObserverEvents(t *testing.T) {
 		require.NoError(t, <-got)
 		granted := ev(observe.Acquired, 1, nil)
 		granted.Wait = 5 * time.Second
-		sameEvents(t, []observe.Event{granted, ev(observe.Released, 2, nil)}, rec.takeByKind(), "a waiter")
+		sameEvents(t, []observe.Event{granted, ev(observe.Released, 2, nil)}, takeByKind(rec), "a waiter")
 
 		done, cancel := context.WithCancel(ctx)
 		cancel()
@@ -269,7 +249,7 @@ func TestKeyedObserverEvents(t *testing.T) {
 			ev(observe.Released, 1, nil),
 			ev(observe.Rejected, 1, semaphore.ErrClosed),
 			ev(observe.Rejected, 1, semaphore.ErrClosed),
-		}, rec.take(), "Keyed")
+		}, rec.Take(), "Keyed")
 	})
 }
 
