@@ -5,10 +5,9 @@ import "time"
 // taskQueue holds the queued tasks. It has two modes:
 //
 //   - FIFO mode, while every queued task is plain (priority 0, no queue
-//     timeout): an unbounded FIFO kept in fixed-size blocks, so it grows
-//     without copying and a million queued tasks cost one task value each
-//     plus a pointer per block. One spare block is kept so a queue hovering
-//     around a block boundary does not allocate.
+//     timeout): the tasks are in plain, a block FIFO (see fifo), so a
+//     million queued tasks cost one task value each plus a pointer per
+//     block.
 //   - priority mode, from the push of a task with a priority or a queue
 //     timeout until the queue is empty again: every queued task, plain ones
 //     included, is in the FIFO of its priority level, with its sequence
@@ -30,10 +29,7 @@ import "time"
 // One that expires is taken out of exp and marked dead (taskExt.dead) but
 // left in its level, which drops it when it reaches the head.
 type taskQueue struct {
-	head, tail *taskBlock
-	spare      *taskBlock
-	r, w       int // read index in head, write index in tail
-	n          int // tasks in the FIFO
+	plain fifo[task] // FIFO mode's tasks
 
 	live   int        // live tasks in the levels
 	dead   int        // expired tasks still in the levels
@@ -43,13 +39,11 @@ type taskQueue struct {
 	exp    []*taskExt // live queued tasks with a queue timeout, by deadline
 }
 
-// level is the FIFO of the queued tasks of one priority, oldest first,
-// kept in blocks as the plain FIFO is, with one spare block.
+// level is the FIFO of the queued tasks of one priority, oldest first;
+// its n counts dead entries too.
 type level struct {
-	prio              int
-	head, tail, spare *entryBlock
-	r, w              int // read index in head, write index in tail
-	n                 int // entries, dead ones included
+	prio int
+	fifo[entry]
 }
 
 type entry struct {
@@ -57,35 +51,16 @@ type entry struct {
 	seq uint64
 }
 
-const entryBlockSize = 128
-
-type entryBlock struct {
-	e    [entryBlockSize]entry
-	next *entryBlock
-}
-
 // maxLevels is how many empty levels the queue keeps for reuse.
 const maxLevels = 64
 
-const taskBlockSize = 256
-
-type taskBlock struct {
-	tasks [taskBlockSize]task
-	next  *taskBlock
-}
-
-func (q *taskQueue) len() int { return q.n + q.live }
+func (q *taskQueue) len() int { return q.plain.n + q.live }
 
 // push queues a plain task in FIFO mode (inRing == 0); in priority mode
 // plain tasks go through pushPrio with priority 0. Callers choose, so that
 // push and pop stay small enough to be inlined on the plain path.
 func (q *taskQueue) push(t task) {
-	if q.tail == nil || q.w == taskBlockSize {
-		q.grow()
-	}
-	q.tail.tasks[q.w] = t
-	q.w++
-	q.n++
+	q.plain.push(t)
 	q.seq++
 }
 
@@ -95,7 +70,7 @@ const maxPriority = 1 << 40
 // pushPrio queues a task with a priority, or with a queue timeout if x is
 // not nil (x.deadline is set), entering priority mode.
 func (q *taskQueue) pushPrio(t task, prio int, x *taskExt) {
-	if q.inRing == 0 && q.n > 0 {
+	if q.inRing == 0 && q.plain.n > 0 {
 		q.fifoToRing()
 	}
 	q.pushRing(t, min(max(prio, -maxPriority), maxPriority))
@@ -131,43 +106,8 @@ func (q *taskQueue) level(prio int) *level {
 	return l
 }
 
-func (l *level) push(e entry) {
-	if l.tail == nil || l.w == entryBlockSize {
-		b := l.spare
-		l.spare = nil
-		if b == nil {
-			b = new(entryBlock)
-		}
-		if l.tail == nil {
-			l.head, l.r = b, 0
-		} else {
-			l.tail.next = b
-		}
-		l.tail, l.w = b, 0
-	}
-	l.tail.e[l.w] = e
-	l.w++
-	l.n++
-}
-
-func (l *level) front() *entry { return &l.head.e[l.r] }
-
-func (l *level) take() task {
-	t := l.head.e[l.r].t
-	l.head.e[l.r] = entry{} // let the closure be collected
-	l.r++
-	l.n--
-	switch {
-	case l.head == l.tail && l.r == l.w:
-		l.r, l.w = 0, 0 // empty: reuse the block in place
-	case l.r == entryBlockSize:
-		old := l.head
-		l.head, l.r = old.next, 0
-		old.next = nil
-		l.spare = old
-	}
-	return t
-}
+// take removes the oldest entry's task. The level must not be empty.
+func (l *level) take() task { return l.pop().t }
 
 func (l *level) key(e *entry) int64 {
 	return int64(e.seq) - int64(l.prio)*AgingStep
@@ -175,44 +115,15 @@ func (l *level) key(e *entry) int64 {
 
 // fifoToRing moves the FIFO's tasks to level 0.
 func (q *taskQueue) fifoToRing() {
-	q.seq -= uint64(q.n)
-	for q.n > 0 {
+	q.seq -= uint64(q.plain.n)
+	for q.plain.n > 0 {
 		q.pushRing(q.pop(), 0)
 	}
 }
 
-func (q *taskQueue) grow() {
-	b := q.spare
-	q.spare = nil
-	if b == nil {
-		b = new(taskBlock)
-	}
-	if q.tail == nil {
-		q.head, q.r = b, 0
-	} else {
-		q.tail.next = b
-	}
-	q.tail, q.w = b, 0
-}
-
 // pop removes the oldest task in FIFO mode (inRing == 0); in priority
 // mode callers use popRing. The FIFO must not be empty.
-func (q *taskQueue) pop() task {
-	t := q.head.tasks[q.r]
-	q.head.tasks[q.r] = task{} // let the closure be collected
-	q.r++
-	q.n--
-	switch {
-	case q.head == q.tail && q.r == q.w:
-		q.r, q.w = 0, 0 // empty: reuse the block in place
-	case q.r == taskBlockSize:
-		old := q.head
-		q.head, q.r = old.next, 0
-		old.next = nil
-		q.spare = old
-	}
-	return t
-}
+func (q *taskQueue) pop() task { return q.plain.pop() }
 
 // popAny is pop or popRing, whichever mode the queue is in.
 func (q *taskQueue) popAny() task {
