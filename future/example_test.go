@@ -169,23 +169,22 @@ func ExampleThen() {
 func ExampleExecutor_Stop() {
 	ctx := context.Background()
 	e := future.NewExecutor(1)
-	started, release := make(chan struct{}), make(chan struct{})
-	running, _ := future.Submit(ctx, e, func(context.Context) (string, error) {
+	started := make(chan struct{})
+	running, _ := future.Submit(ctx, e, func(ctx context.Context) (string, error) {
 		close(started)
-		<-release
-		return "ran", nil
+		<-ctx.Done() // Stop cancels the running task's context
+		return "stopped", context.Cause(ctx)
 	})
 	<-started
 	queued, _ := future.Submit(ctx, e, func(context.Context) (string, error) { return "ran too", nil })
 
-	go close(release)
-	dropped := e.Stop() // cancels the queued future, and the running task's context; waits for that task
+	dropped := e.Stop() // cancels the queued future and the running task's context; waits for that task
 	fmt.Println(dropped)
 	fmt.Println(running.Result(ctx))
 	fmt.Println(queued.State())
 	// Output:
 	// 1
-	// ran <nil>
+	// stopped pool: stopped
 	// Canceled
 }
 
