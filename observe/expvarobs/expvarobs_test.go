@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"expvar"
+	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,14 +107,19 @@ func TestJSONShape(t *testing.T) {
 	assert.Contains(t, string(got["stats"]), "expvarobs: json: unsupported type")
 }
 
+// publishRuns numbers the runs of TestPublish: expvar names are process-wide
+// and can never be unpublished, so each run (-count) needs a name of its own.
+var publishRuns atomic.Int64
+
 func TestPublish(t *testing.T) {
-	o := expvarobs.Publish("expvarobs_test_publish")
+	name := fmt.Sprintf("expvarobs_test_publish_%d", publishRuns.Add(1))
+	o := expvarobs.Publish(name)
 	o.Observe(observe.Event{Kind: observe.Rejected})
-	v := expvar.Get("expvarobs_test_publish")
+	v := expvar.Get(name)
 	require.NotNil(t, v)
 	assert.Same(t, o, v)
 	assert.Contains(t, v.String(), `"rejected":1`)
-	assert.Panics(t, func() { expvarobs.Publish("expvarobs_test_publish") }, "a name is published once")
+	assert.Panics(t, func() { expvarobs.Publish(name) }, "a name is published once")
 
 	// New leaves publishing to the caller, here in a map.
 	m := new(expvar.Map).Init()
