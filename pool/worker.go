@@ -20,6 +20,11 @@ type worker struct {
 	idx   int       // position in p.idle, or -1 while busy
 	timer *time.Timer
 	wid   uint32 // its slot of WorkerState values; 0: the pool has none
+
+	// A wake-up the worker reserved (see woke) and performs once it has
+	// released p.mu: another worker to wake, or one to start.
+	next      *worker
+	startNext bool
 }
 
 // startWorker starts a worker reserved by wakeLocked (counted in p.workers
@@ -39,7 +44,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 	p := w.p
 	if done.fn == nil {
 		p.mu.Lock()
-		p.woke()
+		w.woke()
 	} else {
 		p.ended(done, c, err, goexit)
 	}
@@ -47,6 +52,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 		switch {
 		case p.workers-p.blocked > p.limit:
 			p.retireAndUnlock()
+			w.wakeNext()
 			w.exit()
 			return
 		case p.queue.len() > 0:
@@ -71,6 +77,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			p.running++
 			p.space.Signal()
 			p.mu.Unlock()
+			w.wakeNext()
 			shake.Point(shake.PoolStart)
 			c, err := w.run(t)
 			shake.Point(shake.PoolEnd)
@@ -78,6 +85,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			continue
 		case p.closed:
 			p.retireAndUnlock()
+			w.wakeNext()
 			w.exit()
 			return
 		}
@@ -89,18 +97,26 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 }
 
 // woke accounts for a worker that was woken or started and now looks at
-// the queue; if more tasks wait than workers are on their way, it wakes one
-// more, so wake-ups fan out from worker to worker instead of all being paid
-// by the submitter. p.mu is held.
-func (p *Pool) woke() {
+// the queue; if more tasks wait than workers are on their way, it reserves
+// one more wake-up, so wake-ups fan out from worker to worker instead of all
+// being paid by the submitter. p.mu is held; the worker performs the
+// wake-up with wakeNext once it has released p.mu.
+func (w *worker) woke() {
+	p := w.p
 	p.waking--
 	if p.queue.len() > 1+p.waking {
-		w, spawn := p.wakeLocked()
-		if w != nil {
-			w.wake <- true
-		} else if spawn {
-			p.startWorker()
-		}
+		w.next, w.startNext = p.wakeLocked()
+	}
+}
+
+// wakeNext performs the wake-up woke reserved, if any. p.mu is not held:
+// waking a goroutine can cost a system call (to start a thread for it),
+// and under the pool's lock that would stall every worker and submitter
+// queued on the lock behind it — with thousands of workers, a convoy.
+func (w *worker) wakeNext() {
+	if w.next != nil || w.startNext {
+		w.p.startWake(w.next, w.startNext)
+		w.next, w.startNext = nil, false
 	}
 }
 
@@ -208,6 +224,7 @@ func (w *worker) park() bool {
 		p.space.Signal() // hand-off mode: a blocked submitter can use us
 	}
 	p.mu.Unlock()
+	w.wakeNext()
 	shake.Point(shake.PoolPark)
 
 	d := p.cfg.idleTimeout
@@ -235,7 +252,7 @@ func (w *worker) park() bool {
 	}
 	shake.Point(shake.PoolWoken)
 	p.mu.Lock()
-	p.woke()
+	w.woke()
 	return true
 }
 
