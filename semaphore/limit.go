@@ -16,17 +16,14 @@ func (s *Weighted) SetLimit(n int64) {
 	checkLimit(n)
 	var wake wakeList
 	s.mu.lock()
-	d := n - s.limit.Load()
-	// Update the pair in the order that keeps Release's unlocked
-	// over-release check (which reads the state, then the limit) strict:
-	// a stale pair may only make it take the slow path.
-	if d > 0 {
-		s.state.Add(d << stateShift)
-		s.limit.Store(n)
-	} else if d < 0 {
+	if d := n - s.limit.Load(); d != 0 {
+		// An odd gen tells Release, which checks its add against the
+		// limit without the lock, that the pair is being changed.
+		s.gen.Add(1)
 		s.limit.Store(n)
 		s.state.Add(d << stateShift)
-		for w := s.head; w != nil; {
+		s.gen.Add(1)
+		for w := s.head; d < 0 && w != nil; {
 			next := w.next
 			if w.n > n {
 				w.limit = n
@@ -34,8 +31,6 @@ func (s *Weighted) SetLimit(n int64) {
 			}
 			w = next
 		}
-	}
-	if d != 0 {
 		s.dispatch(&wake)
 	}
 	s.mu.unlock()

@@ -90,10 +90,11 @@ func (s *Weighted) check(n int64) error {
 }
 
 // markQueued sets the flags for a waiter about to be queued, by a
-// compare-and-swap on st, the state the decision to queue was based on: a
-// Release racing us either shows in st or fails its own compare-and-swap
-// and comes to the lock to serve us. It reports false if st is stale.
-// s.mu must be held.
+// compare-and-swap on st, the state the decision to queue was based on. A
+// Release racing us adds its permits either before the compare-and-swap,
+// which then fails, or after it, and then the state its add returns shows
+// the flag, and it comes to the lock to serve us. It reports false if st
+// is stale. s.mu must be held.
 func (s *Weighted) markQueued(st int64, starving bool) bool {
 	set := int64(flagWaiters)
 	if s.policy == FIFO || starving {
@@ -219,13 +220,11 @@ func (s *Weighted) cancel(ctx context.Context, w *waiter, received bool) error {
 	return context.Cause(ctx)
 }
 
-// releaseSlow is Release when a waiter must be served or woken, the
-// semaphore is closed, the fast over-release check was inconclusive, or
-// n <= 0.
+// releaseSlow is Release of 0 < n <= MaxLimit when its lock-free
+// over-release check failed or was not conclusive (SetLimit ran), with its
+// permits not added: it checks and adds them with the lock held, where the
+// limit and the state agree, and serves the waiters.
 func (s *Weighted) releaseSlow(n int64) {
-	if checkCount(n); n == 0 {
-		return
-	}
 	var wake wakeList
 	s.mu.lock()
 	for {
@@ -245,6 +244,18 @@ func (s *Weighted) releaseSlow(n int64) {
 	if s.obs != nil {
 		s.obs.Observe(observe.Event{Kind: observe.Released, Weight: n})
 	}
+}
+
+// serveReleased serves the waiters after a Release added its permits to
+// the state without the lock: if nobody took them in the meantime,
+// dispatch grants them or wakes the waiter they satisfy.
+func (s *Weighted) serveReleased() {
+	var wake wakeList
+	s.mu.lock()
+	s.dispatch(&wake)
+	s.mu.unlock()
+	shake.Point(shake.SemGrant)
+	wake.wake()
 }
 
 // observeTry reports a TryAcquire of n permits that succeeded if ok.

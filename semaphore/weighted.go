@@ -13,7 +13,8 @@ const MaxLimit = 1 << 58
 
 // The state word packs the permits available (limit minus held; negative
 // after a shrink while surplus permits are still held) with four flags, so
-// that the uncontended paths are a single compare-and-swap.
+// that each uncontended path is a single atomic operation on it: a
+// compare-and-swap to acquire, an add to release.
 const (
 	// flagWaiters: the queue is not empty.
 	flagWaiters = 1 << iota
@@ -49,17 +50,24 @@ const (
 // synchronizes before any Acquire or TryAcquire that obtains those permits
 // returns.
 //
-// Costs: when permits are free, Acquire, TryAcquire and Release are one
-// atomic compare-and-swap each and do not allocate. A waiter does not
-// allocate either once the semaphore has seen as many simultaneous waiters
-// as it is seeing now: waiter records are reused, and kept until the
-// semaphore is garbage, so their memory is bounded by the peak number of
-// waiters.
+// Costs: when permits are free, Acquire and TryAcquire are one atomic
+// compare-and-swap each; Release is one atomic add, which never has to be
+// retried however many goroutines release at once, and takes the lock
+// only when it has a waiter to serve. None of them allocates. A waiter
+// does not allocate either once the semaphore has seen as many
+// simultaneous waiters as it is seeing now: waiter records are reused, and
+// kept until the semaphore is garbage, so their memory is bounded by the
+// peak number of waiters.
 type Weighted struct {
 	_ noCopy
 
-	state  atomic.Int64     // available<<stateShift | flags
-	limit  atomic.Int64     // written with mu held
+	state atomic.Int64 // available<<stateShift | flags
+	// Read by every Release and rarely written: SetLimit, with mu held,
+	// makes gen odd, updates limit and the state, and makes gen even
+	// again, so that a Release that saw the same even gen before and after
+	// its add knows the limit its add was made under (a seqlock).
+	gen    atomic.Uint64
+	limit  atomic.Int64
 	policy Policy           // set by New only
 	obs    observe.Observer // set by New only; nil reports nothing
 
@@ -165,31 +173,55 @@ func (s *Weighted) tryFast(n int64) bool {
 //
 // Release panics with "semaphore: released more than held" if n is larger
 // than the number of permits held, and panics if n is negative.
-// Release(0) does nothing.
+// Release(0) does nothing. A Release that panics leaves the semaphore as it
+// was; but while it runs, other goroutines may see the extra permits free,
+// and may even be granted them beyond the limit, before they are taken
+// back.
 func (s *Weighted) Release(n int64) {
 	shake.Point(shake.SemRelease)
-	for n > 0 {
-		st := s.state.Load()
-		// The fast path may not run in hand-off mode, after Close, or when
-		// a waiter must be woken (someone waits and nobody is woken yet).
-		if st&(flagClosed|flagHandoff) != 0 || st&(flagWaiters|flagWoken) == flagWaiters {
-			break
-		}
-		// Over-release check: n must not exceed held = limit - available.
-		// The limit is read after the state; SetLimit updates the two in
-		// the order that makes a stale pair err on the strict side, and the
-		// slow path rechecks with the lock held.
-		if n > s.limit.Load()-st>>stateShift {
-			break
-		}
-		if s.state.CompareAndSwap(st, st+n<<stateShift) {
-			if s.obs != nil {
-				s.obs.Observe(observe.Event{Kind: observe.Released, Weight: n})
-			}
-			return
-		}
+	// One comparison for the rare counts: n <= 0, or n > MaxLimit, more
+	// than can ever be held.
+	if uint64(n-1) >= MaxLimit {
+		releaseRare(n)
+		return
 	}
-	s.releaseSlow(n)
+	g, limit := s.gen.Load(), s.limit.Load()
+	if g&1 != 0 { // SetLimit is half-way
+		s.releaseSlow(n)
+		return
+	}
+	st := s.state.Add(n << stateShift)
+	// Over-release check: n > held before the add, where held = limit -
+	// available, is available > limit after it. It is exact if gen did not
+	// move: then the add was made under this limit; otherwise it is not
+	// made here. Available is never below -MaxLimit, so a result below it
+	// is an add that overflowed the state, which only an over-release can
+	// do. A check that fails or is not made is not yet a panic: the add is
+	// undone, and releaseSlow checks again with the lock held, where no
+	// SetLimit is half-way. The permits were visible in between;
+	// golang.org/x/sync/semaphore too changes its state before it panics
+	// (and leaves it changed).
+	if a := st >> stateShift; a > limit || a < -MaxLimit || s.gen.Load() != g {
+		s.state.Add(-n << stateShift)
+		s.releaseSlow(n)
+		return
+	}
+	// In hand-off mode, or when a waiter must be woken (someone waits and
+	// nobody is woken yet), the permits just added are the queue's. After
+	// Close the queue is empty for good: nothing to do.
+	if st&flagHandoff != 0 || st&(flagWaiters|flagWoken) == flagWaiters {
+		s.serveReleased()
+	}
+	if s.obs != nil {
+		s.obs.Observe(observe.Event{Kind: observe.Released, Weight: n})
+	}
+}
+
+// releaseRare is Release of n <= 0 or n > MaxLimit.
+func releaseRare(n int64) {
+	if checkCount(n); n > 0 {
+		panic("semaphore: released more than held")
+	}
 }
 
 func checkContext(ctx context.Context) {
