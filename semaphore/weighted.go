@@ -61,22 +61,24 @@ const (
 type Weighted struct {
 	_ noCopy
 
-	state atomic.Int64 // available<<stateShift | flags
-	// Read by every Release and rarely written: SetLimit, with mu held,
-	// makes gen odd, updates limit and the state, and makes gen even
-	// again, so that a Release that saw the same even gen before and after
-	// its add knows the limit its add was made under (a seqlock).
-	gen    atomic.Uint64
-	limit  atomic.Int64
-	policy Policy           // set by New only
-	obs    observe.Observer // set by New only; nil reports nothing
-
+	state   atomic.Int64 // available<<stateShift | flags
 	mu      spinLock
 	head    *waiter // guarded by mu
 	tail    *waiter // guarded by mu
 	closed  bool    // guarded by mu
 	waiting atomic.Int64
 	free    atomic.Pointer[waiter] // pushed by anyone, popped with mu held
+	policy  Policy                 // set by New only
+	obs     observe.Observer       // set by New only; nil reports nothing
+
+	// Read by every Release and rarely written: SetLimit, with mu held,
+	// makes gen odd, updates limit and the state, and makes gen even
+	// again, so that a Release that saw the same even gen before and after
+	// its add knows the limit its add was made under (a seqlock). The two
+	// are last, at least a cache line past state, so that reading them
+	// does not fetch the line that every Acquire and Release writes.
+	gen   atomic.Uint64
+	limit atomic.Int64
 }
 
 // New returns a semaphore with the given limit and options. It panics if
