@@ -175,10 +175,11 @@ func (s *Weighted) tryFast(n int64) bool {
 //
 // Release panics with "semaphore: released more than held" if n is larger
 // than the number of permits held, and panics if n is negative.
-// Release(0) does nothing. A Release that panics leaves the semaphore as it
-// was; but while it runs, other goroutines may see the extra permits free,
-// and may even be granted them beyond the limit, before they are taken
-// back.
+// Release(0) does nothing. A Release that panics takes back the permits it
+// gave, so that used by one goroutine the semaphore is left as it was; but
+// while it runs, other goroutines may see the extra permits free, and an
+// Acquire that takes them then holds permits beyond the limit until it
+// releases them.
 func (s *Weighted) Release(n int64) {
 	shake.Point(shake.SemRelease)
 	// One comparison for the rare counts: n <= 0, or n > MaxLimit, more
