@@ -70,6 +70,11 @@ type Pool struct {
 	expAt    time.Time   // when expTimer is armed for; zero if not armed
 	expArmed bool        // !expAt.IsZero(), one load for the hot path
 
+	// The goroutines waiting on mu, at most gateSize submitters and as
+	// many workers; the others wait here (see lockVia).
+	submitGate chan struct{}
+	workerGate chan struct{}
+
 	space   *cond.Cond // submitters waiting for room
 	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty && expiring == 0
 
@@ -131,6 +136,8 @@ func New(limit int, opts ...Option) *Pool {
 		o.apply(&p.cfg)
 	}
 	p.space = cond.New(&p.mu)
+	p.submitGate = make(chan struct{}, gateSize())
+	p.workerGate = make(chan struct{}, gateSize())
 	p.settled = cond.New(&p.mu)
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	p.root = scope{p: p, ctx: p.ctx}
@@ -241,7 +248,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 	if len(opts) > 0 || p.cfg.obs != nil {
 		x, prio = p.prepare(&t, opts)
 	}
-	p.mu.Lock()
+	p.lockVia(p.submitGate)
 	for {
 		if p.closed {
 			p.st.rejected++

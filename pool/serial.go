@@ -194,7 +194,7 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 		ctx = g.parent  // as Group.Go waits for room
 	}
 
-	p.mu.Lock()
+	p.lockVia(p.submitGate)
 	if p.closed {
 		p.st.rejected++
 		if record {

@@ -43,7 +43,7 @@ func (p *Pool) startWorker() {
 func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 	p := w.p
 	if done.fn == nil {
-		p.mu.Lock()
+		p.lockVia(p.workerGate)
 		w.woke()
 	} else {
 		p.ended(done, c, err, goexit)
@@ -168,7 +168,7 @@ func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
 	if x, ok := t.fn.(*taskExt); ok {
 		p.observeEnd(x, err)
 	}
-	p.mu.Lock()
+	p.lockVia(p.workerGate)
 	p.finish(t, c, kind, report)
 }
 
@@ -251,7 +251,7 @@ func (w *worker) park() bool {
 		return false // retired: p.workers was already decremented
 	}
 	shake.Point(shake.PoolWoken)
-	p.mu.Lock()
+	p.lockVia(p.workerGate)
 	w.woke()
 	return true
 }
