@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/pool"
 )
 
 // retained reports the heap bytes per element kept alive by n calls of mk,
@@ -57,4 +58,25 @@ func TestCompletedFutureBytes(t *testing.T) {
 	t.Run("promise allocations", func(t *testing.T) {
 		assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { cases["promise"]() }))
 	})
+}
+
+// A future submitted to a pool is one allocation of the 96-byte size class
+// (size_internal_test.go): the Future[int] and, beside it, the room for the
+// context of its run, which the pool would otherwise allocate when the task
+// starts. The heap measure's bound is halfway to the next class, 112.
+func TestPoolFutureIsOneAllocation(t *testing.T) {
+	ctx := context.Background()
+	p := pool.New(1)
+	defer func() { assert.NoError(t, p.Shutdown(ctx)) }()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	mk := func() *future.Future[int] {
+		f, err := future.Submit(ctx, p, fn)
+		assert.NoError(t, err)
+		assert.NoError(t, p.Wait())
+		return f
+	}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(200, func() { mk() }))
+	b := retained(20000, mk)
+	assert.Less(t, b, 104.0, "bytes retained per completed Future[int] from a pool")
+	t.Logf("%.1f bytes per completed Future[int] from a pool", b)
 }

@@ -62,8 +62,8 @@ func Submit[T any](ctx context.Context, r Runner, fn func(context.Context) (T, e
 	if fn == nil || r == nil {
 		panic("future: Submit with nil func or Runner")
 	}
-	f := &Future[T]{fn: fn}
-	if err := submit(r, ctx, f, true, opts); err != nil {
+	f, err := submit(r, ctx, fn, true, opts)
+	if err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -76,49 +76,59 @@ func TrySubmit[T any](r TryRunner, fn func(context.Context) (T, error), opts ...
 	if fn == nil || r == nil {
 		panic("future: TrySubmit with nil func or Runner")
 	}
-	f := &Future[T]{fn: fn}
-	if err := submit(r, nil, f, false, opts); err != nil {
+	f, err := submit(r, nil, fn, false, opts)
+	if err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// submit hands f's task to r: to a weft pool (an executor's, or a group's)
-// as a task that hears when Stop drops it, to any other Runner as a plain
-// func(context.Context) error.
-func submit[T any](r any, ctx context.Context, f *Future[T], block bool, opts []pool.TaskOption) error {
+// submit makes the future of fn and hands its task to r: to a weft pool
+// (an executor's, or a group's) as a task that hears when Stop drops it, to
+// any other Runner as a plain func(context.Context) error.
+func submit[T any](r any, ctx context.Context, fn func(context.Context) (T, error), block bool, opts []pool.TaskOption) (*Future[T], error) {
 	if e, ok := r.(*Executor); ok {
 		e.checkMade()
 		r = e.p
 	}
-	if ok, err := hook.Submit(r, ctx, (*poolTask[T])(f), block, opts); ok {
-		return err
+	t := new(poolTask[T])
+	f := &t.f
+	f.fn = fn
+	if ok, err := hook.Submit(r, ctx, t, block, opts); ok {
+		return f, err
 	}
+	// Another Runner: the room for the pool's record goes unused.
 	if block {
-		return r.(Runner).Submit(ctx, f.runTask, opts...)
+		return f, r.(Runner).Submit(ctx, f.runTask, opts...)
 	}
-	return r.(TryRunner).TrySubmit(f.runTask, opts...)
+	return f, r.(TryRunner).TrySubmit(f.runTask, opts...)
 }
 
-// poolTask is a future seen as the task a weft pool runs (hook.Task).
-// Converting *Future to *poolTask costs nothing.
-type poolTask[T any] Future[T]
+// poolTask is a future as the task a weft pool runs (hook.Task), allocated
+// together with the room where the pool keeps the context of its run.
+type poolTask[T any] struct {
+	f   Future[T]
+	run hook.RunSpace
+}
 
 // Run runs the future's task. A pool's task context takes the future's
 // outcome (outcomeSink); what the pool reports is only the callbacks'
 // panics.
-func (t *poolTask[T]) Run(ctx context.Context) error { return (*Future[T])(t).runTask(ctx) }
+func (t *poolTask[T]) Run(ctx context.Context) error { return t.f.runTask(ctx) }
 
 // Drop settles the future, whose task the pool dropped unrun: canceled if
 // Stop dropped it, else with err (pool.ErrQueueTimeout).
 func (t *poolTask[T]) Drop(err error) {
 	if err == nil {
-		(*Future[T])(t).cancel(true)
+		t.f.cancel(true)
 		return
 	}
 	var zero T
-	(*Future[T])(t).complete(zero, err)
+	t.f.complete(zero, err)
 }
+
+// RunSpace returns the room for the pool's context of the task's run.
+func (t *poolTask[T]) RunSpace() *hook.RunSpace { return &t.run }
 
 // runTask is what a Runner runs for a future. A pool's task context takes
 // the future's outcome (outcomeSink); another Runner's sees only cbErr.

@@ -145,9 +145,10 @@
 // 45 ns per task at limit 2 and 70 ns at limit 1000 (pond: 57 and 176; see
 // the benchmarks module). A queued task costs about 25 bytes beyond its
 // closure. A task that takes a context gets a context of its own each time it
-// runs, which is what identifies it: one 24-byte allocation, about 20 ns per
-// task in a Group fan-out (BenchmarkGroup), or 48 bytes when the submit
-// gave it a parent context. A parent that can be canceled adds, only if the
+// runs, which is what identifies it: one 16-byte allocation, about 20 ns per
+// task in a Group fan-out (BenchmarkGroup), or 40 bytes when the submit
+// gave it a parent context; a future's task (package future) keeps room for
+// it, so it costs no allocation there. A parent that can be canceled adds, only if the
 // task waits on its context, a child context that joins it with Stop:
 // about 0.9 µs and 7 allocations (BenchmarkSubmitContext). A task run in
 // its caller's slot also costs a goroutine start. Task options and an

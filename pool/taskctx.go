@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
+	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
 )
 
@@ -46,22 +48,59 @@ import (
 //     cancels, with its cause; the run's end cancels that child, so that it
 //     leaves nothing registered on the parent or the scope's context.
 //
-// A taskCtx without a parent is 24 bytes; one with a parent is allocated
-// together with its parentInfo, 48 bytes in all: either way one allocation.
+// A taskCtx without a parent is 16 bytes, and a future's task keeps room
+// for it (newRunCtx); one with a parent is allocated together with its
+// parentInfo, 40 bytes in all: either way at most one allocation.
 //
 // Every context derived from a taskCtx finds the *context.cancelCtx behind
 // its Done channel through Value (the scope's, the parent's or the joined
 // one), so it is canceled directly, without the goroutine the context
 // package starts for a parent it cannot see into.
 type taskCtx struct {
-	s      *scope
-	parent *parentInfo // nil if the submit had no parent context
-	mode   joinMode
-	state  runState // guarded by s.p.mu
+	s     *scope
+	mode  joinMode
+	state runState // guarded by s.p.mu
 	// delivered is set by the task on its own goroutine (see Delivered) and
 	// read by that goroutine once the task has ended.
 	delivered outcome
+	hasParent bool   // the submit gave a parent context: c is in a taskCtxWithParent
 	wid       uint32 // the worker slot whose WorkerState values the run uses; 0: none
+}
+
+// parent returns the parent context of a run whose submit gave one, or nil.
+// Such a taskCtx is the first field of a taskCtxWithParent, which keeps the
+// parent beside it: 16 bytes fewer in every run without a parent, and room
+// for it inside a future (newRunCtx).
+func (c *taskCtx) parent() *parentInfo {
+	if !c.hasParent {
+		return nil
+	}
+	return &(*taskCtxWithParent)(unsafe.Pointer(c)).p
+}
+
+// A future's run keeps its taskCtx inside the future, in the hook.RunSpace
+// the future's task provides (newRunCtx), rather than in an allocation of
+// its own. The two must be the same size, with taskCtx's pointer where
+// RunSpace has its pointer, so that the garbage collector sees it; and
+// parent needs taskCtxWithParent's taskCtx first. Each constant below fails
+// to compile otherwise.
+const (
+	_ = unsafe.Sizeof(taskCtx{}) - unsafe.Sizeof(hook.RunSpace{})
+	_ = unsafe.Sizeof(hook.RunSpace{}) - unsafe.Sizeof(taskCtx{})
+	_ = 0 - unsafe.Offsetof(taskCtx{}.s)
+	_ = 0 - unsafe.Offsetof(taskCtxWithParent{}.c)
+)
+
+// newRunCtx makes the context of a run of t, queued with its scope's fresh
+// placeholder, that runs with the WorkerState values of slot wid: in the
+// room a future's task keeps for it, or else newly allocated.
+func newRunCtx(t task, wid uint32) *taskCtx {
+	if h, ok := t.fn.(hook.SpaciousTask); ok {
+		c := (*taskCtx)(unsafe.Pointer(h.RunSpace()))
+		*c = taskCtx{s: t.c.s, wid: wid}
+		return c
+	}
+	return &taskCtx{s: t.c.s, wid: wid}
 }
 
 type joinMode uint8
@@ -145,7 +184,7 @@ func newTaskCtx(s *scope, parent context.Context, caller *taskCtx) *taskCtx {
 	}
 	x := &taskCtxWithParent{c: taskCtx{s: s}, p: parentInfo{ctx: parent}}
 	c := &x.c
-	c.parent = &x.p
+	c.hasParent = true
 	if done := parent.Done(); done != nil {
 		if caller != nil && caller.s == s && caller.Done() == done {
 			c.mode = parentOnly
@@ -158,11 +197,11 @@ func newTaskCtx(s *scope, parent context.Context, caller *taskCtx) *taskCtx {
 
 func (c *taskCtx) Deadline() (time.Time, bool) {
 	if c.mode == parentOnly {
-		return c.parent.ctx.Deadline()
+		return c.parent().ctx.Deadline()
 	}
 	d, ok := c.s.ctx.Deadline()
-	if c.parent != nil {
-		if pd, pok := c.parent.ctx.Deadline(); pok && (!ok || pd.Before(d)) {
+	if c.hasParent {
+		if pd, pok := c.parent().ctx.Deadline(); pok && (!ok || pd.Before(d)) {
 			return pd, true
 		}
 	}
@@ -174,7 +213,7 @@ func (c *taskCtx) Done() <-chan struct{} {
 	case stopOnly:
 		return c.s.ctx.Done()
 	case parentOnly:
-		return c.parent.ctx.Done()
+		return c.parent().ctx.Done()
 	}
 	return c.join().Done()
 }
@@ -184,12 +223,12 @@ func (c *taskCtx) Err() error {
 	case stopOnly:
 		return c.s.ctx.Err()
 	case parentOnly:
-		return c.parent.ctx.Err()
+		return c.parent().ctx.Err()
 	}
-	if c.parent.joined.Load() != nil || c.s.ctx.Err() != nil {
+	if c.parent().joined.Load() != nil || c.s.ctx.Err() != nil {
 		return c.join().Err() // the joined context's error, as Done and Cause see it
 	}
-	return c.parent.ctx.Err()
+	return c.parent().ctx.Err()
 }
 
 // Value returns the run itself for taskKey, and otherwise the parent's
@@ -205,10 +244,10 @@ func (c *taskCtx) Value(key any) any {
 	}
 	var parent context.Context
 	switch {
-	case c.mode == joined && (c.parent.joined.Load() != nil || c.s.ctx.Err() != nil):
+	case c.mode == joined && (c.parent().joined.Load() != nil || c.s.ctx.Err() != nil):
 		parent = c.join()
-	case c.parent != nil:
-		parent = c.parent.ctx
+	case c.hasParent:
+		parent = c.parent().ctx
 	}
 	if parent != nil {
 		if v := parent.Value(key); v != nil || c.mode == parentOnly {
@@ -224,7 +263,7 @@ func (c *taskCtx) String() string { return "pool.taskContext" }
 // first use. A scope context that is already done cancels it before join
 // returns, not later on AfterFunc's goroutine, so that Err and Done agree.
 func (c *taskCtx) join() context.Context {
-	jp := c.parent
+	jp := c.parent()
 	for {
 		old := jp.joined.Load()
 		if old != nil && old != endedJoin {
@@ -258,7 +297,7 @@ func (c *taskCtx) end() {
 }
 
 func (c *taskCtx) endJoined() {
-	jp := c.parent
+	jp := c.parent()
 	if jp.joined.CompareAndSwap(nil, endedJoin) {
 		return
 	}

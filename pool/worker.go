@@ -139,7 +139,7 @@ func (w *worker) run(t task) (*taskCtx, error) {
 func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
 	c = t.c
 	if c != nil && c == &c.s.fresh {
-		c = &taskCtx{s: c.s} // every run has a context of its own
+		c = newRunCtx(t, 0) // every run has a context of its own
 	}
 	var g panics.Guard[PanicError]
 	defer g.Catch(&err, func() { goexit(c) })

@@ -223,7 +223,7 @@ func bindWorker(t task, wid uint32) task {
 	switch {
 	case t.c == nil:
 	case t.c == &t.c.s.fresh:
-		t.c = &taskCtx{s: t.c.s, wid: wid}
+		t.c = newRunCtx(t, wid)
 	default:
 		t.c.wid = wid
 	}

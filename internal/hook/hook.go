@@ -8,7 +8,10 @@
 // wiring, not state.
 package hook
 
-import "context"
+import (
+	"context"
+	"unsafe"
+)
 
 // Task is a pool task that is told when the pool drops it without running
 // it. The pool calls exactly one of Run and Drop, once.
@@ -22,6 +25,22 @@ type Task interface {
 	// it was dropped (pool.ErrQueueTimeout), which the task's owner should
 	// see as its error.
 	Drop(err error)
+}
+
+// A SpaciousTask is a Task with room inside it for the pool's record of its
+// one run (its context), which then costs no allocation of its own.
+type SpaciousTask interface {
+	Task
+	RunSpace() *RunSpace
+}
+
+// RunSpace is the room a Task keeps for the pool's record of its run. It
+// is laid out as that record is, a pointer where it has its pointer, so
+// that the garbage collector sees it: package pool checks the layout when
+// it compiles.
+type RunSpace struct {
+	_ unsafe.Pointer
+	_ uint64
 }
 
 // Submit submits t to r, if r is a *pool.Pool or a *pool.Group, as r's
