@@ -21,14 +21,16 @@ import "runtime"
 // gateSize submitters, not all of them.
 //
 // Measured by BenchmarkPondSuite in the benchmarks module, against the
-// plain mutex (3 interleaved runs): 10 ms tasks from 100 to 10,000
-// submitters 170–180 → 125–140 ms; tiny tasks from 100 or 1,000 submitters
-// 40–50 → 15–20 ms. With 100,000 submitters of one task each it is no
-// faster: there the goroutines themselves, not the lock, are the cost.
+// plain mutex (interleaved runs, medians): 10 ms tasks from 100 to 10,000
+// submitters 170–180 → 130–145 ms; tiny tasks from 100 or 1,000
+// submitters 40–50 → 15–22 ms.
 
-// gateSize is how many goroutines of each kind may wait on the mutex:
-// more than one per processor cannot all be spinning.
-func gateSize() int { return 2 * runtime.GOMAXPROCS(0) }
+// gateSize is how many goroutines of each kind may wait on the mutex: a
+// few per processor keep it in normal mode. A hundred thousand submitters
+// of one tiny task each took 188 ms with 2 per processor, 157 with 8, and
+// no less with 32 for submitters; the other scenarios were alike within
+// noise.
+func gateSize() int { return 8 * runtime.GOMAXPROCS(0) }
 
 // lockVia takes p.mu, waiting its turn at gate (p.submitGate or
 // p.workerGate) if the lock is held.
