@@ -141,17 +141,21 @@
 // Submitting to a busy pool is a mutex-guarded queue push with no
 // allocation; waking an idle worker is one channel send, and while one
 // wake-up is in flight submitters only queue, so bursts do not pay a
-// goroutine wake-up per task. On two cores a batch of empty tasks costs about
-// 45 ns per task at limit 2 and 70 ns at limit 1000 (pond: 57 and 176; see
-// the benchmarks module). A queued task costs about 25 bytes beyond its
-// closure. A task that takes a context gets a context of its own each time it
-// runs, which is what identifies it: one 16-byte allocation, about 20 ns per
-// task in a Group fan-out (BenchmarkGroup), or 40 bytes when the submit
-// gave it a parent context; a future's task (package future) keeps room for
-// it, so it costs no allocation there. A parent that can be canceled adds, only if the
-// task waits on its context, a child context that joins it with Stop:
-// about 0.9 µs and 7 allocations (BenchmarkSubmitContext). A task run in
-// its caller's slot also costs a goroutine start. Task options and an
-// observer cost one allocation per task (see [TaskOption], [WithObserver]);
-// a pool that uses neither pays a nil check for them.
+// goroutine wake-up per task. When many goroutines submit at once, or many
+// tasks end at once, at most 8 per processor wait on the pool's mutex and
+// the others on a channel, so that the mutex never turns into a convoy of
+// context switches. On two cores a batch of empty tasks costs about 85 ns
+// per task at limit 2 and 210 ns at limit 1000 (pond: 123 and 654;
+// BenchmarkPoolEmpty in the benchmarks module). A queued task costs about 25
+// bytes beyond its closure. A task that takes a context gets a context of
+// its own each time it runs, which is what identifies it: one 16-byte
+// allocation, about 20 ns per task in a Group fan-out (BenchmarkGroup), or
+// 40 bytes when the submit gave it a parent context; a future's task
+// (package future) keeps room for it, so it costs no allocation there. A
+// parent that can be canceled adds, only if the task waits on its context,
+// a child context that joins it with Stop: about 0.9 µs and 7 allocations
+// (BenchmarkSubmitContext). A task run in its caller's slot also costs a
+// goroutine start. Task options and an observer cost one allocation per
+// task (see [TaskOption], [WithObserver]); a pool that uses neither pays a
+// nil check for them.
 package pool
