@@ -142,7 +142,7 @@
 // allocation; waking an idle worker is one channel send, and while one
 // wake-up is in flight submitters only queue, so bursts do not pay a
 // goroutine wake-up per task. When many goroutines submit at once, or many
-// tasks end at once, at most 8 per processor wait on the pool's mutex and
+// tasks end at once, only a few per processor wait on the pool's mutex and
 // the others on a channel, so that the mutex never turns into a convoy of
 // context switches. On two cores a batch of empty tasks costs about 85 ns
 // per task at limit 2 and 210 ns at limit 1000 (pond: 123 and 654;

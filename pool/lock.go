@@ -13,24 +13,27 @@ import "runtime"
 //
 // So only a few goroutines of each kind wait on the mutex itself: a
 // submitter or a worker that cannot take it at once first takes a place in
-// its gate, a channel with room for gateSize of them, and waits on the
+// its gate, a channel with room for a few of them, and waits on the
 // mutex only then. The others wait on the gate's channel, whose hand-off
 // completes their send for them without holding up anyone. With few
 // waiters the mutex stays in normal mode, where a goroutine already running
-// takes it without a context switch; and a worker waits behind at most
-// gateSize submitters, not all of them.
+// takes it without a context switch; and a worker waits behind a few
+// submitters, not all of them.
 //
 // Measured by BenchmarkPondSuite in the benchmarks module, against the
 // plain mutex (interleaved runs, medians): 10 ms tasks from 100 to 10,000
 // submitters 170–180 → 130–145 ms; tiny tasks from 100 or 1,000
 // submitters 40–50 → 15–22 ms.
 
-// gateSize is how many goroutines of each kind may wait on the mutex: a
-// few per processor keep it in normal mode. A hundred thousand submitters
-// of one tiny task each took 188 ms with 2 per processor, 157 with 8, and
-// no less with 32 for submitters; the other scenarios were alike within
-// noise.
-func gateSize() int { return 8 * runtime.GOMAXPROCS(0) }
+// How many goroutines of each kind may wait on the mutex: a few per
+// processor keep it in normal mode, and the two sizes were measured apart
+// (interleaved runs, medians). More submitters help when a hundred thousand
+// goroutines submit one task each: tiny tasks 179 ms with 2 per processor,
+// 159 with 8; 10 ms tasks 300 and 274. More workers hurt when one goroutine
+// submits a hundred thousand tiny tasks, 15 ms with 2 per processor and 23
+// with 8, since then the workers are the ones that contend.
+func submitGateSize() int { return 8 * runtime.GOMAXPROCS(0) }
+func workerGateSize() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // lockVia takes p.mu, waiting its turn at gate (p.submitGate or
 // p.workerGate) if the lock is held.

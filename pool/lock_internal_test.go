@@ -40,15 +40,15 @@ func waitingOnLock(t *testing.T, want int) (onMutex, onGate int) {
 
 func TestSubmittersWaitAtTheGate(t *testing.T) {
 	p := New(1)
-	n := 3 * gateSize()
+	n := 3 * submitGateSize()
 	p.mu.Lock()
 	var submitters sync.WaitGroup
 	for range n {
 		submitters.Go(func() { assert.NoError(t, p.Go(func() {})) })
 	}
 	onMutex, onGate := waitingOnLock(t, n)
-	assert.Equal(t, gateSize(), onMutex, "submitters waiting on the mutex")
-	assert.Equal(t, n-gateSize(), onGate, "submitters waiting at the gate")
+	assert.Equal(t, submitGateSize(), onMutex, "submitters waiting on the mutex")
+	assert.Equal(t, n-submitGateSize(), onGate, "submitters waiting at the gate")
 	p.mu.Unlock()
 
 	submitters.Wait()
@@ -58,7 +58,7 @@ func TestSubmittersWaitAtTheGate(t *testing.T) {
 }
 
 func TestEndingWorkersWaitAtTheGate(t *testing.T) {
-	n := 3 * gateSize()
+	n := 3 * workerGateSize()
 	p := New(n)
 	started, release := make(chan struct{}), make(chan struct{})
 	for range n {
@@ -73,8 +73,8 @@ func TestEndingWorkersWaitAtTheGate(t *testing.T) {
 	p.mu.Lock()
 	close(release)
 	onMutex, onGate := waitingOnLock(t, n)
-	assert.Equal(t, gateSize(), onMutex, "workers waiting on the mutex")
-	assert.Equal(t, n-gateSize(), onGate, "workers waiting at the gate")
+	assert.Equal(t, workerGateSize(), onMutex, "workers waiting on the mutex")
+	assert.Equal(t, n-workerGateSize(), onGate, "workers waiting at the gate")
 	p.mu.Unlock()
 
 	require.NoError(t, p.Shutdown(context.Background()))

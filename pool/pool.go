@@ -70,8 +70,8 @@ type Pool struct {
 	expAt    time.Time   // when expTimer is armed for; zero if not armed
 	expArmed bool        // !expAt.IsZero(), one load for the hot path
 
-	// The goroutines waiting on mu, at most gateSize submitters and as
-	// many workers; the others wait here (see lockVia).
+	// Places for the submitters and the workers that wait on mu; the
+	// others wait to take one (see lockVia).
 	submitGate chan struct{}
 	workerGate chan struct{}
 
@@ -136,8 +136,8 @@ func New(limit int, opts ...Option) *Pool {
 		o.apply(&p.cfg)
 	}
 	p.space = cond.New(&p.mu)
-	p.submitGate = make(chan struct{}, gateSize())
-	p.workerGate = make(chan struct{}, gateSize())
+	p.submitGate = make(chan struct{}, submitGateSize())
+	p.workerGate = make(chan struct{}, workerGateSize())
 	p.settled = cond.New(&p.mu)
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	p.root = scope{p: p, ctx: p.ctx}
