@@ -34,10 +34,10 @@ type SpaciousTask interface {
 	RunSpace() *RunSpace
 }
 
-// RunSpace is the room a Task keeps for the pool's record of its run. It
-// is laid out as that record is, a pointer where it has its pointer, so
-// that the garbage collector sees it: package pool checks the layout when
-// it compiles.
+// RunSpace is the room a SpaciousTask keeps for the pool's record of its
+// run. It is laid out as that record is, a pointer where it has its
+// pointer, so that the garbage collector sees it: package pool checks the
+// layout when it compiles.
 type RunSpace struct {
 	_ unsafe.Pointer
 	_ uint64
