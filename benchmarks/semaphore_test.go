@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	marusama "github.com/marusama/semaphore/v2"
@@ -60,8 +61,32 @@ var semImpls = []semImpl{
 	{"weft-fifo", weft(semaphore.WithPolicy(semaphore.FIFO))},
 }
 
+// atomicsFloor is not a semaphore: it cannot wait. It is what any
+// semaphore built on atomics must do at least when permits are free, one
+// compare-and-swap to take a permit and one add to give it back, called
+// the same way as the semaphores, so that the uncontended case shows how
+// close each comes to that floor.
+func atomicsFloor(limit int64) (acquire, release func()) {
+	var free atomic.Int64
+	free.Store(limit)
+	return func() {
+			for {
+				n := free.Load()
+				if n <= 0 {
+					panic("atomicsFloor: no permit free")
+				}
+				if free.CompareAndSwap(n, n-1) {
+					return
+				}
+			}
+		}, func() {
+			free.Add(1)
+		}
+}
+
 // BenchmarkSemaphore measures one acquire+release of a single permit:
-//   - uncontended: one goroutine, limit 1;
+//   - uncontended: one goroutine, limit 1; impl=atomics is the floor that
+//     no semaphore built on atomics can beat (see atomicsFloor);
 //   - contended: 16 goroutines on a limit of 4, empty critical section;
 //   - yield: the same with runtime.Gosched() while holding the permit.
 //
@@ -82,6 +107,14 @@ func BenchmarkSemaphore(b *testing.B) {
 			}
 		})
 	}
+	b.Run("case=uncontended/impl=atomics", func(b *testing.B) {
+		acquire, release := atomicsFloor(1)
+		b.ReportAllocs()
+		for b.Loop() {
+			acquire()
+			release()
+		}
+	})
 	for _, impl := range semImpls {
 		b.Run("case=contended/impl="+impl.name, func(b *testing.B) {
 			contended(b, impl, func() {})
