@@ -144,8 +144,8 @@
 // goroutine wake-up per task. When many goroutines submit at once, or many
 // tasks end at once, only a few per processor wait on the pool's mutex and
 // the others on a channel, so that the mutex never turns into a convoy of
-// context switches. On two cores a batch of empty tasks costs about 85 ns
-// per task at limit 2 and 190 ns at limit 1000 (pond: 125 and 620;
+// context switches. On two cores a batch of empty tasks costs about 90 ns
+// per task at limit 2 and 220 ns at limit 1000 (pond: 120 and 620;
 // BenchmarkPoolEmpty in the benchmarks module). A queued task costs about 25
 // bytes beyond its closure. A task that takes a context gets a context of
 // its own each time it runs, which is what identifies it: one 16-byte
