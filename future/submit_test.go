@@ -20,66 +20,59 @@ func TestSubmitOnPool(t *testing.T) {
 	p := pool.New(2)
 	defer p.Shutdown(context.Background())
 	f, err := future.Submit(t.Context(), p, func(context.Context) (int, error) { return 5, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, _ := future.Submit(t.Context(), p, func(context.Context) (int, error) { return 0, errBoom })
-	h, _ := future.Submit(t.Context(), p, func(context.Context) (int, error) { panic("task") })
-	if v, err := f.Result(t.Context()); v != 5 || err != nil {
-		t.Fatalf("f = %v, %v", v, err)
-	}
-	if _, err := g.Result(t.Context()); !errors.Is(err, errBoom) {
-		t.Fatalf("g = %v", err)
-	}
+	require.NoError(t, err)
+	g, err := future.Submit(t.Context(), p, func(context.Context) (int, error) { return 0, errBoom })
+	require.NoError(t, err)
+	h, err := future.Submit(t.Context(), p, func(context.Context) (int, error) { panic("task") })
+	require.NoError(t, err)
+
+	v, err := f.Result(t.Context())
+	assert.NoError(t, err)
+	assert.Equal(t, 5, v)
+	_, err = g.Result(t.Context())
+	assert.ErrorIs(t, err, errBoom)
 	var pe *future.PanicError
-	if _, err := h.Result(t.Context()); !errors.As(err, &pe) {
-		t.Fatalf("h = %v", err)
-	}
-	// Task errors went to the futures only, not to the pool.
-	if err := p.Wait(); err != nil {
-		t.Fatalf("pool.Wait = %v", err)
-	}
+	_, err = h.Result(t.Context())
+	assert.ErrorAs(t, err, &pe)
+	assert.NoError(t, p.Wait(), "task errors go to the futures only, not to the pool")
 }
 
 func TestSubmitOnPoolCallbackPanicGoesToPool(t *testing.T) {
 	p := pool.New(1)
 	release := make(chan struct{})
-	f, _ := future.Submit(t.Context(), p, func(context.Context) (int, error) { <-release; return 1, nil })
+	f, err := future.Submit(t.Context(), p, func(context.Context) (int, error) { <-release; return 1, nil })
+	require.NoError(t, err)
 	_ = f.OnDone(func(*future.Future[int]) { panic("cb") })
 	close(release)
 	var pe *future.PanicError
-	if err := p.Shutdown(context.Background()); !errors.As(err, &pe) || pe.Value != "cb" {
-		t.Fatalf("Shutdown = %v", err)
-	}
-	if !errors.As(f.CallbackErr(), &pe) {
-		t.Fatalf("CallbackErr = %v", f.CallbackErr())
-	}
+	require.ErrorAs(t, p.Shutdown(context.Background()), &pe)
+	assert.Equal(t, "cb", pe.Value)
+	assert.ErrorAs(t, f.CallbackErr(), &pe)
 }
 
 func TestTrySubmit(t *testing.T) {
-	p := pool.New(1, pool.WithQueueSize(0))
-	defer p.Shutdown(context.Background())
-	release := make(chan struct{})
-	f, err := future.TrySubmit(p, func(context.Context) (int, error) { <-release; return 1, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := future.TrySubmit(p, func(context.Context) (int, error) { return 2, nil }); !errors.Is(err, pool.ErrQueueFull) {
-		t.Fatalf("TrySubmit on a full pool = %v", err)
-	}
-	close(release)
-	if v, _ := f.Result(t.Context()); v != 1 {
-		t.Fatal(v)
-	}
-	e := future.NewExecutor(1, pool.WithQueueSize(0))
-	defer shutdownExecutor(t, e)
-	g, err := future.TrySubmit(e, func(context.Context) (int, error) { return 3, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := g.Result(t.Context()); v != 3 {
-		t.Fatal(v)
-	}
+	t.Run("pool", func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(0))
+		defer p.Shutdown(context.Background())
+		release := make(chan struct{})
+		f, err := future.TrySubmit(p, func(context.Context) (int, error) { <-release; return 1, nil })
+		require.NoError(t, err)
+		_, err = future.TrySubmit(p, func(context.Context) (int, error) { return 2, nil })
+		assert.ErrorIs(t, err, pool.ErrQueueFull, "a full pool takes no more")
+		close(release)
+		v, err := f.Result(t.Context())
+		assert.NoError(t, err)
+		assert.Equal(t, 1, v)
+	})
+	t.Run("executor", func(t *testing.T) {
+		e := future.NewExecutor(1, pool.WithQueueSize(0))
+		defer shutdownExecutor(t, e)
+		g, err := future.TrySubmit(e, func(context.Context) (int, error) { return 3, nil })
+		require.NoError(t, err)
+		v, err := g.Result(t.Context())
+		assert.NoError(t, err)
+		assert.Equal(t, 3, v)
+	})
 }
 
 // Issue 9, bug 8: a future task's outcome goes to the future only, exactly
