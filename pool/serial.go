@@ -251,7 +251,7 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 func (s *Serial[K]) next(key K) {
 	p := s.p
 	p.mu.Lock()
-	w, spawn := s.handOnLocked(key)
+	w, spawn := s.handOnLocked(key, true)
 	p.mu.Unlock()
 	p.startWake(w, spawn)
 }
@@ -260,9 +260,9 @@ func (s *Serial[K]) next(key K) {
 // the key's task in the pool has ended (or will not run), or else drops the
 // key. The parked task was accepted and counted when it was parked, so it
 // is queued whatever the queue's bound, and even if the pool has closed
-// since. It returns the worker to wake for it, as wakeLocked does. p.mu is
-// held.
-func (s *Serial[K]) handOnLocked(key K) (w *worker, spawn bool) {
+// since. If wake is set, it returns the worker to wake for it, as
+// wakeLocked does. p.mu is held.
+func (s *Serial[K]) handOnLocked(key K, wake bool) (w *worker, spawn bool) {
 	p := s.p
 	k, ok := s.keys[key]
 	switch {
@@ -292,26 +292,23 @@ func (s *Serial[K]) handOnLocked(key K) (w *worker, spawn bool) {
 	} else {
 		p.queue.push(t)
 	}
-	if p.waking == 0 || p.cfg.queueSize == 0 {
+	if wake && (p.waking == 0 || p.cfg.queueSize == 0) {
 		return p.wakeLocked()
 	}
 	return nil, false
 }
 
 // endedLocked hands the key of a task that has ended on, from the pool's
-// accounting of its end (finish), so that it costs no lock of its own. A
-// worker that is needed is woken at once, as woke does. p.mu is held.
-func (t *serialTask[K]) endedLocked() {
-	w, spawn := t.s.handOnLocked(t.key)
-	if w != nil {
-		w.wake <- true // never blocks: an idle worker's channel is empty
-	} else if spawn {
-		t.s.p.startWorker()
-	}
+// accounting of its end (finish, which says when to wake a worker for the
+// key's next task), so that it costs no lock of its own. p.mu is held.
+func (t *serialTask[K]) endedLocked(wake bool) (w *worker, spawn bool) {
+	return t.s.handOnLocked(t.key, wake)
 }
 
 // keyedTask is a Serial's task of any key type, as finish sees it.
-type keyedTask interface{ endedLocked() }
+type keyedTask interface {
+	endedLocked(wake bool) (w *worker, spawn bool)
+}
 
 // shrink makes a new map once a burst of keys has drained, so that idle
 // keys hold no memory. Shrinking by copying when a quarter or less of a

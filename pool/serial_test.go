@@ -187,6 +187,54 @@ func TestSerialKeysRunInParallelUpToLimit(t *testing.T) {
 	shutdown(t, p)
 }
 
+// A key's tasks run one at a time, so handing the key on to its next task
+// needs no other worker: the worker whose task ended takes the next one
+// itself. Waking or starting another worker for it would be a goroutine
+// wake-up for nothing.
+func TestSerialHandOnStartsNoWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(4)
+		s := pool.NewSerial[string](p)
+		release := make(chan struct{})
+		var order []int
+		require.NoError(t, s.Go("k", func() { <-release; order = append(order, 0) }))
+		for i := 1; i < 10; i++ {
+			require.NoError(t, s.Go("k", func() { order = append(order, i) }))
+		}
+		synctest.Wait()
+		close(release)
+		require.NoError(t, p.Wait())
+		assert.Equal(t, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, order)
+		assert.Equal(t, 1, p.Stats().Workers, "workers started for one key's tasks")
+		shutdown(t, p)
+	})
+}
+
+// A worker whose Serial task ends after SetLimit lowered the limit retires
+// instead of taking the key's next task; the task then runs as soon as the
+// limit allows, on the worker that remains.
+func TestSerialHandOnWhenTheWorkerRetires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(2)
+		s := pool.NewSerial[string](p)
+		releaseKey, releasePlain := make(chan struct{}), make(chan struct{})
+		var next atomic.Bool
+		require.NoError(t, s.Go("k", func() { <-releaseKey }))
+		require.NoError(t, s.Go("k", func() { next.Store(true) }))
+		require.NoError(t, p.Go(func() { <-releasePlain }))
+		synctest.Wait()
+		p.SetLimit(1)
+		close(releaseKey)
+		synctest.Wait()
+		assert.False(t, next.Load(), "the key's next task ran beyond the limit")
+		assert.Equal(t, 1, p.Stats().Workers, "the worker above the limit retired")
+		close(releasePlain)
+		require.NoError(t, p.Wait())
+		assert.True(t, next.Load(), "the key's next task ran")
+		shutdown(t, p)
+	})
+}
+
 // TestSerialStopDropsParked checks that Stop drops the tasks waiting
 // behind their key, counts them in what it returns and in Stats, and never
 // runs them; Close and Shutdown run them all, in order.

@@ -21,8 +21,8 @@ type worker struct {
 	timer *time.Timer
 	wid   uint32 // its slot of WorkerState values; 0: the pool has none
 
-	// A wake-up the worker reserved (see woke) and performs once it has
-	// released p.mu: another worker to wake, or one to start.
+	// A wake-up the worker reserved (see woke and ended) and performs once
+	// it has released p.mu: another worker to wake, or one to start.
 	next      *worker
 	startNext bool
 }
@@ -46,11 +46,16 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 		p.lockVia(p.workerGate)
 		w.woke()
 	} else {
-		p.ended(done, c, err, goexit)
+		p.ended(done, c, err, goexit, false)
 	}
 	for {
 		switch {
 		case p.workers-p.blocked > p.limit:
+			if w.next == nil && !w.startNext {
+				// A Serial's task that ended may have queued its key's
+				// next task for this worker to take (see finish).
+				w.next, w.startNext = p.wakeLocked()
+			}
 			p.retireAndUnlock()
 			w.wakeNext()
 			w.exit()
@@ -81,7 +86,7 @@ func (w *worker) serve(done task, c *taskCtx, err error, goexit bool) {
 			shake.Point(shake.PoolStart)
 			c, err := w.run(t)
 			shake.Point(shake.PoolEnd)
-			p.ended(t, c, err, false)
+			p.ended(t, c, err, false, false)
 			continue
 		case p.closed:
 			p.retireAndUnlock()
@@ -160,8 +165,8 @@ func (p *Pool) call(t task, goexit func(c *taskCtx)) (c *taskCtx, err error) {
 // ended settles a run of t that ended with err (goexit: by
 // runtime.Goexit): its context's resources are released, its error is
 // reported and the run is accounted for. p.mu is not held on entry, and is
-// held on return.
-func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
+// held on return. wake and the wake-up returned are finish's.
+func (p *Pool) ended(t task, c *taskCtx, err error, goexit, wake bool) (w *worker, spawn bool) {
 	c.end()
 	kind, report := c.settle(err, goexit)
 	p.report(t, report)
@@ -169,7 +174,7 @@ func (p *Pool) ended(t task, c *taskCtx, err error, goexit bool) {
 		p.observeEnd(x, err)
 	}
 	p.lockVia(p.workerGate)
-	p.finish(t, c, kind, report)
+	return p.finish(t, c, kind, report, wake)
 }
 
 // runInSlot runs t, submitted by the run caller, in caller's slot, and
@@ -198,11 +203,13 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		c, err := p.call(t, func(c *taskCtx) {
-			p.ended(t, c, ErrGoexit, true)
+			w, spawn := p.ended(t, c, ErrGoexit, true, true)
 			p.mu.Unlock()
+			p.startWake(w, spawn)
 		})
-		p.ended(t, c, err, false)
+		w, spawn := p.ended(t, c, err, false, true)
 		p.mu.Unlock()
+		p.startWake(w, spawn)
 	})
 	wg.Wait()
 
@@ -268,13 +275,19 @@ func (p *Pool) retireAndUnlock() {
 // and report, if not nil, goes to the task's group or is kept for Wait
 // (unless the error handler took it). c is the task's context, if it had
 // one: its run has ended. p.mu is held.
-func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
+//
+// If t was a Serial's task, the next task of its key is queued. A worker
+// that ran t takes it itself, as it goes on to the queue (or passes it on
+// if it retires), so it sets no wake; any other caller sets wake, and
+// finish returns the wake-up reserved for the task, which the caller
+// performs once it has released p.mu, like every wake-up in the pool.
+func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error, wake bool) (w *worker, spawn bool) {
 	if c != nil {
 		c.state = ended
 	}
 	if p.parked.serials {
 		if k, ok := t.inner().(keyedTask); ok {
-			k.endedLocked()
+			w, spawn = k.endedLocked(wake)
 		}
 	}
 	p.running--
@@ -292,6 +305,7 @@ func (p *Pool) finish(t task, c *taskCtx, kind outcome, report error) {
 		p.errs = append(p.errs, report)
 	}
 	p.notifySettled()
+	return w, spawn
 }
 
 // report passes a fire-and-forget task's error to the user's handler, if
