@@ -237,6 +237,11 @@ func TestStressCancelRace(t *testing.T) {
 	e := future.NewExecutor(procs)
 	ran := make([]atomic.Int32, n)
 	calls := make([]atomic.Int32, n)
+	// A callback runs after its future's result is visible, so AsCompleted
+	// may yield a future before it runs, and nothing waits for the
+	// callbacks of a future.Go: each one reports here (twice if it runs
+	// twice, which calls catches).
+	called := make(chan struct{}, 2*n)
 	fs := make([]*future.Future[int], n)
 	for i := range fs {
 		task := func(ctx context.Context) (int, error) {
@@ -257,7 +262,10 @@ func TestStressCancelRace(t *testing.T) {
 			fs[i], err = future.Submit(context.Background(), e, task)
 		}
 		require.NoError(t, err)
-		require.NoError(t, fs[i].OnDone(func(*future.Future[int]) { calls[i].Add(1) }))
+		require.NoError(t, fs[i].OnDone(func(*future.Future[int]) {
+			calls[i].Add(1)
+			called <- struct{}{}
+		}))
 	}
 	var wg sync.WaitGroup
 	for w := range procs {
@@ -276,6 +284,9 @@ func TestStressCancelRace(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, p.Shutdown(context.Background()))
 	shutdownExecutor(t, e)
+	for range n {
+		<-called
+	}
 	require.Len(t, seen, n)
 	for i, f := range fs {
 		require.Equal(t, 1, seen[f], "future %d yielded %d times", i, seen[f])
