@@ -133,9 +133,10 @@ func (p *Pool) closeLocked() {
 		return
 	}
 	p.closed = true
-	for len(p.idle) > 0 {
+	for p.idle.len() > 0 {
 		p.retireIdle()
 	}
+	p.stopReaper()
 	p.space.Broadcast()
 	p.notifySettled()
 }

@@ -37,8 +37,9 @@ type Pool struct {
 	//     expired task is counted in st.expired when it leaves the queue,
 	//     and in expiring until it has been reported (reportExpired).
 	//   - workers counts worker goroutines from the moment wakeLocked
-	//     reserves one to the moment it exits; len(idle) <= workers, and
-	//     the idle ones are parked in park with an empty wake channel.
+	//     reserves one to the moment it exits; idle.len() <= workers, the
+	//     idle ones are parked in park with an empty wake channel, and
+	//     while any is idle and the pool is open, the reaper is armed.
 	//   - blocked counts runs parked in Group.Wait that lend their slot;
 	//     workers-blocked is the slots in use. It is at most limit, except
 	//     transiently: after SetLimit shrinks (busy workers above the limit
@@ -61,9 +62,13 @@ type Pool struct {
 	blocked int // runs parked in Group.Wait; they lend their slot
 	running int // tasks executing
 	waking  int // workers woken or started that have not looked at the queue yet
-	idle    []*worker
+	idle    idleList
 	queue   taskQueue
 	closed  bool
+
+	born      time.Time   // the start of idleClock
+	reaper    *time.Timer // fires reap; made on first use
+	reapArmed bool        // reaper will fire
 
 	expiring int         // tasks expired from the queue and not yet reported
 	expTimer *time.Timer // fires expireByTimer; made on first use
@@ -128,7 +133,7 @@ func New(limit int, opts ...Option) *Pool {
 	if limit < 1 {
 		panic(fmt.Sprintf("pool: New(%d): limit must be at least 1", limit))
 	}
-	p := &Pool{limit: limit, cfg: defaultConfig(), groups: make(map[*Group]struct{})}
+	p := &Pool{limit: limit, cfg: defaultConfig(), groups: make(map[*Group]struct{}), born: time.Now()}
 	for _, o := range opts {
 		if o == nil {
 			panic("pool: nil Option")
@@ -324,7 +329,7 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 // freeWorkers counts workers that can take a task at once: idle, being
 // woken, or not yet started. p.mu is held.
 func (p *Pool) freeWorkers() int {
-	return len(p.idle) + p.waking + max(0, p.limit-(p.workers-p.blocked))
+	return p.idle.len() + p.waking + max(0, p.limit-(p.workers-p.blocked))
 }
 
 // wakeLocked picks an idle worker to wake, or reserves a new worker to
@@ -334,7 +339,7 @@ func (p *Pool) wakeLocked() (w *worker, spawn bool) {
 	if p.queue.len() <= p.waking {
 		return nil, false
 	}
-	if len(p.idle) > 0 {
+	if p.idle.len() > 0 {
 		p.waking++
 		return p.popIdle(), false
 	}
@@ -365,7 +370,7 @@ func (p *Pool) SetLimit(limit int) {
 	}
 	p.mu.Lock()
 	p.limit = limit
-	for len(p.idle) > 0 && p.workers-p.blocked > p.limit {
+	for p.idle.len() > 0 && p.workers-p.blocked > p.limit {
 		p.retireIdle()
 	}
 	p.space.Broadcast() // the room for submitters may have grown

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weftgo/weft/internal/hook"
@@ -15,11 +16,10 @@ import (
 // While idle it sits in p.idle and parks on wake, so waking it costs one
 // channel send and it is durably blocked inside a testing/synctest bubble.
 type worker struct {
-	p     *Pool
-	wake  chan bool // capacity 1: true means "look at the queue", false "exit"
-	idx   int       // position in p.idle, or -1 while busy
-	timer *time.Timer
-	wid   uint32 // its slot of WorkerState values; 0: the pool has none
+	p      *Pool
+	wake   chan bool    // capacity 1: true means "look at the queue", false "exit"
+	idleAt atomic.Int64 // while idle: when it went idle (see idleClock), or 0 until it notes it
+	wid    uint32       // its slot of WorkerState values; 0: the pool has none
 
 	// A wake-up the worker reserved (see woke and ended) and performs once
 	// it has released p.mu: another worker to wake, or one to start.
@@ -30,7 +30,7 @@ type worker struct {
 // startWorker starts a worker reserved by wakeLocked (counted in p.workers
 // and p.waking).
 func (p *Pool) startWorker() {
-	w := &worker{p: p, wake: make(chan bool, 1), idx: -1}
+	w := &worker{p: p, wake: make(chan bool, 1)}
 	if p.cfg.states != nil {
 		w.wid = p.cfg.states.add()
 	}
@@ -220,10 +220,10 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	p.mu.Unlock()
 }
 
-// park idles the worker until it is woken or its idle timeout passes. p.mu
-// is held on entry, and again on return when park returns true (go on
-// serving). It returns false, with p.mu released and the worker retired,
-// when the worker should exit.
+// park idles the worker until it is woken, or retired by the reaper once
+// its idle timeout has passed. p.mu is held on entry, and again on return
+// when park returns true (go on serving). It returns false, with p.mu
+// released and the worker retired, when the worker should exit.
 func (w *worker) park() bool {
 	p := w.p
 	p.pushIdle(w)
@@ -231,30 +231,10 @@ func (w *worker) park() bool {
 		p.space.Signal() // hand-off mode: a blocked submitter can use us
 	}
 	p.mu.Unlock()
+	w.idleAt.Store(p.idleClock())
 	w.wakeNext()
 	shake.Point(shake.PoolPark)
-
-	d := p.cfg.idleTimeout
-	if w.timer == nil {
-		w.timer = time.NewTimer(d)
-	} else {
-		w.timer.Reset(d)
-	}
-	var work bool
-	select {
-	case work = <-w.wake:
-		w.timer.Stop()
-	case <-w.timer.C:
-		p.mu.Lock()
-		if w.idx >= 0 { // nobody picked us meanwhile
-			p.removeIdle(w)
-			p.retireAndUnlock()
-			return false
-		}
-		p.mu.Unlock()
-		work = <-w.wake // picked (or retired) just as the timer fired
-	}
-	if !work {
+	if !<-w.wake {
 		return false // retired: p.workers was already decremented
 	}
 	shake.Point(shake.PoolWoken)
@@ -328,31 +308,4 @@ func (p *Pool) notifySettled() {
 	if p.settled.Waiters() > 0 && (p.workers == 0 || p.running == 0 && p.queue.len() == 0) {
 		p.settled.Broadcast()
 	}
-}
-
-func (p *Pool) pushIdle(w *worker) {
-	w.idx = len(p.idle)
-	p.idle = append(p.idle, w)
-}
-
-// popIdle takes the most recently idled worker, whose stack is warmest.
-func (p *Pool) popIdle() *worker {
-	n := len(p.idle) - 1
-	w := p.idle[n]
-	p.idle[n] = nil
-	p.idle = p.idle[:n]
-	w.idx = -1
-	return w
-}
-
-// removeIdle takes w out of p.idle in O(1) by moving the last idle worker
-// into its place.
-func (p *Pool) removeIdle(w *worker) {
-	n := len(p.idle) - 1
-	last := p.idle[n]
-	p.idle[w.idx] = last
-	last.idx = w.idx
-	p.idle[n] = nil
-	p.idle = p.idle[:n]
-	w.idx = -1
 }
