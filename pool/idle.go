@@ -32,7 +32,9 @@ func (l *idleList) pop() *worker {
 	w := l.ws[n]
 	l.ws[n] = nil
 	l.ws = l.ws[:n]
-	l.reset()
+	if n == l.head { // nobody is idle: pushes reuse the slice from its start
+		l.ws, l.head = l.ws[:0], 0
+	}
 	return w
 }
 
@@ -49,12 +51,6 @@ func (l *idleList) dropOldest() {
 		n := copy(l.ws, l.ws[l.head:])
 		clear(l.ws[n:])
 		l.ws, l.head = l.ws[:n], 0
-	}
-}
-
-func (l *idleList) reset() {
-	if len(l.ws) == l.head {
-		l.ws, l.head = l.ws[:0], 0
 	}
 }
 
@@ -123,6 +119,5 @@ func (p *Pool) reap() {
 		p.workers--
 		w.wake <- false // never blocks: an idle worker's channel is empty
 	}
-	p.idle.reset()
 	p.notifySettled()
 }
