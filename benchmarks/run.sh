@@ -59,17 +59,24 @@ if ((${#names[@]} == 0)); then
 	exit 1
 fi
 
+# Each benchmark runs count rounds, and each round runs every
+# implementation once, in turn: -test.count would run one implementation
+# count times before the next, so that a drift of the machine's speed over
+# a few minutes (a few per cent here) would read as a difference between
+# implementations. With BASE, the two builds alternate too.
 for name in "${names[@]}"; do
 	case $name in
 	BenchmarkPondSuite) benchtime=${SUITE_BENCHTIME:-3x} ;;
 	*) benchtime=${BENCHTIME:-1s} ;;
 	esac
 	args=(-test.run '^$' -test.bench "^$name\$" -test.benchtime "$benchtime"
-		-test.count "$count" -test.timeout 120m)
-	if [[ -n ${BASE:-} ]]; then
-		"$basebin" "${args[@]}" | tee -a "$baseout"
-	fi
-	"$bin" "${args[@]}" | tee -a "$out"
+		-test.count 1 -test.timeout 120m)
+	for ((round = 1; round <= count; round++)); do
+		if [[ -n ${BASE:-} ]]; then
+			"$basebin" "${args[@]}" | tee -a "$baseout"
+		fi
+		"$bin" "${args[@]}" | tee -a "$out"
+	done
 done
 
 echo
