@@ -58,9 +58,9 @@ func (l *idleList) dropOldest() {
 // least 1, since a worker's idleAt of 0 means "not noted yet".
 func (p *Pool) idleClock() int64 { return max(int64(time.Since(p.born)), 1) }
 
-// pushIdle puts w on the idle stack, arming the reaper if nobody was idle.
-// w notes the time with noteIdle once it has released p.mu, so that the
-// lock is not held during a clock read. p.mu is held.
+// pushIdle puts w on the idle stack and arms the reaper if it is not
+// armed. park notes the time in w.idleAt once it has released p.mu, so
+// that the lock is not held during a clock read. p.mu is held.
 func (p *Pool) pushIdle(w *worker) {
 	w.idleAt.Store(0)
 	p.idle.push(w)
