@@ -26,7 +26,7 @@ func (l *idleList) len() int { return len(l.ws) - l.head }
 
 func (l *idleList) push(w *worker) { l.ws = append(l.ws, w) }
 
-// pop takes the worker that went idle last.
+// pop takes the worker that went idle last, whose stack is warmest.
 func (l *idleList) pop() *worker {
 	n := len(l.ws) - 1
 	w := l.ws[n]
@@ -68,10 +68,6 @@ func (p *Pool) pushIdle(w *worker) {
 		p.armReaper(p.cfg.idleTimeout)
 	}
 }
-
-// popIdle takes the most recently idled worker, whose stack is warmest.
-// p.mu is held.
-func (p *Pool) popIdle() *worker { return p.idle.pop() }
 
 // armReaper makes the reaper run in d. p.mu is held.
 func (p *Pool) armReaper(d time.Duration) {

@@ -341,7 +341,7 @@ func (p *Pool) wakeLocked() (w *worker, spawn bool) {
 	}
 	if p.idle.len() > 0 {
 		p.waking++
-		return p.popIdle(), false
+		return p.idle.pop(), false
 	}
 	if p.workers-p.blocked < p.limit {
 		p.waking++
@@ -402,7 +402,7 @@ func (p *Pool) Limit() int {
 
 // retireIdle tells the most recently idled worker to exit. p.mu is held.
 func (p *Pool) retireIdle() {
-	w := p.popIdle()
+	w := p.idle.pop()
 	p.workers--
 	w.wake <- false
 }
