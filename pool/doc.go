@@ -141,7 +141,10 @@
 // Submitting to a busy pool is a mutex-guarded queue push with no
 // allocation; waking an idle worker is one channel send, and while one
 // wake-up is in flight submitters only queue, so bursts do not pay a
-// goroutine wake-up per task. When many goroutines submit at once, or many
+// goroutine wake-up per task. A worker that finds the queue empty yields
+// its processor once before it parks, counted as a wake-up in flight, so
+// that goroutines waiting to submit queue their tasks for it rather than
+// each wake a parked worker. When many goroutines submit at once, or many
 // tasks end at once, only a few per processor wait on the pool's mutex and
 // the others on a channel, so that the mutex never turns into a convoy of
 // context switches. An idle worker holds its goroutine but no timer: one

@@ -11,6 +11,7 @@ type Site uint8
 const (
 	PoolSubmit     Site = iota // a task is about to be offered to a pool
 	PoolWake                   // a submitter or worker is about to wake or start a worker
+	PoolYield                  // a worker that found the queue empty is about to yield
 	PoolPark                   // an idle worker is about to park
 	PoolWoken                  // a parked worker was woken and is about to look at the queue
 	PoolStart                  // a worker is about to run a task
