@@ -50,8 +50,9 @@ type Pool struct {
 	//     task is counted too, without a worker of its own) and runs that
 	//     lend their slot; so it may exceed limit.
 	//   - waking counts workers woken or started that have not yet looked
-	//     at the queue; a wake-up is sent only while queue.len() > waking,
-	//     so each queued task has at most one wake-up on its way.
+	//     at the queue, and a worker that yields before it parks (see
+	//     yield); a wake-up is sent only while queue.len() > waking, so
+	//     each queued task has at most one wake-up on its way.
 	//   - closed never goes back to false. Once it is set no task is
 	//     accepted, idle workers have been told to exit, and a busy worker
 	//     exits when it finds the queue empty: workers reaches 0 once the
@@ -61,7 +62,7 @@ type Pool struct {
 	workers int // live worker goroutines
 	blocked int // runs parked in Group.Wait; they lend their slot
 	running int // tasks executing
-	waking  int // workers woken or started that have not looked at the queue yet
+	waking  int // workers woken, started or yielding that have not looked at the queue yet
 	idle    idleList
 	queue   taskQueue
 	closed  bool
