@@ -150,7 +150,7 @@
 // context switches. An idle worker holds its goroutine but no timer: one
 // timer per pool retires the workers whose idle timeout has passed. On two
 // cores a batch of empty tasks costs about 85 ns per task at limit 2 and
-// 190 ns at limit 1000 (pond: 120 and 650; BenchmarkPoolEmpty in the
+// 180 ns at limit 1000 (pond: 120 and 580; BenchmarkPoolEmpty in the
 // benchmarks module). A queued task costs about 25
 // bytes beyond its closure. A task that takes a context gets a context of
 // its own each time it runs, which is what identifies it: one 16-byte
