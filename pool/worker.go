@@ -120,11 +120,14 @@ var yieldNow = runtime.Gosched
 // and the worker takes the tasks when it comes back, fanning out wake-ups
 // as a woken worker does. Parked instead, it would cost each of them a
 // wake-up: a channel send, and a switch to the woken worker before the
-// next submitter runs. Measured by BenchmarkPondSuite in the benchmarks
-// module (interleaved runs, medians): tiny tasks from 100,000 submitters
-// of one task each 153 → 82 ms and 23 → 15 MB at the peak, from 10,000
-// submitters 35 → 28 ms; a future's round trip on a pool 646 → 476 ns. The
-// other rows did not move.
+// next submitter runs. Measured in the benchmarks module side by side with
+// the revision before (BASE=82a123b ./run.sh 'Pool|PondSuite|Future' 10,
+// medians): pond's tiny tasks from 100,000 submitters of one task each
+// 164 → 104 ms and 26 → 15 MiB at the peak, from 10,000 submitters 36 →
+// 30 ms; a future's round trip on a pool 640 → 492 ns. No other row moved
+// beyond its noise (the most, FutureThroughput, +6% at p=0.09); the tiny
+// tasks' scenarios allocate more, as tasks queued during a yield grow the
+// queue's buffer.
 //
 // p.mu is held on entry and on return. yield reports whether the worker
 // yielded; if it did not, p.mu was not released. It never yields in
