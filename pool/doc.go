@@ -149,9 +149,9 @@
 // the others on a channel, so that the mutex never turns into a convoy of
 // context switches. An idle worker holds its goroutine but no timer: one
 // timer per pool retires the workers whose idle timeout has passed. On two
-// cores a batch of empty tasks costs about 85 ns per task at limit 2 and
-// 180 ns at limit 1000 (pond: 120 and 580; BenchmarkPoolEmpty in the
-// benchmarks module). A queued task costs about 25
+// cores a batch of empty tasks costs 85–90 ns per task at limit 2 and
+// 180–220 ns at limit 1000 (pond: 120–125 and 580–600; BenchmarkPoolEmpty
+// in the benchmarks module, two runs). A queued task costs about 25
 // bytes beyond its closure. A task that takes a context gets a context of
 // its own each time it runs, which is what identifies it: one 16-byte
 // allocation, about 20 ns per task in a Group fan-out (BenchmarkGroup), or
