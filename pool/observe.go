@@ -22,15 +22,21 @@ import (
 //
 // A task's events are reported in that order, on the goroutine of the
 // submitter (Queued, Rejected), of the task (Started, Panicked, Finished)
-// or of whoever dropped it (Dropped), never with the pool's lock held. A
-// task's Finished event is reported before the task counts as ended, so
-// before a [Pool.Wait] or [Group.Wait] waiting for it returns; the Dropped
-// events of Stop before Stop returns. Once the pool is idle, the events
+// or of whoever dropped it (Dropped), never with the pool's lock held. The
+// submitter reports Queued once the task is queued, so the task may start
+// or be dropped first: then the task's goroutine or the dropper reports
+// Queued just before its own event, or, if the submitter is reporting it,
+// waits for that call to return. So o must not wait for tasks of the pool
+// (with [Pool.Wait], [Pool.Stop], a [Group]'s Wait, a future's result)
+// while it reports Queued: the task may be waiting for it. A task's
+// Finished event is reported before the task counts as ended, so before a
+// [Pool.Wait] or [Group.Wait] waiting for it returns; the Dropped events of
+// Stop before Stop returns. Once the pool is idle, the events
 // counted match [Pool.Stats]: Queued is Submitted, Finished is Completed +
 // Failed + Panicked, Dropped is Dropped + Expired, Rejected is Rejected.
 //
 // An observed task costs three clock reads (when it is queued, starts and
-// ends) and one allocation of about 180 bytes more than an unobserved one.
+// ends) and one allocation of about 190 bytes more than an unobserved one.
 // A pool without an observer pays a nil check per event. A nil o panics.
 func WithObserver(o observe.Observer) Option {
 	if o == nil {
@@ -64,9 +70,61 @@ func (t *task) inner() any {
 	return t.fn
 }
 
+// The states of an observed task's Queued event (taskExt.qstate). Its
+// submitter reports it once the pool's lock is released, so the task can
+// start, or be dropped, before the submitter gets to it or while its
+// observer still runs. Whoever comes first reports it, and a worker or a
+// dropper that finds the submitter reporting waits until it is done, so
+// that each task's events are reported in order.
+const (
+	queuedUnreported int32 = iota
+	queuedReporting        // the submitter is reporting it
+	queuedAwaited          // ... and someone waits on qdone for it
+	queuedReported
+)
+
+// reportQueued is a submitter's report of x's Queued event, made after p.mu
+// is released; it reports nothing if the task's worker or dropper reported
+// the event first.
+func (p *Pool) reportQueued(x *taskExt) {
+	o := p.cfg.obs
+	if o == nil || !x.qstate.CompareAndSwap(queuedUnreported, queuedReporting) {
+		return
+	}
+	o.Observe(observe.Event{Kind: observe.Queued})
+	if !x.qstate.CompareAndSwap(queuedReporting, queuedReported) {
+		x.qstate.Store(queuedReported) // it was queuedAwaited
+		close(x.qdone)
+	}
+}
+
+// awaitQueued returns once x's Queued event has been reported, reporting it
+// itself if the submitter has not begun to, before an event that follows it
+// (Started, Dropped) is reported. o is p's observer.
+func awaitQueued(o observe.Observer, x *taskExt) {
+	for {
+		switch x.qstate.Load() {
+		case queuedUnreported:
+			if x.qstate.CompareAndSwap(queuedUnreported, queuedReported) {
+				o.Observe(observe.Event{Kind: observe.Queued})
+				return
+			}
+		case queuedReporting:
+			x.qdone = make(chan struct{})
+			if x.qstate.CompareAndSwap(queuedReporting, queuedAwaited) {
+				<-x.qdone
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
 // callExt runs an extended task with its context c (nil for a func()).
 func (p *Pool) callExt(x *taskExt, c *taskCtx) error {
 	if o := p.cfg.obs; o != nil {
+		awaitQueued(o, x)
 		x.start = time.Now()
 		o.Observe(observe.Event{Kind: observe.Started, Wait: x.start.Sub(x.queued)})
 	}
@@ -118,6 +176,7 @@ func (p *Pool) observeDropped(xs []*taskExt, reason error) {
 	}
 	now := time.Now()
 	for _, x := range xs {
+		awaitQueued(o, x)
 		o.Observe(observe.Event{Kind: observe.Dropped, Wait: now.Sub(x.queued), Err: reason})
 	}
 }

@@ -322,7 +322,9 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 	}
 	p.mu.Unlock()
 	shake.Point(shake.PoolWake)
-	p.observe(observe.Queued, nil)
+	if x != nil {
+		p.reportQueued(x)
+	}
 	p.startWake(w, spawn)
 	return nil
 }

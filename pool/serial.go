@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/weftgo/weft/observe"
 )
 
 // A Serial runs tasks on a [Pool] one key at a time: tasks submitted with
@@ -229,7 +227,9 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 			st.x = &taskExt{fn: st, c: st.c, didx: -1, queued: time.Now()}
 		}
 		p.mu.Unlock()
-		p.observe(observe.Queued, nil)
+		if st.x != nil {
+			p.reportQueued(st.x)
+		}
 		return nil
 	}
 	s.keys[key] = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -90,7 +91,7 @@ func Priority(n int) TaskOption { return priorityOption(n) }
 // on an idle pool. A task run in its caller's slot (see [Pool.Submit]) is
 // never queued and never expires.
 //
-// A queue timeout costs an allocation of about 180 bytes and a clock read
+// A queue timeout costs an allocation of about 190 bytes and a clock read
 // per task, and a clock read per dequeue while it is queued.
 //
 // A zero d means no limit; a negative d panics.
@@ -105,7 +106,7 @@ func QueueTimeout(d time.Duration) TaskOption {
 // d after the task starts, with [ErrRunTimeout] as its context.Cause (and
 // context.DeadlineExceeded as its Err). As with any context, the task must
 // watch it: a task that ignores it runs on. The deadline costs an
-// allocation of about 180 bytes per task, and a timer and a context per
+// allocation of about 190 bytes per task, and a timer and a context per
 // run.
 //
 // A zero d means no limit; a negative d panics, and so does RunTimeout
@@ -144,6 +145,9 @@ type taskExt struct {
 	deadline     time.Time // queued + queueTimeout, if it can expire
 	didx         int       // place in the queue's deadline heap, or -1
 	dead         bool      // expired: the queue drops it (see taskQueue)
+
+	qstate atomic.Int32  // how far its Queued event is reported, if observed (see reportQueued)
+	qdone  chan struct{} // closed when the submitter's report returns, if someone waits for it
 }
 
 // taskOptsOf applies a submit's options. noCtx says the task is a func(),

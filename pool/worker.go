@@ -10,7 +10,6 @@ import (
 	"github.com/weftgo/weft/internal/hook"
 	"github.com/weftgo/weft/internal/panics"
 	"github.com/weftgo/weft/internal/shake"
-	"github.com/weftgo/weft/observe"
 )
 
 // worker is one goroutine's loop of tasks, taken from the pool's queue.
@@ -242,7 +241,9 @@ func (p *Pool) runInSlot(t task, caller *taskCtx) {
 	caller.state = suspended
 	p.mu.Unlock()
 	shake.Point(shake.PoolCallerRuns)
-	p.observe(observe.Queued, nil)
+	if x, ok := t.fn.(*taskExt); ok {
+		p.reportQueued(x)
+	}
 	if caller.wid != 0 {
 		t = bindWorker(t, caller.wid) // the caller is suspended: its worker's values are free
 	}
