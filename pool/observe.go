@@ -91,9 +91,15 @@ func (p *Pool) reportQueued(x *taskExt) {
 	if o == nil || !x.qstate.CompareAndSwap(queuedUnreported, queuedReporting) {
 		return
 	}
+	defer x.reportedQueued()
 	o.Observe(observe.Event{Kind: observe.Queued})
-	if !x.qstate.CompareAndSwap(queuedReporting, queuedReported) {
-		x.qstate.Store(queuedReported) // it was queuedAwaited
+}
+
+// reportedQueued ends a submitter's report of x's Queued event and wakes
+// whoever waits for it. It is deferred, so that an Observe that panics
+// leaves no worker waiting.
+func (x *taskExt) reportedQueued() {
+	if x.qstate.Swap(queuedReported) == queuedAwaited {
 		close(x.qdone)
 	}
 }

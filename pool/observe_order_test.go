@@ -182,3 +182,24 @@ func TestStressObserverQueuedGauge(t *testing.T) {
 		require.Zero(t, g.n.Load(), "tasks left counted as queued")
 	}
 }
+
+// TestObserverPanicInQueuedLeavesNoWorkerWaiting: the task starts while
+// its submitter is still reporting Queued, so its worker waits for that
+// report; the report panics, and the worker must go on all the same.
+func TestObserverPanicInQueuedLeavesNoWorkerWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var queued atomic.Int32
+		o := observe.Func(func(e observe.Event) {
+			if e.Kind == observe.Queued && queued.Add(1) == 2 {
+				time.Sleep(time.Second)
+				panic("observer")
+			}
+		})
+		p := pool.New(1, pool.WithObserver(o))
+		require.NoError(t, p.Go(func() { time.Sleep(500 * time.Millisecond) }))
+		ran := make(chan struct{})
+		assert.PanicsWithValue(t, "observer", func() { _ = p.Go(func() { close(ran) }) })
+		<-ran
+		require.NoError(t, p.Shutdown(context.Background()))
+	})
+}
