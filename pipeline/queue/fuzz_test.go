@@ -117,7 +117,7 @@ func FuzzQueue(f *testing.F) {
 				m.closed = true
 				n := len(m.items)
 				m.items = nil
-				m.unfinished -= n
+				m.unfinished = max(0, m.unfinished-n)
 				require.Equal(t, n, q.Stop(), "op %d Stop", i)
 			case op == 16: // Shutdown, with a context that has ended: it must not block
 				m.closed = true

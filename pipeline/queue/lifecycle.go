@@ -50,16 +50,19 @@ func (q *Queue[T]) Shutdown(ctx context.Context) error {
 // 0.
 //
 // Dropped items count as done: Stop lowers the count [Queue.Join] and
-// [Queue.Shutdown] wait on by the number it dropped, as Python 3.13's
-// shutdown(immediate=True) does, so they must not be passed to
-// [Queue.TaskDone]. Join therefore still waits for the items that consumers
+// [Queue.Shutdown] wait on by the number it dropped, but not below zero
+// (TaskDone calls made for items before they were taken may have counted
+// them already), as Python 3.13's shutdown(immediate=True) does, so they
+// must not be passed to [Queue.TaskDone]. Join therefore still waits for the items that consumers
 // took before the Stop until they call TaskDone; if there are none, Join
 // returns nil at once.
 func (q *Queue[T]) Stop() (dropped int) {
 	q.lock()
 	q.closed = true
 	dropped = q.items.clear()
-	q.unfinished -= dropped
+	// TaskDone may have counted some of them already: it counts items, not
+	// the items taken.
+	q.unfinished = max(0, q.unfinished-dropped)
 	q.notEmpty.Broadcast()
 	q.notFull.Broadcast()
 	if q.unfinished == 0 {

@@ -268,3 +268,17 @@ func TestQueueStopReleasesJoinWhenNothingHeld(t *testing.T) {
 		require.NoError(t, <-joined)
 	})
 }
+
+// TaskDone counts items, not the items taken: a producer may mark an item
+// done before any consumer takes it. Stop then drops an item already
+// counted as done, and the count must stay at zero, not go below it (as
+// Python's shutdown(immediate=True) keeps it): found by FuzzQueue.
+func TestQueueStopAfterEarlyTaskDoneKeepsCountAtZero(t *testing.T) {
+	q := queue.New[int]()
+	require.NoError(t, q.Put(bg, 1))
+	require.NoError(t, q.TaskDone())
+	assert.Equal(t, 1, q.Stop())
+	require.NoError(t, q.Join(bg))
+	require.ErrorIs(t, q.TaskDone(), queue.ErrTooManyTaskDone, "the count is zero")
+	require.NoError(t, q.Join(bg), "the failed TaskDone changed nothing")
+}
