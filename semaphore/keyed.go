@@ -75,6 +75,7 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 	}
 	if e.TryAcquire(n) {
 		e.refs += n
+		k.drop(key, e) // n == 0 holds nothing: a new key is not in use
 		k.mu.Unlock()
 		k.report(observe.Acquired, n, time.Time{}, nil)
 		return nil
