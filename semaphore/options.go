@@ -28,7 +28,7 @@ const (
 	// [FIFO] hand-off (released permits go to the queue in order, new
 	// requests queue behind it) until the backlog is served. The switch is
 	// made there rather than by a timer: until then a new request may still
-	// take permits that are free, too few for the head.
+	// take free permits ahead of the head.
 	// The cost of fairness is head-of-line blocking in that mode: free
 	// permits stay unused while the head waits for enough of them.
 	Fair Policy = iota
