@@ -303,3 +303,48 @@ func TestUncancelableSubmitContextAllocatesNothing(t *testing.T) {
 	assert.Equal(t, "never", seen)
 	assert.LessOrEqual(t, base, 1.0, "one task context per run")
 }
+
+// The submit context and the pool's Stop (or the group's cancellation) are
+// joined when the task first looks at its context, so the cause it sees is
+// whichever had happened by then: ErrStopped if only Stop had, and the
+// submit context's cause if both had, whatever their order.
+func TestCauseSeenIsWhatHadHappenedWhenTheTaskLooks(t *testing.T) {
+	for _, s := range ctxSubmits {
+		for _, parentToo := range []bool{false, true} {
+			name := s.name + "/StopOnly"
+			if parentToo {
+				name = s.name + "/StopThenParent"
+			}
+			t.Run(name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := pool.New(1)
+					cause := errors.New("client went away")
+					ctx, cancel := context.WithCancelCause(context.Background())
+					defer cancel(nil)
+					look, seen := make(chan struct{}), make(chan error, 1)
+					wait, err := s.submit(p, ctx, func(ctx context.Context) error {
+						<-look
+						seen <- context.Cause(ctx)
+						return nil
+					})
+					require.NoError(t, err)
+					synctest.Wait()
+					stopped := make(chan int)
+					go func() { stopped <- p.Stop() }()
+					synctest.Wait() // Stop has canceled the pool and waits for the task
+					if parentToo {
+						cancel(cause)
+					}
+					close(look)
+					if parentToo {
+						assert.Equal(t, cause, <-seen)
+					} else {
+						assert.Equal(t, pool.ErrStopped, <-seen)
+					}
+					assert.Zero(t, <-stopped)
+					assert.NoError(t, wait())
+				})
+			})
+		}
+	}
+}

@@ -161,8 +161,10 @@ func (g *Group) Go(fn func(ctx context.Context) error, opts ...TaskOption) error
 // ctx is the parent of fn's context, as for [Pool.Submit]: its values and
 // deadline reach fn, and fn's context is done when ctx is, or when the
 // group's context is canceled (a fail-fast error, Wait, [Pool.Stop]),
-// whichever comes first, with that cause. Values are looked up in ctx
-// first, then in the context the group was made from.
+// whichever comes first, with that cause; if both have happened by the time
+// fn first looks at its context, the cause is ctx's, as for Pool.Submit.
+// Values are looked up in ctx first, then in the context the group was made
+// from.
 //
 // Called from a task of the pool with the context that task received (a
 // task of this group or any other), Submit never waits for a worker that the
