@@ -210,7 +210,13 @@ func (g *Group) trySubmit(fn any, opts []TaskOption) error {
 func (g *Group) record(err error) error {
 	if err != nil {
 		g.p.mu.Lock()
-		g.addErr(err)
+		// A submit that a failed fail-fast group refused returns the
+		// group's first error, which Wait returns anyway: kept again, a
+		// panic would be reported twice. (Only panics are compared: their
+		// types are pointers, and addErr drops any other error then.)
+		if !panics.Is(err) || err != g.first {
+			g.addErr(err)
+		}
 		g.p.mu.Unlock()
 	}
 	return err

@@ -342,3 +342,25 @@ func TestGroupsInTasksLeaveNothingBehind(t *testing.T) {
 	assert.Less(t, grown, int64(200_000), "20k groups retained %d bytes", grown)
 	shutdown(t, p)
 }
+
+// A Go refused because its fail-fast group failed with a panic returns that
+// panic, and records it: Wait still reports the panic once.
+func TestGroupFailFastGoAfterPanicReportsItOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(0))
+		g, _ := p.Group(context.Background(), pool.WithFailFast())
+		require.NoError(t, g.Go(func(context.Context) error { panic("boom") }))
+		synctest.Wait()
+		release := make(chan struct{})
+		require.NoError(t, p.Go(func() { <-release }))
+		err := g.Go(func(context.Context) error { return nil })
+		var pe *pool.PanicError
+		require.ErrorAs(t, err, &pe, "no room, and the group has failed")
+		close(release)
+		err = g.Wait()
+		require.ErrorAs(t, err, &pe)
+		_, joined := err.(interface{ Unwrap() []error })
+		assert.False(t, joined, "Wait returned %v", err)
+		shutdown(t, p)
+	})
+}
