@@ -68,11 +68,19 @@ const (
 	opSerialSubmitCtx
 	opSerialTry
 	opTick // time passes, up to the next event the model expects
+	// FuzzGroup's (fuzz_group_test.go).
+	opGroupNew
+	opGroupGo
+	opGroupTry
+	opGroupSubmit
+	opGroupWait
+	opNested
 )
 
 var fzOpNames = [...]string{"Go", "Submit", "SubmitCtx", "TrySubmit", "Release", "Probe",
 	"SetLimit", "Close", "Stop", "Shutdown", "Wait", "Cancel",
-	"Serial.Go", "Serial.Submit", "Serial.SubmitCtx", "Serial.TrySubmit", "Tick"}
+	"Serial.Go", "Serial.Submit", "Serial.SubmitCtx", "Serial.TrySubmit", "Tick",
+	"Pool.Group", "Group.Go", "Group.TrySubmit", "Group.Submit", "Group.Wait", "Nested"}
 
 // How a released task ends.
 type fzMode uint8
@@ -84,9 +92,18 @@ const (
 	endGoexit
 	probeCtx // not an end: the task reports what its context says
 	expired  // not an end either: its QueueTimeout passed
+	// Not ends either: the other errors FuzzGroup's groups report, and the
+	// causes of their contexts.
+	wClosed    // ErrClosed
+	wDropped   // ErrClosed for id tasks of a group dropped by Stop
+	wCause     // fzCauses[id]
+	wCanceled  // context.Canceled: a group's Wait returned
+	wStopped   // ErrStopped
+	wQueueFull // ErrQueueFull
 )
 
-var fzModeNames = [...]string{"ok", "error", "panic", "goexit", "probe", "expired"}
+var fzModeNames = [...]string{"ok", "error", "panic", "goexit", "probe", "expired",
+	"ErrClosed", "dropped", "cause", "Canceled", "ErrStopped", "ErrQueueFull"}
 
 const fzCtxs = 3 // cancelable parent contexts per run
 
@@ -143,6 +160,7 @@ type fzHarness struct {
 	m       *fzModel
 	nextID  int
 	history []string
+	gx      *fzGroupHarness // FuzzGroup's, nil for the others
 }
 
 // newFzHarness makes the pool from the first byte of the fuzz input: its
@@ -187,12 +205,28 @@ func (h *fzHarness) id() int {
 func (h *fzHarness) body(id int) func(ctx context.Context) error {
 	ch := make(chan fzMode, 1)
 	h.chans[id] = ch
+	var cmds chan func(context.Context) // FuzzGroup's nested submits
+	if h.gx != nil {
+		cmds = make(chan func(context.Context), 1)
+		h.gx.cmds[id] = cmds
+	}
 	return func(ctx context.Context) error {
 		h.mu.Lock()
 		h.starts[id]++
 		h.started = append(h.started, id)
 		h.mu.Unlock()
-		for mode := range ch {
+		for {
+			var mode fzMode
+			select {
+			case f := <-cmds:
+				f(ctx)
+				continue
+			case m, ok := <-ch:
+				if !ok {
+					return nil
+				}
+				mode = m
+			}
 			switch mode {
 			case probeCtx:
 				r := &fzProbe{err: ctx.Err(), cause: context.Cause(ctx), val: ctx.Value(fzCtxKey{})}
@@ -214,7 +248,6 @@ func (h *fzHarness) body(id int) func(ctx context.Context) error {
 				return nil
 			}
 		}
-		return nil
 	}
 }
 
@@ -259,9 +292,14 @@ type fzOp struct {
 	mode fzMode
 	n    int           // SetLimit's limit
 	qt   time.Duration // QueueTimeout; for a tick, when it ends
+	grp  int           // FuzzGroup: the group (index+1), 0 for none
+	sub  int           // FuzzGroup: a nested submit's task (op.task submits it)
 }
 
 func (op fzOp) String() string {
+	if op.kind >= opGroupNew {
+		return op.groupString()
+	}
 	s := fzOpNames[op.kind]
 	switch op.kind {
 	case opGo, opSubmit, opSubmitCtx, opTry, opSerialGo, opSerialSubmit, opSerialSubmitCtx, opSerialTry:
@@ -365,6 +403,8 @@ func (h *fzHarness) do(op fzOp) {
 		h.cancel[op.ctx](fzCauses[op.ctx])
 	case opTick:
 		time.Sleep(op.qt - h.m.now)
+	default:
+		h.doGroup(op, opts)
 	}
 	synctest.Wait()
 	obs := h.collect()
@@ -378,6 +418,11 @@ func (h *fzHarness) do(op fzOp) {
 	}
 	if err := h.m.checkStats(h.p.Stats()); err != nil {
 		h.fail("%v", err)
+	}
+	if h.gx != nil {
+		if err := h.checkGroupCtxs(); err != nil {
+			h.fail("%v", err)
+		}
 	}
 	if len(h.m.alts) > 5000 {
 		h.fail("%d queue alternatives", len(h.m.alts))
@@ -415,12 +460,17 @@ func (h *fzHarness) sleep(d time.Duration) {
 func (h *fzHarness) finish() {
 	h.t.Helper()
 	h.do(fzOp{kind: opShutdown, call: h.id(), ctx: -1})
-	for len(h.m.running) > 0 {
+	for len(h.m.running)+len(h.m.inline) > 0 {
 		h.do(fzOp{kind: opRelease, task: h.m.runningIDs()[0], mode: endOK})
 	}
 	m := h.m
 	if len(m.blocked)+len(m.waits)+len(m.stops) > 0 {
 		h.fail("calls still pending at the end: blocked %v waits %v stops %v", m.blocked, m.waits, m.stops)
+	}
+	for i, g := range m.groups {
+		if len(g.waits) > 0 || g.outstanding > 0 {
+			h.fail("group %d: Waits %v pending, %d tasks outstanding at the end", i, g.waits, g.outstanding)
+		}
 	}
 	for id, t := range m.tasks {
 		want := 0
@@ -459,6 +509,11 @@ const (
 
 type fzTaskM struct {
 	id     int
+	grp    int  // FuzzGroup: the task's group (index+1), 0 for none
+	record bool // FuzzGroup: Group.Go or TrySubmit, whose failure is recorded for Wait
+	nested bool // FuzzGroup: submitted by a task with its context
+	inline bool // FuzzGroup: running in its caller's slot
+	caller int  // FuzzGroup: the task that submitted it, if nested
 	hasCtx bool // a func(ctx) error task
 	ctx    int  // parent context, -1 for none
 	key    int  // -1: not a Serial's
@@ -556,11 +611,18 @@ type fzModel struct {
 	stopN        []int // what each pending Stop call returns
 	kept         []fzWant
 	st           pool.Stats
+
+	// FuzzGroup's (see fuzz_group_test.go).
+	groups      []*fzGroupM
+	inline      map[int]bool // tasks running in their caller's slot, without a worker
+	suspended   map[int]int  // callers suspended in a nested submit: the submit's call
+	touchedIdle bool         // the pool was idle for a while during this op (see settledAWhile)
 }
 
 func newFzModel(limit, qsize int, idle time.Duration) *fzModel {
 	m := &fzModel{limit: limit, qsize: qsize, idleTimeout: idle, running: map[int]bool{}, alts: []*fzAlt{{}},
-		tasks: map[int]*fzTaskM{}, stopAt: -1, busy: map[int]bool{}, parked: map[int][]int{}}
+		tasks: map[int]*fzTaskM{}, stopAt: -1, busy: map[int]bool{}, parked: map[int][]int{},
+		inline: map[int]bool{}, suspended: map[int]int{}}
 	for i := range m.canceledAt {
 		m.canceledAt[i] = -1
 	}
@@ -574,13 +636,23 @@ func (m *fzModel) String() string {
 	}
 	return fmt.Sprintf("at %v: limit %d queue %d idle workers %v running %v blocked %v parked %v closed %v stopped %v kept %v\n  queue alternatives: %s",
 		m.now, m.limit, m.qsize, m.idle, m.runningIDs(), m.blocked, m.parked, m.closed, m.stopped, m.kept,
-		strings.Join(alts, "\n    "))
+		strings.Join(alts, "\n    ")) + m.groupsString()
 }
 
+// runningIDs returns the running tasks that can be released or probed:
+// not those suspended in a nested submit, but those running in their
+// place.
 func (m *fzModel) runningIDs() []int {
 	ids := make([]int, 0, len(m.running))
 	for id := range m.running {
-		ids = append(ids, id)
+		if _, ok := m.suspended[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	for id := range m.inline {
+		if _, ok := m.suspended[id]; !ok {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	return ids
@@ -703,8 +775,10 @@ func (m *fzModel) endOp(started []int) error {
 	}
 	m.alts = keep
 	for _, id := range got {
-		m.running[id] = true
 		m.tasks[id].state = tsRunning
+		if !m.inline[id] {
+			m.running[id] = true
+		}
 	}
 	m.pops = 0
 	return nil
@@ -742,7 +816,8 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 	c := fzCheck{obs}
 	var err error
 	switch op.kind {
-	case opGo, opSubmit, opSubmitCtx, opTry, opSerialGo, opSerialSubmit, opSerialSubmitCtx, opSerialTry:
+	case opGo, opSubmit, opSubmitCtx, opTry, opSerialGo, opSerialSubmit, opSerialSubmitCtx, opSerialTry,
+		opGroupGo, opGroupTry, opGroupSubmit:
 		err = m.submit(op, c)
 	case opRelease:
 		err = m.release(op, c)
@@ -768,6 +843,8 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 		err = m.cancel(op.ctx, c)
 	case opTick:
 		err = m.tick(op.qt, c)
+	default:
+		err = m.applyGroup(op, c)
 	}
 	if err != nil {
 		return err
@@ -778,6 +855,9 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 	if err := m.settled(c); err != nil {
 		return err
 	}
+	if err := m.settleGroups(c); err != nil {
+		return err
+	}
 	if len(obs.rets) > 0 {
 		return fmt.Errorf("calls returned unexpectedly: %v", obs.rets)
 	}
@@ -786,12 +866,16 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 
 func (m *fzModel) submit(op fzOp, c fzCheck) error {
 	t := &fzTaskM{id: op.task, ctx: op.ctx, key: op.key, prio: op.prio, call: op.call, joinAt: -1, qt: op.qt,
-		hasCtx: op.kind != opGo && op.kind != opSerialGo, try: op.kind == opTry || op.kind == opSerialTry}
+		hasCtx: op.kind != opGo && op.kind != opSerialGo, try: op.kind == opTry || op.kind == opSerialTry || op.kind == opGroupTry,
+		grp: op.grp, record: op.kind == opGroupGo || op.kind == opGroupTry}
 	m.tasks[t.id] = t
 	if m.closed {
 		t.state = tsRejected
 		m.st.Rejected++
-		return c.ret(op.call, "ErrClosed", isErr(pool.ErrClosed))
+		if err := c.ret(op.call, "ErrClosed", isErr(pool.ErrClosed)); err != nil {
+			return err
+		}
+		return m.recordFor(t, fzWant{wClosed, 0}, c)
 	}
 	if t.key >= 0 {
 		if m.busy[t.key] {
@@ -805,16 +889,19 @@ func (m *fzModel) submit(op fzOp, c fzCheck) error {
 	}
 	if m.room() > 0 {
 		m.st.Submitted++
+		m.accepted(t)
 		m.push(t.id)
 		m.fill()
 		return c.ret(op.call, "nil", isErr(nil))
 	}
-	var want error
+	var want fzWant
 	switch {
 	case t.try:
-		want = pool.ErrQueueFull
-	case t.ctx >= 0 && m.canceledAt[t.ctx] >= 0:
-		want = fzCauses[t.ctx]
+		want = fzWant{wQueueFull, 0}
+	case t.grp > 0 && m.groups[t.grp-1].first != nil:
+		want = *m.groups[t.grp-1].first
+	case m.waitCtx(t) >= 0 && m.canceledAt[m.waitCtx(t)] >= 0:
+		want = fzWant{wCause, m.waitCtx(t)}
 	default:
 		t.state = tsBlocked
 		m.blocked = append(m.blocked, t.id)
@@ -828,7 +915,13 @@ func (m *fzModel) submit(op fzOp, c fzCheck) error {
 			m.fill()
 		}
 	}
-	return c.ret(op.call, fmt.Sprint(want), isErr(want))
+	if err := c.ret(op.call, fmt.Sprint(want), isWant(want)); err != nil {
+		return err
+	}
+	if want.mode == wQueueFull {
+		return nil
+	}
+	return m.recordFor(t, want, c)
 }
 
 // handOn hands key on once its task in the pool ended or was refused:
@@ -852,23 +945,35 @@ func (m *fzModel) handOn(key int) (int, bool) {
 
 func (m *fzModel) release(op fzOp, c fzCheck) error {
 	t := m.tasks[op.task]
-	if !m.running[t.id] {
+	if !m.running[t.id] && !m.inline[t.id] {
 		return fmt.Errorf("model: releasing task %d, which is not running", t.id)
 	}
 	delete(m.running, t.id)
 	t.state = tsDone
+	var report *fzWant
 	switch op.mode {
 	case endOK:
 		m.st.Completed++
 	case endErr:
 		m.st.Failed++
-		m.kept = append(m.kept, fzWant{endErr, t.id})
+		report = &fzWant{endErr, t.id}
 	case endPanic:
 		m.st.Panicked++
-		m.kept = append(m.kept, fzWant{endPanic, t.id})
+		report = &fzWant{endPanic, t.id}
 	case endGoexit:
 		m.st.Failed++
-		m.kept = append(m.kept, fzWant{endGoexit, 0})
+		report = &fzWant{endGoexit, 0}
+	}
+	if err := m.taskEnded(t, report, c); err != nil {
+		return err
+	}
+	if len(m.blocked) > 0 && m.nRunning() == 0 && len(m.inline) == 0 && m.qlen() == 0 && m.nParked == 0 {
+		// The pool is idle until a blocked submitter gets the room: a
+		// Wait may return meanwhile, or go on waiting.
+		m.touchedIdle = true
+	}
+	if t.inline {
+		return m.inlineEnded(t, c) // its caller's worker goes on with its caller
 	}
 	if t.key >= 0 {
 		if id, ok := m.handOn(t.key); ok {
@@ -923,6 +1028,7 @@ func (m *fzModel) admitted(c fzCheck, n int) ([]int, error) {
 		}
 		ids = append(ids, id)
 		m.st.Submitted++
+		m.accepted(m.tasks[id])
 		return true
 	})
 	if len(ids) != n || slices.ContainsFunc(ids, func(id int) bool { return id < 0 }) {
@@ -959,11 +1065,19 @@ func (m *fzModel) close(c fzCheck) error {
 	m.closed = true
 	m.idle = nil // idle workers exit
 	var ids []int
-	for _, id := range m.blocked {
+	blocked := m.blocked
+	m.blocked = nil
+	for _, id := range blocked {
 		t := m.tasks[id]
+		if t.state != tsBlocked {
+			continue // refused already: its group failed
+		}
 		t.state = tsRejected
 		m.st.Rejected++
 		if err := c.ret(t.call, "ErrClosed", isErr(pool.ErrClosed)); err != nil {
+			return err
+		}
+		if err := m.recordFor(t, fzWant{wClosed, 0}, c); err != nil {
 			return err
 		}
 		if t.key >= 0 {
@@ -986,6 +1100,7 @@ func (m *fzModel) stop(op fzOp, c fzCheck) error {
 	n := m.qlen() + m.nParked
 	for _, e := range m.alts[0].q {
 		m.tasks[e.id].state = tsDropped
+		m.droppedFromGroup(m.tasks[e.id])
 	}
 	for _, ps := range m.parked {
 		for _, id := range ps {
@@ -998,6 +1113,7 @@ func (m *fzModel) stop(op fzOp, c fzCheck) error {
 	m.alts = m.alts[:1]
 	m.parked, m.nParked, m.busy = map[int][]int{}, 0, map[int]bool{}
 	m.st.Dropped += uint64(n)
+	m.stopGroups()
 	if err := m.close(c); err != nil {
 		return err
 	}
@@ -1013,13 +1129,16 @@ func (m *fzModel) cancel(i int, c fzCheck) error {
 	m.canceledAt[i] = m.op
 	var ids []int
 	var err error
+	m.cancelGroups(i)
+	var rec []*fzTaskM
 	m.blocked = slices.DeleteFunc(m.blocked, func(id int) bool {
 		t := m.tasks[id]
-		if t.ctx != i {
+		if m.waitCtx(t) != i {
 			return false
 		}
 		t.state = tsRejected
 		m.st.Rejected++
+		rec = append(rec, t)
 		if e := c.ret(t.call, "the context's cause", isErr(fzCauses[i])); e != nil && err == nil {
 			err = e
 		}
@@ -1032,6 +1151,11 @@ func (m *fzModel) cancel(i int, c fzCheck) error {
 	})
 	if err != nil {
 		return err
+	}
+	for _, t := range rec {
+		if err := m.recordFor(t, fzWant{wCause, i}, c); err != nil {
+			return err
+		}
 	}
 	m.explore(ids, min(max(0, m.limit-m.nRunning()), m.qlen()+len(ids)))
 	m.waits = slices.DeleteFunc(m.waits, func(w fzWaitCall) bool {
@@ -1075,6 +1199,9 @@ func (m *fzModel) tick(now time.Duration, c fzCheck) error {
 			gone[e.id] = true
 			t.state = tsExpired
 			m.st.Expired++
+			if t.grp > 0 {
+				panic("FuzzGroup has no queue timeouts") // a group's expiry would race its blocked submitters
+			}
 			m.kept = append(m.kept, fzWant{expired, 0})
 		}
 	}
@@ -1098,7 +1225,12 @@ func (m *fzModel) isIdle() bool { return m.nRunning() == 0 && m.qlen() == 0 && m
 // settled returns the pending Wait, Shutdown and Stop calls once the pool
 // has nothing left to run: their errors together must be the kept ones.
 func (m *fzModel) settled(c fzCheck) error {
+	touched := m.touchedIdle
+	m.touchedIdle = false
 	if !m.isIdle() {
+		if touched {
+			return m.settledAWhile(c)
+		}
 		return nil
 	}
 	for i, id := range m.stops {
@@ -1141,6 +1273,47 @@ func (m *fzModel) settled(c fzCheck) error {
 	return nil
 }
 
+// settledAWhile checks the Wait calls that returned while the pool was
+// idle for a while during this op: together they return every kept error,
+// and the others go on waiting.
+func (m *fzModel) settledAWhile(c fzCheck) error {
+	var got []fzWant
+	var returned []int
+	m.waits = slices.DeleteFunc(m.waits, func(w fzWaitCall) bool {
+		r, ok := c.obs.rets[w.id]
+		if !ok || w.kind != callWait {
+			return false
+		}
+		delete(c.obs.rets, w.id)
+		returned = append(returned, w.id)
+		for _, e := range fzFlatten(r.err) {
+			fw, err := fzWantOf(e)
+			if err != nil {
+				fw = fzWant{mode: 255}
+			}
+			got = append(got, fw)
+		}
+		return true
+	})
+	if len(returned) == 0 {
+		return nil
+	}
+	want := slices.Clone(m.kept)
+	cmp := func(a, b fzWant) int {
+		if a.mode != b.mode {
+			return int(a.mode) - int(b.mode)
+		}
+		return a.id - b.id
+	}
+	slices.SortFunc(got, cmp)
+	slices.SortFunc(want, cmp)
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("Wait calls %v returned errors %v, want %v", returned, got, want)
+	}
+	m.kept = nil
+	return nil
+}
+
 func fzFlatten(err error) []error {
 	if err == nil {
 		return nil
@@ -1171,6 +1344,25 @@ func fzWantOf(err error) (fzWant, error) {
 		return fzWant{expired, 0}, nil
 	case errors.As(err, &fe):
 		return fzWant{endErr, fe.id}, nil
+	case err == pool.ErrClosed:
+		return fzWant{wClosed, 0}, nil
+	case errors.Is(err, pool.ErrClosed):
+		var n int
+		if _, e := fmt.Sscanf(strings.TrimPrefix(err.Error(), pool.ErrClosed.Error()+": "), "%d queued", &n); e != nil {
+			return fzWant{}, fmt.Errorf("unexpected error %v", err)
+		}
+		return fzWant{wDropped, n}, nil
+	case errors.Is(err, pool.ErrStopped):
+		return fzWant{wStopped, 0}, nil
+	case errors.Is(err, pool.ErrQueueFull):
+		return fzWant{wQueueFull, 0}, nil
+	case errors.Is(err, context.Canceled):
+		return fzWant{wCanceled, 0}, nil
+	}
+	for i, c := range fzCauses {
+		if err == c {
+			return fzWant{wCause, i}, nil
+		}
 	}
 	return fzWant{}, fmt.Errorf("unexpected error %v", err)
 }
@@ -1189,14 +1381,22 @@ func (m *fzModel) probe(op fzOp, r *fzProbe) error {
 	if t.ctx >= 0 {
 		parentAt = m.canceledAt[t.ctx]
 		wantVal = t.ctx
+	} else if t.grp > 0 && m.groups[t.grp-1].parent >= 0 {
+		wantVal = m.groups[t.grp-1].parent
 	}
 	if r.val != wantVal {
 		return fmt.Errorf("task %d: ctx.Value = %v, want %v", t.id, r.val, wantVal)
 	}
-	done := parentAt >= 0 || m.stopAt >= 0
+	// The scope's context: the pool's, which Stop cancels, or the group's.
+	stopAt, scopeCauses := m.stopAt, []fzWant{{wStopped, 0}}
+	if t.grp > 0 {
+		g := m.groups[t.grp-1]
+		stopAt, scopeCauses = g.canceledAt, g.causes
+	}
+	done := parentAt >= 0 || stopAt >= 0
 	if r.done != done || (r.err != nil) != done {
-		return fmt.Errorf("task %d: context done %v, Err %v; want done %v (parent canceled at op %d, stopped at op %d)",
-			t.id, r.done, r.err, done, parentAt, m.stopAt)
+		return fmt.Errorf("task %d: context done %v, Err %v; want done %v (parent canceled at op %d, scope at op %d)",
+			t.id, r.done, r.err, done, parentAt, stopAt)
 	}
 	if !done {
 		if r.cause != nil {
@@ -1207,23 +1407,27 @@ func (m *fzModel) probe(op fzOp, r *fzProbe) error {
 	if !errors.Is(r.err, context.Canceled) {
 		return fmt.Errorf("task %d: Err %v, want context.Canceled", t.id, r.err)
 	}
+	got, err := fzWantOf(r.cause)
+	if err != nil {
+		return fmt.Errorf("task %d: Cause: %w", t.id, err)
+	}
 	var ok bool
 	switch {
 	case parentAt < 0:
-		ok = r.cause == pool.ErrStopped
-	case m.stopAt < 0 || parentAt < m.stopAt:
-		ok = r.cause == fzCauses[t.ctx]
-	case t.joinAt < parentAt:
-		// Stop came first, and the task looked at its context before
-		// the parent was canceled.
-		ok = r.cause == pool.ErrStopped
+		ok = slices.Contains(scopeCauses, got)
+	case stopAt < 0 || parentAt <= stopAt || parentAt < t.joinAt:
+		// The parent came first, or both before the task first looked
+		// (Submit's doc: the cause is then ctx's). Both in one op: a
+		// group made from the same context, which has the same cause.
+		ok = got == fzWant{wCause, t.ctx}
 	default:
-		// Both came before the task first looked: either cause.
-		ok = r.cause == pool.ErrStopped || r.cause == fzCauses[t.ctx]
+		// The scope's came first, and the task looked at its context
+		// before the parent was canceled.
+		ok = slices.Contains(scopeCauses, got)
 	}
 	if !ok {
-		return fmt.Errorf("task %d: Cause %v (parent canceled at op %d, stopped at op %d, first probe at op %d)",
-			t.id, r.cause, parentAt, m.stopAt, t.joinAt)
+		return fmt.Errorf("task %d: Cause %v (parent canceled at op %d, scope at op %d with %v, first probe at op %d)",
+			t.id, r.cause, parentAt, stopAt, scopeCauses, t.joinAt)
 	}
 	return nil
 }
@@ -1232,7 +1436,7 @@ func (m *fzModel) checkStats(got pool.Stats) error {
 	want := m.st
 	want.Limit = m.limit
 	want.Workers = m.workers()
-	want.Running = len(m.running)
+	want.Running = len(m.running) + len(m.inline)
 	want.Queued = m.qlen() + m.nParked
 	if got != want {
 		return fmt.Errorf("Stats\n   got %+v\n  want %+v", got, want)
@@ -1354,7 +1558,7 @@ func (h *fzHarness) decodeCommon(code, arg byte) (fzOp, bool) {
 		mode := fzMode(arg >> 4 & 3)
 		if code == 5 {
 			mode = probeCtx
-			ids = slices.DeleteFunc(ids, func(id int) bool { return !h.m.tasks[id].hasCtx })
+			ids = slices.DeleteFunc(ids, func(id int) bool { return !h.m.tasks[id].hasCtx || h.m.tasks[id].nested })
 		}
 		if len(ids) == 0 {
 			return fzOp{}, false
