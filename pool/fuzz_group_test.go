@@ -37,7 +37,9 @@ import (
 // group gets room may return or go on waiting.
 //
 // data[0] chooses the pool as for FuzzPool (its idle timeout never passes:
-// there are no Sleep ops). Two groups exist from the start: group 0 on
+// there are no Sleep ops), and its bit 6 gives the pool a WithErrorHandler,
+// which must get each failed pool task's error once, during the op that
+// ended the task, instead of Wait. Two groups exist from the start: group 0 on
 // context.Background, group 1 fail-fast on context 0. Then every two bytes
 // are an operation and its argument (see stepGroup).
 func FuzzGroup(f *testing.F) {
@@ -65,6 +67,9 @@ func FuzzGroup(f *testing.F) {
 		// dropped ones.
 		{0x00, cGo, 0, cGo, 0, cGo, 1, cSubmit, 0, cGWait, 0, cStop, 0, cProbe, 0, cRelease, 0,
 			cGWait, 0, cGWait, 1, cGo, 0},
+		// An error handler for the pool's tasks, not the groups'.
+		{0x41, cSubmit, 0, cGo, 0, cNested, 0x00, cRelease, 0x10, cRelease, 0x20, cRelease, 0x30,
+			cWait, 0, cGWait, 0},
 		// Canceling the context of group 1, with Go blocked on room.
 		{0x04, cGo, 1, cGo, 1, cGSubmit, 0x05, cProbe, 0, cCancel, 0, cProbe, 0, cGWait, 1,
 			cRelease, 0x30, cGo, 1},
@@ -80,8 +85,14 @@ func FuzzGroup(f *testing.F) {
 			return
 		}
 		synctest.Test(t, func(t *testing.T) {
-			h := newFzHarness(t, data[0], false)
-			h.gx = &fzGroupHarness{cmds: map[int]chan func(context.Context){}}
+			gx := &fzGroupHarness{cmds: map[int]chan func(context.Context){}}
+			var opts []pool.Option
+			if data[0]&0x40 != 0 {
+				opts = append(opts, pool.WithErrorHandler(gx.handle))
+			}
+			h := newFzHarness(t, data[0], false, opts...)
+			h.gx, gx.h = gx, h
+			h.m.handler = len(opts) > 0
 			h.do(fzOp{kind: opGroupNew, ctx: -1})
 			h.do(fzOp{kind: opGroupNew, ctx: 0, n: 1})
 			for i := 1; i+1 < len(data); i += 2 {
@@ -94,9 +105,11 @@ func FuzzGroup(f *testing.F) {
 
 // fzGroupHarness is FuzzGroup's part of the real side.
 type fzGroupHarness struct {
-	groups []*pool.Group
-	ctxs   []context.Context // the contexts Pool.Group returned
-	cmds   map[int]chan func(context.Context)
+	h       *fzHarness
+	handled []error // what the error handler got during this op; h.mu guards it
+	groups  []*pool.Group
+	ctxs    []context.Context // the contexts Pool.Group returned
+	cmds    map[int]chan func(context.Context)
 }
 
 const fzMaxGroups = 5
@@ -234,9 +247,49 @@ func (h *fzHarness) doGroup(op fzOp, opts []pool.TaskOption) {
 	}
 }
 
+func (gx *fzGroupHarness) handle(err error) {
+	gx.h.mu.Lock()
+	gx.handled = append(gx.handled, err)
+	gx.h.mu.Unlock()
+}
+
+// checkHandled compares the errors the handler got during the op with the
+// model's: each failed pool task's error, once.
+func (h *fzHarness) checkHandled() error {
+	h.mu.Lock()
+	got := h.gx.handled
+	h.gx.handled = nil
+	h.mu.Unlock()
+	var gw []fzWant
+	for _, e := range got {
+		w, err := fzWantOf(e)
+		if err != nil {
+			return fmt.Errorf("error handler: %w", err)
+		}
+		gw = append(gw, w)
+	}
+	want := h.m.handled
+	h.m.handled = nil
+	cmp := func(a, b fzWant) int {
+		if a.mode != b.mode {
+			return int(a.mode) - int(b.mode)
+		}
+		return a.id - b.id
+	}
+	slices.SortFunc(gw, cmp)
+	slices.SortFunc(want, cmp)
+	if !slices.Equal(gw, want) {
+		return fmt.Errorf("error handler got %v, want %v", gw, want)
+	}
+	return nil
+}
+
 // checkGroupCtxs compares the contexts Pool.Group returned with the model,
 // and learns which cause a context got when the model allowed several.
 func (h *fzHarness) checkGroupCtxs() error {
+	if err := h.checkHandled(); err != nil {
+		return err
+	}
 	for i, ctx := range h.gx.ctxs {
 		g := h.m.groups[i]
 		err, cause := ctx.Err(), context.Cause(ctx)
@@ -391,7 +444,11 @@ func (m *fzModel) failBlocked(g *fzGroupM, c fzCheck) error {
 // group or to the pool.
 func (m *fzModel) taskEnded(t *fzTaskM, report *fzWant, c fzCheck) error {
 	if t.grp == 0 {
-		if report != nil {
+		switch {
+		case report == nil:
+		case m.handler:
+			m.handled = append(m.handled, *report)
+		default:
 			m.kept = append(m.kept, *report)
 		}
 		return nil

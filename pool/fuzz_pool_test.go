@@ -166,11 +166,11 @@ type fzHarness struct {
 // newFzHarness makes the pool from the first byte of the fuzz input: its
 // limit (1 to 4), its queue (unbounded, hand-off, or bounded to 1 or 2)
 // and its idle timeout.
-func newFzHarness(t *testing.T, cfg byte, serial bool) *fzHarness {
+func newFzHarness(t *testing.T, cfg byte, serial bool, extra ...pool.Option) *fzHarness {
 	limit := 1 + int(cfg&3)
 	qsize := []int{-1, 0, 1, 2}[cfg>>2&3]
 	idle := fzIdleTimeouts[cfg>>4&3]
-	opts := []pool.Option{pool.WithIdleTimeout(idle)}
+	opts := append([]pool.Option{pool.WithIdleTimeout(idle)}, extra...)
 	if qsize >= 0 {
 		opts = append(opts, pool.WithQueueSize(qsize))
 	}
@@ -617,6 +617,8 @@ type fzModel struct {
 	inline      map[int]bool // tasks running in their caller's slot, without a worker
 	suspended   map[int]int  // callers suspended in a nested submit: the submit's call
 	touchedIdle bool         // the pool was idle for a while during this op (see settledAWhile)
+	handler     bool         // WithErrorHandler: the pool tasks' errors go to it, not to Wait
+	handled     []fzWant     // what the handler gets during this op
 }
 
 func newFzModel(limit, qsize int, idle time.Duration) *fzModel {
