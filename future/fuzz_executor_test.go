@@ -58,10 +58,10 @@ const (
 	fzOpCancelCtx        // which submit context
 	fzOpCancel           // future index: Future.Cancel
 	fzOpClose
-	fzOpShutdown        // flag: with a context the fuzzer cancels later
-	fzOpCancelShutdowns // cancels the contexts of the Shutdowns still waiting
+	fzOpShutdown    // flag: with a context the fuzzer cancels later
+	fzOpCancelWaits // cancels the contexts of the Shutdowns and waiters still waiting
 	fzOpStop
-	fzOpWaiter // kind, count, future indexes
+	fzOpWaiter // kind (bit 3: with a context the fuzzer cancels later), count, future indexes
 	fzOpResult // future index
 	fzOpOnDone // future index, flag: the callback panics
 	fzOps
@@ -119,6 +119,7 @@ type fzCbPanic struct{ fut, cb int }
 var (
 	errFzShutdown = errors.New("shutdown context canceled")
 	errFzResult   = errors.New("result context canceled")
+	errFzWait     = errors.New("waiter context canceled")
 )
 
 type fzTask struct {
@@ -181,6 +182,10 @@ type fzWaiter struct {
 	d0     []int // the futures done when it started, in argument order
 	fired  bool
 	fireOp int
+	// cancel cancels its context, if the fuzzer may; canceled says it
+	// returned because of that.
+	cancel   context.CancelCauseFunc
+	canceled bool
 
 	// Written by the waiter's goroutine, under fzObs.mu.
 	returned      bool
@@ -267,7 +272,7 @@ func FuzzExecutor(f *testing.F) {
 		{1, fzOpSubmit, 3, fzOpSubmit, 3, fzOpSubmit, 5, fzOpCancelCtx, 0, fzOpCancelCtx, 1},
 		{0, fzOpSubmit, 1, fzOpSubmit, 0, fzOpSubmit, 0, fzOpCancel, 1, fzOpCancel, 0, fzOpRelease, 0, fzOutValue},
 		{0, fzOpSubmit, 0, fzOpSubmit, 0, fzOpClose, fzOpSubmit, 0, fzOpRelease, 0, fzOutValue},
-		{0, fzOpSubmit, 0, fzOpShutdown, 1, fzOpCancelShutdowns, fzOpShutdown, 0, fzOpRelease, 0, fzOutValue},
+		{0, fzOpSubmit, 0, fzOpShutdown, 1, fzOpCancelWaits, fzOpShutdown, 0, fzOpRelease, 0, fzOutValue},
 		{1, fzOpSubmit, 1, fzOpSubmitFF, 1, fzOpSubmit, 0, fzOpSubmit, 0, fzOpSubmitFF, 0, fzOpCancel, 2, fzOpStop, fzOpRelease, 0, fzOutValue},
 		{2, fzOpSubmit, 0, fzOpSubmit, 0, fzOpSubmit, 0, fzOpWaiter, fzAsCompleted, 3, 0, 1, 2,
 			fzOpRelease, 2, fzOutValue, fzOpRelease, 0, fzOutError, fzOpRelease, 1, fzOutValue},
@@ -279,6 +284,9 @@ func FuzzExecutor(f *testing.F) {
 			fzOpWaiter, fzAllSettled, 2, 1, 0, fzOpRelease, 1, fzOutValue, fzOpRelease, 0, fzOutPanic},
 		{0, fzOpSubmit, 0, fzOpSubmit, 0, fzOpResult, 1, fzOpRelease, 0, fzOutValue, fzOpResult, 0, fzOpCancel, 1, fzOpResult, 1},
 		{0, fzOpSubmit, 0, fzOpOnDone, 0, 1, fzOpOnDone, 0, 0, fzOpRelease, 0, fzOutValue, fzOpOnDone, 0, 1},
+		{1, fzOpSubmit, 0, fzOpSubmit, 0, fzOpSubmit, 0, fzOpWaiter, fzWaiterKinds + fzWaitAll, 2, 0, 1,
+			fzOpWaiter, fzWaiterKinds + fzAsCompleted, 2, 1, 2, fzOpWaiter, fzWaiterKinds + fzAny, 2, 2, 1,
+			fzOpRelease, 0, fzOutError, fzOpCancelWaits},
 		{1, fzOpSubmit, 1, fzOpSubmit, 3, fzOpSubmitFF, 1, fzOpSubmit, 0, fzOpWaiter, fzRace, 2, 2, 3, fzOpOnDone, 3, 1,
 			fzOpCancelCtx, 0, fzOpWaiter, fzAll, 2, 0, 3, fzOpShutdown, 1, fzOpRelease, 1, fzOutValue, fzOpStop},
 	} {
@@ -358,6 +366,11 @@ func (m *fzModel) cleanup() {
 			sh.cancel(nil)
 		}
 	}
+	for _, w := range m.waiters {
+		if w.cancel != nil {
+			w.cancel(nil)
+		}
+	}
 	m.e.Stop()
 }
 
@@ -418,12 +431,20 @@ func (m *fzModel) do(next func() int) {
 			sh.returned, sh.err = true, err
 			m.obs.mu.Unlock()
 		}()
-	case fzOpCancelShutdowns:
-		m.logf("cancel the Shutdowns' contexts")
+	case fzOpCancelWaits:
+		m.logf("cancel the contexts of the Shutdowns and waiters")
 		for _, sh := range m.shutters {
 			if sh.cancel != nil && !sh.canceled {
 				sh.canceled = true
 				sh.cancel(errFzShutdown)
+			}
+		}
+		for _, w := range m.waiters {
+			if w.cancel != nil && !w.fired {
+				// It returns now, with what it has: nothing is
+				// happening to its futures meanwhile.
+				w.fired, w.fireOp, w.canceled = true, m.op, true
+				w.cancel(errFzWait)
 			}
 		}
 	case fzOpStop:
@@ -670,7 +691,12 @@ func (m *fzModel) stop() {
 }
 
 func (m *fzModel) startWaiter(next func() int) {
-	w := &fzWaiter{id: len(m.waiters), kind: next() % fzWaiterKinds, start: m.op}
+	b := next()
+	w := &fzWaiter{id: len(m.waiters), kind: b % fzWaiterKinds, start: m.op}
+	ctx := context.Background()
+	if b/fzWaiterKinds%2 == 1 {
+		ctx, w.cancel = context.WithCancelCause(ctx)
+	}
 	n := next() % 5
 	var fs []*future.Future[int]
 	ids := map[*future.Future[int]]int{}
@@ -691,7 +717,7 @@ func (m *fzModel) startWaiter(next func() int) {
 			}
 		}
 	}
-	m.logf("waiter %d: %s over %v", w.id, fzWaiterNames[w.kind], w.s)
+	m.logf("waiter %d: %s over %v (cancellable %v)", w.id, fzWaiterNames[w.kind], w.s, w.cancel != nil)
 	m.waiters = append(m.waiters, w)
 	toIDs := func(fs []*future.Future[int]) []int {
 		out := make([]int, 0, len(fs))
@@ -701,7 +727,6 @@ func (m *fzModel) startWaiter(next func() int) {
 		return out
 	}
 	go func() {
-		ctx := context.Background()
 		var r fzWaiter
 		switch w.kind {
 		case fzWaitAll, fzWaitFirst, fzWaitFirstError:
@@ -988,11 +1013,19 @@ func (m *fzModel) checkWaiter(w *fzWaiter) {
 	t := m.t
 	name := fmt.Sprintf("op %d: waiter %d, %s over %v (started op %d, d0 %v)", m.op, w.id, fzWaiterNames[w.kind], w.s, w.start, w.d0)
 	if w.kind == fzAsCompleted {
-		want := append([][]int{w.d0}, m.groups(w, m.op)...)
+		last := m.op
+		if w.canceled {
+			last = w.fireOp // it stopped there
+		}
+		want := append([][]int{w.d0}, m.groups(w, last)...)
 		require.True(t, inOrder(w.yielded, want, false), "%s: yielded %v, want %v", name, w.yielded, want)
 	}
 	require.Equal(t, w.fired, w.returned, "%s: returned", name)
 	if !w.returned {
+		return
+	}
+	if w.canceled {
+		m.checkCanceledWaiter(w, name)
 		return
 	}
 	realErr := func(id int) error { _, err, _ := m.tasks[id].fut.TryResult(); return err }
@@ -1092,6 +1125,34 @@ func (m *fzModel) checkWaiter(w *fzWaiter) {
 		for i, id := range w.s {
 			require.Equal(t, future.Outcome[int]{Value: realVal(id), Err: realErr(id)}, w.outs[i], name)
 		}
+	}
+}
+
+// checkCanceledWaiter checks what a waiter whose context the fuzzer
+// canceled returned: the cause, and for Wait the futures done so far.
+func (m *fzModel) checkCanceledWaiter(w *fzWaiter, name string) {
+	t := m.t
+	if w.kind == fzAsCompleted {
+		return // it just stops; the yields were checked above
+	}
+	require.ErrorIs(t, w.err, errFzWait, name)
+	switch w.kind {
+	case fzWaitAll, fzWaitFirst, fzWaitFirstError:
+		want := append([][]int{w.d0}, m.groups(w, w.fireOp)...)
+		require.True(t, inOrder(w.done, want, false), "%s: done %v, want %v", name, w.done, want)
+		var notDone []int
+		for _, id := range w.uniq {
+			if k := m.tasks[id]; !k.final() || k.doneOp > w.fireOp {
+				notDone = append(notDone, id)
+			}
+		}
+		require.Equal(t, notDone, nilIfEmpty(w.notDone), "%s: notDone", name)
+	case fzAll:
+		require.Nil(t, w.vals, name)
+	case fzAny, fzRace:
+		require.Zero(t, w.v, name)
+	case fzAllSettled:
+		require.Nil(t, w.outs, name)
 	}
 }
 
@@ -1203,6 +1264,11 @@ func (m *fzModel) finale() {
 	for _, sh := range m.shutters {
 		if sh.cancel != nil {
 			sh.cancel(nil)
+		}
+	}
+	for _, w := range m.waiters {
+		if w.cancel != nil {
+			w.cancel(nil)
 		}
 	}
 }
