@@ -26,7 +26,8 @@ import (
 //     some of its tasks.
 //   - The group's context is live until its first error (fail-fast), the
 //     cancellation of the context it was made from, Wait's return
-//     (context.Canceled) or Stop while it has tasks (ErrStopped).
+//     (context.Canceled) or Stop while it has tasks queued or running
+//     (ErrStopped).
 //   - A task's submit with its own context runs the new task on a free
 //     worker if there is one, and otherwise in its slot, returning once
 //     the new task has ended: the workers stay within the limit (Stats),
@@ -381,8 +382,8 @@ func (m *fzModel) cancelGroups(i int) {
 	}
 }
 
-// stopGroups cancels the groups that have tasks left once Stop has
-// dropped the queued ones.
+// stopGroups cancels the groups that have tasks queued or running when
+// Stop is called.
 func (m *fzModel) stopGroups() {
 	for _, g := range m.groups {
 		if g.outstanding > 0 {

@@ -1099,6 +1099,7 @@ func (m *fzModel) stop(op fzOp, c fzCheck) error {
 	if first {
 		m.stopAt = m.op
 	}
+	m.stopGroups() // before the drops: a group whose tasks were all queued is canceled too
 	n := m.qlen() + m.nParked
 	for _, e := range m.alts[0].q {
 		m.tasks[e.id].state = tsDropped
@@ -1115,7 +1116,6 @@ func (m *fzModel) stop(op fzOp, c fzCheck) error {
 	m.alts = m.alts[:1]
 	m.parked, m.nParked, m.busy = map[int][]int{}, 0, map[int]bool{}
 	m.st.Dropped += uint64(n)
-	m.stopGroups()
 	if err := m.close(c); err != nil {
 		return err
 	}

@@ -364,3 +364,29 @@ func TestGroupFailFastGoAfterPanicReportsItOnce(t *testing.T) {
 		shutdown(t, p)
 	})
 }
+
+// Stop cancels the context of every group with tasks queued or running,
+// including a group whose tasks were all queued, and dropped: its context
+// is done with ErrStopped, and its Wait reports the drop. A group with no
+// task at the time keeps its context.
+func TestStopCancelsGroupsWithQueuedTasksOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		release := make(chan struct{})
+		require.NoError(t, p.Go(func() { <-release }))
+		queued, qctx := p.Group(context.Background())
+		require.NoError(t, queued.Go(func(context.Context) error { return nil }))
+		empty, ectx := p.Group(context.Background())
+		synctest.Wait()
+
+		stopped := make(chan int)
+		go func() { stopped <- p.Stop() }()
+		synctest.Wait() // Stop waits for the running plain task
+		assert.Equal(t, pool.ErrStopped, context.Cause(qctx))
+		assert.NoError(t, ectx.Err(), "a group with no task is not Stop's to cancel")
+		close(release)
+		assert.Equal(t, 1, <-stopped)
+		assert.ErrorIs(t, queued.Wait(), pool.ErrClosed)
+		assert.NoError(t, empty.Wait())
+	})
+}

@@ -78,6 +78,12 @@ func (p *Pool) Stop() (dropped int) {
 	p.made()
 	p.mu.Lock()
 	p.closeLocked()
+	// Every group with tasks queued or running is canceled, including one
+	// whose tasks were all queued and are about to be dropped.
+	groups := make([]*Group, 0, len(p.groups))
+	for g := range p.groups {
+		groups = append(groups, g)
+	}
 	dropped = p.queue.len()
 	var hooks []hook.Task
 	var exts []*taskExt
@@ -100,10 +106,6 @@ func (p *Pool) Stop() (dropped int) {
 	p.st.dropped += uint64(dropped)
 	if p.expArmed {
 		p.disarmExpiryLocked()
-	}
-	groups := make([]*Group, 0, len(p.groups))
-	for g := range p.groups {
-		groups = append(groups, g)
 	}
 	p.mu.Unlock()
 
