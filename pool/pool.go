@@ -194,10 +194,11 @@ func (p *Pool) Go(fn func(), opts ...TaskOption) error {
 // ctx is the parent of the context fn receives: its values and deadline
 // reach fn, and fn's context is done when ctx is done or [Pool.Stop] is
 // called (context.Cause is then [ErrStopped]), whichever comes first. The
-// two are joined only when fn first looks at its context, so if both have
-// happened by then, the cause is ctx's, whatever the order. A task
-// still queued when ctx ends is not dropped: it runs, exactly once, with its
-// context already done, and decides what to do about it. A ctx that can never
+// two are joined only when fn first looks at its context (or passes it to a
+// submit of p, which looks at it), so if both have happened by then, the
+// cause is ctx's, whatever the order. A task still queued when ctx ends is
+// not dropped: it runs, exactly once, with its context already done, and
+// decides what to do about it. A ctx that can never
 // be canceled (ctx.Done() returns nil, as for context.Background and
 // context.WithoutCancel) costs nothing; one that can costs a few small
 // allocations when fn first waits on its context (see Costs in the package
