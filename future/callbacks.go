@@ -28,9 +28,10 @@ type callback[T any] struct {
 // by whatever ran the callback — OnDone itself when f was already done,
 // [Promise.Complete] and friends for a promise, and for a future run by a
 // pool or an [Executor], the pool task's error (see [Submit]). For futures
-// completed by [Go], [Future.Cancel], [Then] or a task run inline by a
-// waiting executor task, the future is the only place. Callbacks should be
-// short: they delay the completing goroutine. OnDone with a nil fn panics.
+// completed by [Go], [Future.Cancel], [Then], a task run inline by a
+// waiting executor task or a task that called runtime.Goexit, the future is
+// the only place. Callbacks should be short: they delay the completing
+// goroutine. OnDone with a nil fn panics.
 func (f *Future[T]) OnDone(fn func(*Future[T])) error {
 	if fn == nil {
 		panic("future: OnDone with nil func")

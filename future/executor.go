@@ -107,8 +107,10 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 // and its error is [ErrCanceled]) before Stop returns, the context of every
 // running task is canceled (context.Cause is pool.ErrStopped), and Stop
 // waits for the running tasks to return. It returns how many queued tasks
-// it dropped: the futures it canceled, plus the fire-and-forget tasks of
-// [Executor.Submit].
+// it dropped: the fire-and-forget tasks of [Executor.Submit] and the
+// futures still queued, including those that [Future.Cancel] had already
+// canceled (a canceled future's task leaves the queue only when a worker
+// or Stop takes it).
 func (e *Executor) Stop() (dropped int) {
 	e.checkMade()
 	return e.p.Stop()

@@ -2,6 +2,7 @@ package future_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -180,4 +181,48 @@ func TestExecutorSubmitContext(t *testing.T) {
 
 func TestNewExecutorMisuse(t *testing.T) {
 	assert.PanicsWithValue(t, "future: NewExecutor(0): limit must be at least 1", func() { future.NewExecutor(0) })
+}
+
+// Stop counts every queued task it drops, a future that Future.Cancel had
+// already canceled included: its task is still in the queue.
+func TestExecutorStopCountsCanceledQueuedFutures(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, running, queued, release := blockedExecutor(t, 2)
+		queued[1].Cancel()
+		stopped := make(chan int)
+		go func() { stopped <- e.Stop() }()
+		synctest.Wait()
+		close(release)
+		assert.Equal(t, 2, <-stopped)
+		_, err := running.Result(t.Context())
+		assert.NoError(t, err)
+		for _, f := range queued {
+			assert.Equal(t, future.Canceled, f.State())
+		}
+	})
+}
+
+// A panic in a done-callback of a future whose task called runtime.Goexit
+// is kept on the future only: the pool receives the task's end, not the
+// callback's panic.
+func TestCallbackPanicAfterGoexitIsKeptOnTheFutureOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := future.NewExecutor(1)
+		release := make(chan struct{})
+		f, err := future.Submit(t.Context(), e, func(context.Context) (int, error) {
+			<-release
+			runtime.Goexit()
+			return 0, nil
+		})
+		require.NoError(t, err)
+		require.NoError(t, f.OnDone(func(*future.Future[int]) { panic("cb") }))
+		close(release)
+		_, err = f.Result(t.Context())
+		assert.ErrorIs(t, err, future.ErrGoexit)
+		synctest.Wait() // the callbacks run after the result is visible
+		var pe *future.PanicError
+		require.ErrorAs(t, f.CallbackErr(), &pe)
+		assert.Equal(t, "cb", pe.Value)
+		assert.NoError(t, e.Shutdown(context.Background()), "the callback's panic is on the future only")
+	})
 }
