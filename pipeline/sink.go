@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/weftgo/weft/internal/panics"
@@ -35,11 +36,30 @@ func drive[T any](ctx context.Context, s *Stream[T], each func(r *run, batch []T
 		err := panics.Run[PanicError](call, goexit)
 		if err != nil {
 			in.unreached(len(batch) - at - 1)
-			r.fail(err)
+			if err != errHalted {
+				r.fail(err)
+			}
 			break
 		}
 	}
 	return r.finish()
+}
+
+// errHalted is returned by a sink's each when the run stopped before an
+// item of its batch: the item before it is the last one delivered.
+var errHalted = errors.New("pipeline: run stopped")
+
+// halted reports whether the run has stopped. A sink checks it before every
+// item, since the run may stop in the middle of a batch (a stage failing,
+// the caller's context ending, even from the sink's own callback), and no
+// callback starts after that.
+func (r *run) halted() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // checkSink panics, before anything runs, if a sink is given a nil context,
@@ -64,6 +84,10 @@ func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Conte
 	s.claim()
 	return drive(ctx, s, func(r *run, batch []T, at *int) error {
 		for i, v := range batch {
+			if r.halted() {
+				*at = i - 1
+				return errHalted
+			}
 			*at = i
 			if err := fn(r.ctx, v); err != nil && !r.absorb(c.policy, err) {
 				return err
@@ -95,8 +119,12 @@ func Reduce[T, R any](ctx context.Context, s *Stream[T], init R, fn func(acc R, 
 	checkSink("Reduce", ctx, s, fn == nil)
 	s.claim()
 	acc := init
-	err := drive(ctx, s, func(_ *run, batch []T, at *int) error {
+	err := drive(ctx, s, func(r *run, batch []T, at *int) error {
 		for i, v := range batch {
+			if r.halted() {
+				*at = i - 1
+				return errHalted
+			}
 			*at = i
 			next, err := fn(acc, v)
 			if err != nil {
@@ -131,6 +159,7 @@ func All[T any](ctx context.Context, s *Stream[T]) iter.Seq2[T, error] {
 				r.finish() // the loop body panicked
 			}
 		}()
+	recv:
 		for {
 			batch, ok := in.recv(r, nil)
 			if !ok {
@@ -138,6 +167,10 @@ func All[T any](ctx context.Context, s *Stream[T]) iter.Seq2[T, error] {
 			}
 			left = len(batch)
 			for _, v := range batch {
+				if r.halted() {
+					in.unreached(left)
+					break recv
+				}
 				left--
 				if !yield(v, nil) {
 					finished = true
