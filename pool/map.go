@@ -186,7 +186,12 @@ func (c *seqCall[T, R]) Run(ctx context.Context) error {
 		r, err := m.fn(ctx, c.v)
 		s.r = r
 		return err
-	}, nil)
+	}, func() {
+		// s.err stays ErrGoexit, the first error as much as any other.
+		if m.failFast {
+			m.g.cancel(ErrGoexit)
+		}
+	})
 	if s.err != nil && m.failFast {
 		m.g.cancel(s.err)
 	}

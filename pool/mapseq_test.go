@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -264,5 +265,30 @@ func TestMapSeqEndsWhenStopDropsQueuedCalls(t *testing.T) {
 		for _, err := range errs[1:] {
 			assert.ErrorIs(t, err, pool.ErrClosed, "a dropped call reports ErrClosed")
 		}
+	})
+}
+
+// With WithFailFast a call that calls runtime.Goexit fails with ErrGoexit,
+// and that first error cancels the calls in flight at once, with itself
+// as their context's cause, as any other error does.
+func TestMapSeqFailFastGoexitCancelsCallsInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(2)
+		defer shutdownMapPool(t, p)
+		var cause error
+		seq := slices.Values([]int{0, 1})
+		var got []error
+		for _, err := range pool.MapSeq(t.Context(), p, seq, func(ctx context.Context, i int) (int, error) {
+			if i == 0 {
+				runtime.Goexit()
+			}
+			<-ctx.Done()
+			cause = context.Cause(ctx)
+			return 0, ctx.Err()
+		}, pool.WithFailFast(), pool.WithWindow(2)) {
+			got = append(got, err)
+		}
+		require.Equal(t, []error{pool.ErrGoexit}, got)
+		assert.Equal(t, pool.ErrGoexit, cause, "the cause the call in flight saw")
 	})
 }
