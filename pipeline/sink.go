@@ -98,7 +98,9 @@ func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Conte
 }
 
 // Collect runs the pipeline ending in s and returns its items in arrival
-// order. On failure it returns the items collected so far with the error;
+// order. On failure it returns the items collected so far with the error
+// (they may include a batch that arrived as the pipeline stopped: Collect
+// runs no callback, so it does not check for the stop between items);
 // errors and the return guarantee are as for [ForEach].
 func Collect[T any](ctx context.Context, s *Stream[T]) ([]T, error) {
 	checkSink("Collect", ctx, s, false)
