@@ -29,10 +29,12 @@
 //     item of another worker; an ordered one as soon as order allows.
 //   - The first error or panic in any stage or sink callback cancels the
 //     whole pipeline at once — callbacks still running see their context
-//     canceled, with that error as its cause, and no new callback starts —
-//     and the sink returns it. A panic arrives as a [*PanicError] with the
-//     panic value and stack. [WithErrorPolicy] lets a stage skip or collect
-//     errors instead. When the caller's context ends the run, the cause is
+//     canceled, with that error as its cause, and no new callback starts
+//     (one that another worker was starting at that very moment may still
+//     start, and its context is canceled all the same) — and the sink
+//     returns it. A panic arrives as a [*PanicError] with the panic value
+//     and stack. [WithErrorPolicy] lets a stage skip or collect errors
+//     instead. When the caller's context ends the run, the cause is
 //     its cause; when the sink stops without an error (a break out of the
 //     [All] loop), it is [ErrSinkStopped].
 //   - When the sink returns, for whatever reason (end of input, error, the
