@@ -38,15 +38,17 @@ import (
 //     context, calls still queued run with it (a queued task is never
 //     dropped), nothing more is read, and the range statement completes
 //     only once every call has returned and the source has been stopped;
+//   - once the pool is closed, the next element read is refused: the loop
+//     gets the results before it, then ErrClosed, and ends;
 //   - Stats counts each call by its own outcome.
 //
 // data[0]: limit 1+b&3, fail-fast b&4, window b>>3&7 (0: the default);
 // data[1]: n%51 elements; data[2]: bit i%8 makes element i aware; data[3]:
-// b%5 blockers submitted before the loop. Then pairs (op, arg).
+// b%5 blockers submitted before the loop. Then pairs (op, arg): see step.
 func FuzzMapSeq(f *testing.F) {
 	const (
-		next, brk, rel, blk, cnl = 0, 3, 4, 6, 7
-		ok, fail, pnc, gxt       = 0x00, 0x40, 0x80, 0xc0 // release modes, in arg's top bits
+		next, brk, rel, blk, cnl, cls = 0, 3, 4, 6, 7, 8
+		ok, fail, pnc, gxt            = 0x00, 0x40, 0x80, 0xc0 // release modes, in arg's top bits
 	)
 	for _, seed := range [][]byte{
 		// Order: later calls finish first on a pool of 3, window 4.
@@ -67,6 +69,11 @@ func FuzzMapSeq(f *testing.F) {
 		{0x02, 9, 0x00, 0, rel, 0, next, 0, cnl, 0, next, 0, rel, 0, rel, 0},
 		// Blockers come and go; default window on a pool of 1.
 		{0x00, 5, 0x00, 4, blk, 0, blk, 1, rel, 0, blk, 1, rel, 0, next, 0, blk, 1, next, 0, rel, 0},
+		// Close while the loop runs: the next element read is refused,
+		// the loop gets ErrClosed after the results before it; with and
+		// without fail-fast, with a blocker ahead of the calls.
+		{0x01, 6, 0x00, 0, rel, 0, cls, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0, next, 0},
+		{0x05, 9, 0x03, 1, cls, 0, blk, 1, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0},
 		// Empty input; window 1.
 		{0x08, 0, 0, 0, next, 0},
 		{0x08, 3, 0, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0},
@@ -244,7 +251,7 @@ func (h *fmHarness) addBlocker() {
 func (h *fmHarness) step(code, arg byte) {
 	m := h.m
 	var what string
-	switch code % 8 {
+	switch code % 9 {
 	case 0, 1, 2: // the loop's body returns true
 		if m.cons != fmInBody {
 			return
@@ -277,7 +284,7 @@ func (h *fmHarness) step(code, arg byte) {
 			h.chans[b] <- fmOK
 			m.end(b, fmOK)
 		} else {
-			if m.nBlockers >= 8 {
+			if m.nBlockers >= 8 || m.closed {
 				return
 			}
 			what = fmt.Sprintf("blocker %d", m.nBlockers)
@@ -290,6 +297,13 @@ func (h *fmHarness) step(code, arg byte) {
 		what = "cancel ctx"
 		h.cancel(errFmCause)
 		m.cancelCtx()
+	case 8:
+		if m.closed {
+			return
+		}
+		what = "close"
+		h.p.Close()
+		m.closed = true
 	}
 	m.settle()
 	h.check(what)
@@ -346,6 +360,9 @@ func (h *fmHarness) check(what string) {
 	}
 	if !slices.EqualFunc(results, m.results, func(a, b fmRes) bool { return a.v == b.v && fmSameErr(a.err, b.err) }) {
 		h.fail("the loop got %v, want %v", results, m.results)
+	}
+	if len(results) > 0 {
+		h.hist[len(h.hist)-1] += fmt.Sprintf(": the loop got %v", results)
 	}
 	m.started, m.ended, m.results = nil, map[int]error{}, nil
 	if pulled != m.pulled {
@@ -422,6 +439,8 @@ type fmModel struct {
 	mask             byte
 	elems            []fmElem // pulled ones
 	pulled           int
+	closed           bool // the pool is: the next element read is refused
+	refused          bool // an element was: nothing more is read
 	nBlockers        int
 	queue, running   []int // elements, and blockers as -1-id
 	gCause, ctxCause error
@@ -482,15 +501,21 @@ func (m *fmModel) addBlocker() {
 }
 
 func (m *fmModel) pull() {
-	m.elems = append(m.elems, fmElem{})
 	m.pulled++
+	if m.closed {
+		m.elems = append(m.elems, fmElem{state: 2, err: pool.ErrClosed})
+		m.refused = true
+		m.st.Rejected++
+		return
+	}
+	m.elems = append(m.elems, fmElem{})
 	m.submit(m.pulled - 1)
 }
 
 // begin is the range statement's start: the window is read.
 func (m *fmModel) begin() {
 	m.begun = true
-	for m.pulled < m.n && m.pulled < m.window {
+	for m.pulled < m.n && m.pulled < m.window && !m.refused {
 		m.pull()
 	}
 	m.settle()
@@ -503,7 +528,7 @@ func (m *fmModel) next() {
 	}
 	m.c++
 	m.cons = fmWaiting
-	if m.pulled < m.n {
+	if m.pulled < m.n && !m.refused {
 		m.pull()
 	}
 }
@@ -594,7 +619,11 @@ func (m *fmModel) settle() {
 			case m.elems[m.c].state == 2:
 				e := m.elems[m.c]
 				if e.err != nil && m.failFast {
-					m.yield(fmRes{e.v, m.gCause}, true)
+					cause := m.gCause
+					if cause == nil { // a refused element: the group did not fail
+						cause = e.err
+					}
+					m.yield(fmRes{e.v, cause}, true)
 				} else {
 					m.yield(fmRes{e.v, e.err}, false)
 				}
