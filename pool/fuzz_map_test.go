@@ -44,7 +44,12 @@ import (
 //
 // data[0]: limit 1+b&3, fail-fast b&4, window b>>3&7 (0: the default);
 // data[1]: n%51 elements; data[2]: bit i%8 makes element i aware; data[3]:
-// b%5 blockers submitted before the loop. Then pairs (op, arg): see step.
+// b&0x7f%5 blockers submitted before the loop, and with b&0x80 the loop
+// runs in a task of the pool (the "host", with no aware calls: see
+// newFmHarness), with the task's context: a call that no worker can start
+// at once runs in the host's slot, the loop blocked in its submit until it
+// returns, and the group's Wait, once the loop is left, lends the host's
+// slot to the pool. Then pairs (op, arg): see step.
 func FuzzMapSeq(f *testing.F) {
 	const (
 		next, brk, rel, blk, cnl, cls = 0, 3, 4, 6, 7, 8
@@ -74,6 +79,16 @@ func FuzzMapSeq(f *testing.F) {
 		// without fail-fast, with a blocker ahead of the calls.
 		{0x01, 6, 0x00, 0, rel, 0, cls, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0, next, 0},
 		{0x05, 9, 0x03, 1, cls, 0, blk, 1, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0},
+		// The loop in a task of a pool of 1: each element runs in the
+		// task's slot, the loop reading on once it has returned.
+		{0x00, 5, 0x00, 0x80, rel, 0, next, 0, rel, 0, rel, 0, next, 0, cnl, 0, rel, 0, next, 0, next, 0},
+		// The loop in a task of a pool of 3 (window 3): two elements on
+		// workers, the third in the task's slot; a blocker queued behind;
+		// breaking out, Wait lends the task's slot and the blocker starts
+		// while an element still runs.
+		{0x1a, 6, 0x00, 0x80, blk, 0, rel, 2, rel, 0, blk, 0, brk, 0, rel, 0, blk, 1},
+		// The same with fail-fast, aware elements, a blocker from the start.
+		{0x1e, 9, 0xf0, 0x81, rel, 1 | fail, next, 0, rel, 0, next, 0, blk, 0, rel, 0},
 		// Empty input; window 1.
 		{0x08, 0, 0, 0, next, 0},
 		{0x08, 3, 0, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0},
@@ -149,20 +164,52 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 	window := int(cfg[0] >> 3 & 7)
 	n := int(cfg[1]) % 51
 	mask := cfg[2]
-	blockers := int(cfg[3]) % 5
+	blockers := int(cfg[3]&0x7f) % 5
+	host := cfg[3]&0x80 != 0
+	if host {
+		// Whether a call runs in the host's slot depends on whether a
+		// worker is free at that instant: an aware call that ends by
+		// itself (started with its context done) would race the loop's
+		// next submit, and the model could not tell which comes first.
+		mask = 0
+	}
 	h := &fmHarness{t: t, p: pool.New(limit), chans: map[int]chan fmMode{}, cmd: make(chan bool),
 		ended: map[int]error{}}
 	h.m = newFmModel(limit, window, n, failFast, mask)
-	h.hist = append(h.hist, fmt.Sprintf("limit %d, n %d, window %d (%d), failFast %v, aware %08b, blockers %d",
-		limit, n, window, h.m.window, failFast, mask, blockers))
+	h.m.host = host
+	h.hist = append(h.hist, fmt.Sprintf("limit %d, n %d, window %d (%d), failFast %v, aware %08b, blockers %d, host %v",
+		limit, n, window, h.m.window, failFast, mask, blockers, host))
 	for i := range n {
 		h.chans[i] = make(chan fmMode, 1)
+	}
+	// The host task, if any, starts first (the pool is empty) and waits
+	// for the blockers to be queued before it ranges.
+	cancels := make(chan context.CancelCauseFunc)
+	var consume func(ctx context.Context)
+	if host {
+		h.m.submit(fmHost)
+		err := h.p.Submit(t.Context(), func(tctx context.Context) error {
+			h.mu.Lock()
+			h.started = append(h.started, fmHost)
+			h.mu.Unlock()
+			ctx, cancel := context.WithCancelCause(tctx)
+			cancels <- cancel
+			consume(ctx)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Submit of the host: %v", err)
+		}
+	} else {
+		go func() {
+			ctx, cancel := context.WithCancelCause(t.Context())
+			cancels <- cancel
+			consume(ctx)
+		}()
 	}
 	for range blockers {
 		h.addBlocker()
 	}
-	ctx, cancel := context.WithCancelCause(t.Context())
-	h.cancel = cancel
 	var opts []pool.GroupOption
 	if window > 0 {
 		opts = append(opts, pool.WithWindow(window))
@@ -210,7 +257,7 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 			return 1000 + i, nil
 		}
 	}
-	go func() {
+	consume = func(ctx context.Context) {
 		for v, err := range pool.MapSeq(ctx, h.p, seq, fn, opts...) {
 			h.mu.Lock()
 			h.results = append(h.results, fmRes{v, err})
@@ -222,7 +269,8 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 		h.mu.Lock()
 		h.loopDone = true
 		h.mu.Unlock()
-	}()
+	}
+	h.cancel = <-cancels
 	h.m.begin()
 	h.check("start")
 	return h
@@ -314,7 +362,9 @@ func (h *fmHarness) fail(format string, args ...any) {
 	h.t.Errorf("%s\nafter:\n  %s\nmodel: %s", fmt.Sprintf(format, args...), strings.Join(h.hist, "\n  "), h.m)
 	// Free every goroutine, so that the bubble can end and the error be
 	// seen rather than a deadlock.
-	h.cancel(errFmCause)
+	if h.cancel != nil {
+		h.cancel(errFmCause)
+	}
 	for _, ch := range h.chans {
 		close(ch)
 	}
@@ -390,12 +440,12 @@ func (h *fmHarness) check(what string) {
 // pool down.
 func (h *fmHarness) finish() {
 	m := h.m
-	for m.cons == fmInBody || len(m.running) > 0 {
+	for m.cons == fmInBody || slices.ContainsFunc(m.running, func(r int) bool { return r != fmHost }) {
 		if m.cons == fmInBody {
 			h.step(3, 0) // break
 			continue
 		}
-		r := m.running[0]
+		r := m.running[slices.IndexFunc(m.running, func(r int) bool { return r != fmHost })]
 		h.chans[r] <- fmOK
 		m.end(r, fmOK)
 		m.settle()
@@ -442,6 +492,10 @@ type fmModel struct {
 	closed           bool // the pool is: the next element read is refused
 	refused          bool // an element was: nothing more is read
 	nBlockers        int
+	host             bool  // the loop runs in a task of the pool, fmHost
+	lent             bool  // the host's slot, while the group's Wait blocks
+	inSlot           int   // the element running in the host's slot; -1: none
+	pullTo           int   // the loop reads elements until it has read so many
 	queue, running   []int // elements, and blockers as -1-id
 	gCause, ctxCause error
 	cons             fmCons
@@ -456,7 +510,8 @@ type fmModel struct {
 }
 
 func newFmModel(limit, window, n int, failFast bool, mask byte) *fmModel {
-	m := &fmModel{limit: limit, window: window, n: n, failFast: failFast, mask: mask, ended: map[int]error{}}
+	m := &fmModel{limit: limit, window: window, n: n, failFast: failFast, mask: mask, ended: map[int]error{},
+		inSlot: -1}
 	if m.window == 0 {
 		m.window = 2 * limit
 	}
@@ -481,7 +536,7 @@ func (m *fmModel) runningElems() []int {
 func (m *fmModel) runningBlockers() []int {
 	var ids []int
 	for _, r := range m.running {
-		if r < 0 {
+		if r < 0 && r != fmHost {
 			ids = append(ids, r)
 		}
 	}
@@ -500,8 +555,36 @@ func (m *fmModel) addBlocker() {
 	m.submit(-m.nBlockers)
 }
 
+// fmHost is the task the loop runs in, if any.
+const fmHost = -1000
+
+// busy counts the tasks that hold a worker's slot: not an element running
+// in the host's slot.
+func (m *fmModel) busy() int {
+	if m.inSlot >= 0 {
+		return len(m.running) - 1
+	}
+	return len(m.running)
+}
+
+func (m *fmModel) capacity() int {
+	if m.lent {
+		return m.limit + 1
+	}
+	return m.limit
+}
+
+// pulling says whether the loop is still reading (and submitting).
+func (m *fmModel) pulling() bool {
+	return m.inSlot >= 0 || m.pulled < m.pullTo && !m.refused
+}
+
+// pull reads and submits the next element: refused by a closed pool; in
+// the host's slot, if there is a host and no worker can start it at once;
+// queued otherwise.
 func (m *fmModel) pull() {
 	m.pulled++
+	i := m.pulled - 1
 	if m.closed {
 		m.elems = append(m.elems, fmElem{state: 2, err: pool.ErrClosed})
 		m.refused = true
@@ -509,15 +592,21 @@ func (m *fmModel) pull() {
 		return
 	}
 	m.elems = append(m.elems, fmElem{})
-	m.submit(m.pulled - 1)
+	if m.host && len(m.queue) >= max(0, m.capacity()-m.busy()) {
+		m.st.Submitted++
+		m.elems[i].state = 1
+		m.running = append(m.running, i)
+		m.started = append(m.started, i)
+		m.inSlot = i
+		return
+	}
+	m.submit(i)
 }
 
 // begin is the range statement's start: the window is read.
 func (m *fmModel) begin() {
 	m.begun = true
-	for m.pulled < m.n && m.pulled < m.window && !m.refused {
-		m.pull()
-	}
+	m.pullTo = min(m.n, m.window)
 	m.settle()
 }
 
@@ -528,9 +617,7 @@ func (m *fmModel) next() {
 	}
 	m.c++
 	m.cons = fmWaiting
-	if m.pulled < m.n && !m.refused {
-		m.pull()
-	}
+	m.pullTo = min(m.n, m.pulled+1)
 }
 
 func (m *fmModel) leave() {
@@ -552,6 +639,9 @@ func (m *fmModel) cancelCtx() {
 // end has running task r end with mode.
 func (m *fmModel) end(r int, mode fmMode) {
 	m.running = slices.DeleteFunc(m.running, func(x int) bool { return x == r })
+	if r == m.inSlot {
+		m.inSlot = -1
+	}
 	if r < 0 {
 		m.st.Completed++
 		return
@@ -594,7 +684,7 @@ func (m *fmModel) settle() {
 				}
 			}
 		}
-		for len(m.running) < m.limit && len(m.queue) > 0 {
+		for m.busy() < m.capacity() && len(m.queue) > 0 {
 			r := m.queue[0]
 			m.queue = m.queue[1:]
 			m.running = append(m.running, r)
@@ -605,6 +695,13 @@ func (m *fmModel) settle() {
 			changed = true
 		}
 		if !m.begun {
+			continue
+		}
+		if m.pulling() {
+			if m.inSlot < 0 {
+				m.pull()
+				changed = true
+			}
 			continue
 		}
 		switch m.cons {
@@ -631,7 +728,15 @@ func (m *fmModel) settle() {
 			}
 		case fmFinishing:
 			if !slices.ContainsFunc(m.elems, func(e fmElem) bool { return e.state != 2 }) {
+				// Wait returns, the loop completes, the host returns.
 				m.cons = fmDone
+				m.lent = false
+				if m.host {
+					m.end(fmHost, fmOK)
+				}
+				changed = true
+			} else if m.host && !m.lent {
+				m.lent = true // Wait lends the host's slot
 				changed = true
 			}
 		}
