@@ -86,13 +86,18 @@ func WithWindow(n int) GroupOption {
 // Each result comes with its error. With [WithFailFast], the first error
 // cancels the calls in flight, is yielded (as the context.Cause of the
 // cancellation, so the real error is seen rather than a later
-// context.Canceled), and ends the iteration. If ctx ends, the iteration
-// yields context.Cause(ctx) and ends. If the pool refuses a call because it
-// is closed, the iteration yields the results before it, then [ErrClosed],
-// and ends: an endless seq on a closed pool does not yield for ever.
+// context.Canceled), and ends the iteration once the loop reaches it in
+// input order; until then the loop goes on reading one element per result
+// it yields, and the calls of those elements start with their context
+// already done. If ctx ends, the iteration yields context.Cause(ctx) and
+// ends. If the pool refuses a call because it is closed, the iteration
+// yields the results before it, then [ErrClosed], and ends: an endless seq
+// on a closed pool does not yield for ever.
 //
 // Breaking out of the loop cancels the calls in flight and waits for them
 // to return before the loop statement completes: nothing is left running.
+// Calls still queued then run all the same, with their context already done
+// (as any queued task does, see [Pool.Submit]), and are waited for too.
 // seq is pulled from the goroutine of the loop.
 //
 // Ranging over the result from a task of the same pool, with the task's
