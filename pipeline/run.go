@@ -56,8 +56,10 @@ func newRun(ctx context.Context) *run {
 
 // stop cancels the run with cause.
 func (r *run) stop(cause error) {
-	shake.Point(shake.StageCancel)
 	r.stopped.Store(true)
+	// Between the two, a sink that sees stopped may stop the run itself:
+	// finish gives it the error this stop is for.
+	shake.Point(shake.StageCancel)
 	r.cancel(cause)
 }
 
@@ -113,8 +115,15 @@ func (r *run) finish() error {
 	// failing: the parent context ended the run.
 	r.mu.Lock()
 	stoppedEarly := r.err == nil && r.ctx.Err() != nil
+	cause := r.err
 	r.mu.Unlock()
-	r.stop(ErrSinkStopped)
+	if cause == nil {
+		cause = ErrSinkStopped
+	}
+	// A stage that failed may not have canceled the run yet (see stop): the
+	// sink's input can end first, as the stages behind it quit on seeing
+	// the stop. Its error, not ErrSinkStopped, is the cause then.
+	r.stop(cause)
 	r.wg.Wait()
 	if r.unwatch() {
 		r.watchDone.Done() // the watch never ran, and now never will

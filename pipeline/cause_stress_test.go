@@ -1,0 +1,76 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/weftgo/weft/pipeline"
+)
+
+// A stage error is the cause every callback in flight sees, even when the
+// sink notices the stop while the failing worker is still canceling the
+// run: the sink's own stop must not put its ErrSinkStopped in first.
+// FuzzPipelineEdges found it (testdata/fuzz/FuzzPipelineEdges/c3a31b95a3f7d90c).
+func TestStressFailureIsTheCauseInFlightCallbacksSee(t *testing.T) {
+	runs := 400
+	if testing.Short() {
+		runs = 100
+	}
+	procs := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	failures := make(chan string, 2*procs)
+	for range 2 * procs {
+		wg.Go(func() {
+			for i := range runs {
+				if msg := failOnce(); msg != "" {
+					failures <- fmt.Sprintf("run %d: %s", i, msg)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(failures)
+	for msg := range failures {
+		t.Error(msg)
+	}
+}
+
+// failOnce runs a stage whose item 5 fails while items 1 and 3, if they
+// have started, wait for their context and the others stream on through a
+// second stage to the sink, and reports what went wrong, if anything.
+func failOnce() string {
+	boom := errors.New("item 5 failed")
+	causes := make(chan error, 2)
+	s := pipeline.Map(pipeline.FromSlice(seq(64), pipeline.WithChunkSize(1)),
+		func(ctx context.Context, v int) (int, error) {
+			switch v {
+			case 1, 3:
+				<-ctx.Done()
+				causes <- context.Cause(ctx)
+				return 0, ctx.Err()
+			case 5:
+				return 0, boom
+			}
+			return v, nil
+		}, pipeline.WithConcurrency(4), pipeline.WithChunkSize(1))
+	// A second stage, whose idle worker quits when it sees the stop, closes
+	// the sink's input: the sink may end the run before the failing worker
+	// has canceled it.
+	s = pipeline.Map(s, func(_ context.Context, v int) (int, error) { return v, nil }, pipeline.WithChunkSize(1))
+	_, err := pipeline.Collect(context.Background(), s)
+	if err != boom {
+		return fmt.Sprintf("Collect returned %v, want %v", err, boom)
+	}
+	close(causes) // Collect returned: every callback has
+	for c := range causes {
+		if c != boom {
+			return fmt.Sprintf("a callback in flight saw cause %v, want %v", c, boom)
+		}
+	}
+	return ""
+}
