@@ -358,6 +358,13 @@ func (m *fzModel) cleanup() {
 		default:
 		}
 	}
+	m.cancelAll()
+	m.e.Stop()
+}
+
+// cancelAll cancels every context the run made: the submits', the
+// Shutdown calls' and the waiters'.
+func (m *fzModel) cancelAll() {
 	for _, c := range m.ctxs {
 		c.cancel(nil)
 	}
@@ -371,7 +378,6 @@ func (m *fzModel) cleanup() {
 			w.cancel(nil)
 		}
 	}
-	m.e.Stop()
 }
 
 func (m *fzModel) do(next func() int) {
@@ -1258,17 +1264,5 @@ func (m *fzModel) finale() {
 		}
 		require.Equal(t, want, have, "CallbackErr of future %d", k.id)
 	}
-	for _, c := range m.ctxs {
-		c.cancel(nil)
-	}
-	for _, sh := range m.shutters {
-		if sh.cancel != nil {
-			sh.cancel(nil)
-		}
-	}
-	for _, w := range m.waiters {
-		if w.cancel != nil {
-			w.cancel(nil)
-		}
-	}
+	m.cancelAll()
 }

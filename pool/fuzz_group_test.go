@@ -271,15 +271,7 @@ func (h *fzHarness) checkHandled() error {
 	}
 	want := h.m.handled
 	h.m.handled = nil
-	cmp := func(a, b fzWant) int {
-		if a.mode != b.mode {
-			return int(a.mode) - int(b.mode)
-		}
-		return a.id - b.id
-	}
-	slices.SortFunc(gw, cmp)
-	slices.SortFunc(want, cmp)
-	if !slices.Equal(gw, want) {
+	if !fzSameWants(gw, want) {
 		return fmt.Errorf("error handler got %v, want %v", gw, want)
 	}
 	return nil

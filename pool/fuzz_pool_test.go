@@ -1260,15 +1260,7 @@ func (m *fzModel) settled(c fzCheck) error {
 		}
 	}
 	want := slices.Clone(m.kept)
-	cmp := func(a, b fzWant) int {
-		if a.mode != b.mode {
-			return int(a.mode) - int(b.mode)
-		}
-		return a.id - b.id
-	}
-	slices.SortFunc(got, cmp)
-	slices.SortFunc(want, cmp)
-	if !slices.Equal(got, want) {
+	if !fzSameWants(got, want) {
 		return fmt.Errorf("Wait/Shutdown calls %v returned errors %v, want %v", m.waits, got, want)
 	}
 	m.waits, m.kept = nil, nil
@@ -1301,15 +1293,7 @@ func (m *fzModel) settledAWhile(c fzCheck) error {
 		return nil
 	}
 	want := slices.Clone(m.kept)
-	cmp := func(a, b fzWant) int {
-		if a.mode != b.mode {
-			return int(a.mode) - int(b.mode)
-		}
-		return a.id - b.id
-	}
-	slices.SortFunc(got, cmp)
-	slices.SortFunc(want, cmp)
-	if !slices.Equal(got, want) {
+	if !fzSameWants(got, want) {
 		return fmt.Errorf("Wait calls %v returned errors %v, want %v", returned, got, want)
 	}
 	m.kept = nil
@@ -1592,4 +1576,18 @@ func (h *fzHarness) decodeCommon(code, arg byte) (fzOp, bool) {
 		return fzOp{kind: opCancel, ctx: int(arg) % fzCtxs}, true
 	}
 	return fzOp{}, false
+}
+
+// fzSameWants reports whether got and want hold the same outcomes, in any
+// order; it sorts both.
+func fzSameWants(got, want []fzWant) bool {
+	cmp := func(a, b fzWant) int {
+		if a.mode != b.mode {
+			return int(a.mode) - int(b.mode)
+		}
+		return a.id - b.id
+	}
+	slices.SortFunc(got, cmp)
+	slices.SortFunc(want, cmp)
+	return slices.Equal(got, want)
 }
