@@ -30,7 +30,9 @@ type callback[T any] struct {
 // pool or an [Executor], the pool task's error (see [Submit]). For futures
 // completed by [Go], [Future.Cancel], [Then], a task run inline by a
 // waiting executor task or a task that called runtime.Goexit, the future is
-// the only place. Callbacks should be short: they delay the completing
+// the only place. A callback that calls runtime.Goexit ends the goroutine
+// running it, as Goexit always does, but only once the callbacks registered
+// after it have run. Callbacks should be short: they delay the completing
 // goroutine. OnDone with a nil fn panics.
 func (f *Future[T]) OnDone(fn func(*Future[T])) error {
 	if fn == nil {
@@ -107,15 +109,27 @@ func (f *Future[T]) finish(cbs *callback[T], stop func() bool) error {
 	for oldest.next != nil {
 		oldest = oldest.next
 	}
+	return f.runCallbacks(oldest)
+}
+
+// runCallbacks runs cb and the newer callbacks after it. A callback that
+// calls runtime.Goexit cannot be stopped from ending the goroutine, but the
+// rest still run, while it unwinds: each callback runs exactly once.
+func (f *Future[T]) runCallbacks(cb *callback[T]) error {
 	var errs []error
-	for cb := oldest; cb != nil; {
-		newer := cb.prev
-		cb.prev, cb.next = nil, nil
+	defer func() {
+		if cb != nil { // only a Goexit leaves the loop early
+			f.runCallbacks(cb)
+		}
+	}()
+	for cb != nil {
+		c := cb
+		cb = c.prev
+		c.prev, c.next = nil, nil
 		shake.Point(shake.FutureCallback)
-		if err := f.callback(cb); err != nil {
+		if err := f.callback(c); err != nil {
 			errs = append(errs, err)
 		}
-		cb = newer
 	}
 	if errs == nil {
 		return nil

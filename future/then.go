@@ -15,7 +15,9 @@ import (
 //
 // Canceling the returned future before f completes makes it Canceled and
 // fn never runs; f itself is not canceled. A panic in fn becomes the
-// returned future's [*PanicError]. Then never blocks.
+// returned future's [*PanicError]; a runtime.Goexit in fn makes it fail
+// with [ErrGoexit] and ends the goroutine that completed f, as Goexit
+// always does, once f's other callbacks have run. Then never blocks.
 func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Future[U] {
 	if fn == nil {
 		panic("future: Then with nil func")
@@ -42,7 +44,8 @@ func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Futur
 // [Go] or [Submit] using the context it is given: canceling the returned
 // future then cancels that work too. If fn returns an error, or f fails, the
 // returned future fails with it; if fn returns neither a future nor an
-// error, it fails with [ErrNilFuture]. Compose never blocks.
+// error, it fails with [ErrNilFuture]. A panic or a runtime.Goexit in fn
+// is handled as in [Then]. Compose never blocks.
 func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], error)) *Future[U] {
 	if fn == nil {
 		panic("future: Compose with nil func")

@@ -1,0 +1,76 @@
+package future_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weftgo/weft/future"
+)
+
+// Found by FuzzChain: a Then fn, a Compose fn or a done-callback that calls
+// runtime.Goexit ends the goroutine completing the future, but the future's
+// later callbacks (a user's, a derived future's, a waiter's) still run,
+// exactly once: they used to be dropped, leaving derived futures pending
+// and waiters blocked for ever.
+func TestGoexitInCallbackRunsLaterCallbacks(t *testing.T) {
+	goexitThen := func(f *future.Future[int]) *future.Future[int] {
+		return future.Then(f, func(context.Context, int) (int, error) { runtime.Goexit(); return 0, nil })
+	}
+	goexitCompose := func(f *future.Future[int]) *future.Future[int] {
+		return future.Compose(f, func(context.Context, int) (*future.Future[int], error) { runtime.Goexit(); return nil, nil })
+	}
+	goexitOnDone := func(f *future.Future[int]) *future.Future[int] {
+		require.NoError(t, f.OnDone(func(*future.Future[int]) { runtime.Goexit() }))
+		return nil
+	}
+	for _, tc := range []struct {
+		name    string
+		install func(*future.Future[int]) *future.Future[int]
+	}{{"Then", goexitThen}, {"Compose", goexitCompose}, {"OnDone", goexitOnDone}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := future.NewPromise[int]()
+				g := tc.install(p.Future())
+				ran := 0
+				require.NoError(t, p.Future().OnDone(func(*future.Future[int]) { ran++ }))
+				h := future.Then(p.Future(), func(_ context.Context, v int) (int, error) { return v + 1, nil })
+				waited := make(chan error, 1)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel() // on failure, so that the report is not a deadlock
+				go func() {
+					_, _, err := future.Wait(ctx, future.AllCompleted, p.Future(), h)
+					waited <- err
+				}()
+				synctest.Wait()
+				exited := make(chan struct{})
+				go func() {
+					defer close(exited)
+					_ = p.Resolve(1)
+				}()
+				<-exited
+				synctest.Wait()
+				if g != nil {
+					_, err, ok := g.TryResult()
+					require.True(t, ok, "the future whose fn called Goexit is done")
+					require.ErrorIs(t, err, future.ErrGoexit)
+				}
+				assert.Equal(t, 1, ran, "the callback registered after")
+				v, err, ok := h.TryResult()
+				require.True(t, ok, "the Then registered after is done")
+				require.NoError(t, err)
+				assert.Equal(t, 2, v)
+				select {
+				case err := <-waited:
+					require.NoError(t, err)
+				default:
+					t.Fatal("Wait over the future has not returned")
+				}
+			})
+		})
+	}
+}
