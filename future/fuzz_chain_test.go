@@ -70,7 +70,8 @@ const (
 	chFnValue = iota
 	chFnError
 	chFnPanic
-	chFnNil // Compose only from here; chFnValue returns a failed future
+	chFnGoexit // not under an executor future, whose worker would report it
+	chFnNil    // Compose only from here; chFnValue returns a failed future
 	chFnDone
 	chFnPromise
 	chFnGo
@@ -376,24 +377,30 @@ func (m *chModel) do(next func() int) {
 		if p == nil {
 			return
 		}
+		kind = m.safeKind(p, kind)
 		n := m.newNode(chThen)
 		n.parent, n.fnKind = p, kind
 		m.logf("node %d: Then(%d, fn %d)", n.id, p.id, kind)
-		n.fut = future.Then(p.fut, func(ctx context.Context, v int) (int, error) {
-			m.enter(n, ctx, v)
-			switch kind {
-			case chFnError:
-				return -2, fzTaskErr{n.id}
-			case chFnPanic:
-				panic(fzTaskErr{n.id})
-			}
-			return 1000 + n.id, nil
+		m.call(func() {
+			n.fut = future.Then(p.fut, func(ctx context.Context, v int) (int, error) {
+				m.enter(n, ctx, v)
+				switch kind {
+				case chFnError:
+					return -2, fzTaskErr{n.id}
+				case chFnPanic:
+					panic(fzTaskErr{n.id})
+				case chFnGoexit:
+					runtime.Goexit()
+				}
+				return 1000 + n.id, nil
+			})
 		})
 	case chOpCompose:
 		p, kind := m.pick(next()), next()%chComposeKinds
 		if p == nil {
 			return
 		}
+		kind = m.safeKind(p, kind)
 		n := m.newNode(chCompose)
 		n.parent, n.fnKind = p, kind
 		if kind == chFnPromise || kind == chFnGo {
@@ -405,37 +412,41 @@ func (m *chModel) do(next func() int) {
 			n.inner = in
 		}
 		m.logf("node %d: Compose(%d, fn %d)", n.id, p.id, kind)
-		n.fut = future.Compose(p.fut, func(ctx context.Context, v int) (*future.Future[int], error) {
-			m.enter(n, ctx, v)
-			switch kind {
-			case chFnNil:
-				return nil, nil
-			case chFnError:
-				return nil, fzTaskErr{n.id}
-			case chFnPanic:
-				panic(fzTaskErr{n.id})
-			case chFnDone:
+		m.call(func() {
+			n.fut = future.Compose(p.fut, func(ctx context.Context, v int) (*future.Future[int], error) {
+				m.enter(n, ctx, v)
+				switch kind {
+				case chFnNil:
+					return nil, nil
+				case chFnError:
+					return nil, fzTaskErr{n.id}
+				case chFnPanic:
+					panic(fzTaskErr{n.id})
+				case chFnGoexit:
+					runtime.Goexit()
+				case chFnDone:
+					pr := future.NewPromise[int]()
+					_ = pr.Resolve(1000 + n.id)
+					return pr.Future(), nil
+				case chFnPromise:
+					pr := future.NewPromise[int]()
+					m.obs.mu.Lock()
+					m.obs.innerP[n.inner.id] = pr
+					m.obs.inner[n.inner.id] = pr.Future()
+					m.obs.mu.Unlock()
+					return pr.Future(), nil
+				case chFnGo:
+					g := future.Go(ctx, m.task(n.inner))
+					m.obs.mu.Lock()
+					m.obs.inner[n.inner.id] = g
+					m.obs.mu.Unlock()
+					return g, nil
+				}
+				// chFnValue: a future that has already failed.
 				pr := future.NewPromise[int]()
-				_ = pr.Resolve(1000 + n.id)
+				_ = pr.Reject(fzTaskErr{n.id})
 				return pr.Future(), nil
-			case chFnPromise:
-				pr := future.NewPromise[int]()
-				m.obs.mu.Lock()
-				m.obs.innerP[n.inner.id] = pr
-				m.obs.inner[n.inner.id] = pr.Future()
-				m.obs.mu.Unlock()
-				return pr.Future(), nil
-			case chFnGo:
-				g := future.Go(ctx, m.task(n.inner))
-				m.obs.mu.Lock()
-				m.obs.inner[n.inner.id] = g
-				m.obs.mu.Unlock()
-				return g, nil
-			}
-			// chFnValue: a future that has already failed.
-			pr := future.NewPromise[int]()
-			_ = pr.Reject(fzTaskErr{n.id})
-			return pr.Future(), nil
+			})
 		})
 		if p.final() {
 			// fn runs at once; the cascade is settled below.
@@ -449,12 +460,22 @@ func (m *chModel) do(next func() int) {
 		switch {
 		case n.kind == chPromise:
 			var err error
-			if out%2 == 0 {
-				m.logf("resolve promise %d", n.id)
-				err = n.prom.Resolve(1000 + n.id)
-			} else {
-				m.logf("reject promise %d", n.id)
-				err = n.prom.Reject(fzTaskErr{n.id})
+			returned := m.call(func() {
+				if out%2 == 0 {
+					m.logf("resolve promise %d", n.id)
+					err = n.prom.Resolve(1000 + n.id)
+				} else {
+					m.logf("reject promise %d", n.id)
+					err = n.prom.Reject(fzTaskErr{n.id})
+				}
+			})
+			if !returned {
+				// A Then or Compose fn called Goexit: what the promise
+				// returned is lost with the goroutine.
+				if !n.final() {
+					m.complete(n, []int{fzOutValue, fzOutError}[out%2], nil)
+				}
+				break
 			}
 			if n.final() {
 				require.ErrorIs(t, err, future.ErrAlreadyCompleted, "op %d: completing done promise %d", m.op, n.id)
@@ -519,6 +540,43 @@ func (m *chModel) do(next func() int) {
 	case chOpWaiter:
 		m.startWaiter(next)
 	}
+}
+
+// call runs fn on a goroutine of its own, since a Then or Compose fn that
+// fn runs may call runtime.Goexit, and reports whether fn returned.
+func (m *chModel) call(fn func()) bool {
+	done := make(chan bool)
+	go func() {
+		returned := false
+		defer func() { done <- returned }()
+		fn()
+		returned = true
+	}()
+	return <-done
+}
+
+// safeKind keeps runtime.Goexit out of fns that could run on an executor
+// worker: the executor reports a worker's Goexit itself (FuzzExecutor
+// covers that).
+func (m *chModel) safeKind(p *chNode, kind int) int {
+	if kind != chFnGoexit {
+		return kind
+	}
+	for a := p; a != nil; a = a.parent {
+		if a.kind == chExec || a.outer != nil && m.underExec(a.outer) {
+			return chFnPanic
+		}
+	}
+	return kind
+}
+
+func (m *chModel) underExec(n *chNode) bool {
+	for a := n; a != nil; a = a.parent {
+		if a.kind == chExec {
+			return true
+		}
+	}
+	return false
 }
 
 // cancel is Future.Cancel in the model.
@@ -663,6 +721,8 @@ func (m *chModel) start(n *chNode) {
 		m.complete(n, fzOutError, nil)
 	case chFnPanic:
 		m.complete(n, fzOutPanic, nil)
+	case chFnGoexit:
+		m.complete(n, fzOutGoexit, nil)
 	case chFnNil:
 		m.complete(n, chOutNil, nil)
 	case chFnPromise, chFnGo:
@@ -1028,7 +1088,7 @@ func (m *chModel) finale() {
 		case n.kind == chPromise:
 			m.op++
 			m.logf("finale: resolve promise %d", n.id)
-			_ = n.prom.Resolve(1000 + n.id)
+			m.call(func() { _ = n.prom.Resolve(1000 + n.id) })
 			m.complete(n, fzOutValue, nil)
 		case n.rel != nil:
 			m.op++
@@ -1050,7 +1110,7 @@ func (m *chModel) finale() {
 				again = true
 				m.op++
 				if n.kind == chPromise {
-					_ = n.prom.Resolve(1000 + n.id)
+					m.call(func() { _ = n.prom.Resolve(1000 + n.id) })
 					m.complete(n, fzOutValue, nil)
 				} else {
 					n.released = true
