@@ -28,9 +28,9 @@ type callback[T any] struct {
 // by whatever ran the callback — OnDone itself when f was already done,
 // [Promise.Complete] and friends for a promise, and for a future run by a
 // pool or an [Executor], the pool task's error (see [Submit]). For futures
-// completed by [Go], [Future.Cancel], [Then], a task run inline by a
-// waiting executor task or a task that called runtime.Goexit, the future is
-// the only place. A callback that calls runtime.Goexit ends the goroutine
+// completed by [Go], [Future.Cancel], [Then], [Compose], a task run inline
+// by a waiting executor task or a task that called runtime.Goexit, the
+// future is the only place. A callback that calls runtime.Goexit ends the goroutine
 // running it, as Goexit always does, but only once the callbacks registered
 // after it have run. Callbacks should be short: they delay the completing
 // goroutine. OnDone with a nil fn panics.

@@ -74,3 +74,20 @@ func TestGoexitInCallbackRunsLaterCallbacks(t *testing.T) {
 		})
 	}
 }
+
+// Found by FuzzChain, a doc gap: the panic of a done-callback of a Compose
+// future is kept on that future only; the Promise calls that set the
+// cascade off return their own callbacks' panics, not it.
+func TestComposeCallbackPanicStaysOnFuture(t *testing.T) {
+	p, q := future.NewPromise[int](), future.NewPromise[int]()
+	c := future.Compose(p.Future(), func(context.Context, int) (*future.Future[int], error) { return q.Future(), nil })
+	require.NoError(t, c.OnDone(func(*future.Future[int]) { panic("compose callback") }))
+	require.NoError(t, p.Resolve(1))
+	require.NoError(t, q.Resolve(2))
+	var pe *future.PanicError
+	require.ErrorAs(t, c.CallbackErr(), &pe)
+	assert.Equal(t, "compose callback", pe.Value)
+	v, err := c.Result(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, v)
+}
