@@ -109,6 +109,8 @@ type chNode struct {
 	ctxCanceled bool // its task's (or Compose fn's) context is canceled
 	fnRan       bool
 	targeted    int // op in which a combinator canceled it
+	targetedAt  map[int]bool
+	startOp     int
 	oracle      int // op in which the model learnt it was canceled concurrently
 	cbs         []fzCb
 }
@@ -140,6 +142,9 @@ type chObs struct {
 	innerP  map[int]future.Promise[int]
 	bad     []string
 	started map[int]bool
+	// ctxDoneAtStart lists the Then and Compose fns whose context was done
+	// when they started.
+	ctxDoneAtStart map[int]bool
 }
 
 type chWaiter struct {
@@ -171,6 +176,7 @@ type chModel struct {
 	nodes   []*chNode
 	waiters []*chWaiter
 	kept    map[string]int
+	took    map[int]int // the tasks' chObs.took as of this settle
 }
 
 // FuzzChain drives chains and trees of Then and Compose with a random
@@ -228,7 +234,7 @@ func chRun(t *testing.T, data []byte) {
 	m := &chModel{
 		t: t,
 		obs: &chObs{took: map[int]int{}, fnRan: map[int]int{}, fnIn: map[int]int{}, cbRan: map[int][]int{},
-			inner: map[int]*future.Future[int]{}, innerP: map[int]future.Promise[int]{}, started: map[int]bool{}},
+			inner: map[int]*future.Future[int]{}, innerP: map[int]future.Promise[int]{}, started: map[int]bool{}, ctxDoneAtStart: map[int]bool{}},
 		log:  os.Getenv("FZLOG") != "",
 		kept: map[string]int{},
 	}
@@ -332,7 +338,9 @@ func (m *chModel) enter(n *chNode, ctx context.Context, v int) {
 	m.obs.fnRan[n.id]++
 	m.obs.fnIn[n.id] = v
 	if ctx.Err() != nil {
-		m.obs.bad = append(m.obs.bad, fmt.Sprintf("node %d: fn's context done when fn starts", n.id))
+		// Only a combinator's Cancel between the start and fn may have
+		// done that: checked against the model.
+		m.obs.ctxDoneAtStart[n.id] = true
 	}
 }
 
@@ -381,6 +389,7 @@ func (m *chModel) do(next func() int) {
 		n := m.newNode(chThen)
 		n.parent, n.fnKind = p, kind
 		m.logf("node %d: Then(%d, fn %d)", n.id, p.id, kind)
+		defer m.lost(n)
 		m.call(func() {
 			n.fut = future.Then(p.fut, func(ctx context.Context, v int) (int, error) {
 				m.enter(n, ctx, v)
@@ -412,6 +421,7 @@ func (m *chModel) do(next func() int) {
 			n.inner = in
 		}
 		m.logf("node %d: Compose(%d, fn %d)", n.id, p.id, kind)
+		defer m.lost(n)
 		m.call(func() {
 			n.fut = future.Compose(p.fut, func(ctx context.Context, v int) (*future.Future[int], error) {
 				m.enter(n, ctx, v)
@@ -555,6 +565,18 @@ func (m *chModel) call(fn func()) bool {
 	return <-done
 }
 
+// lost drops n from the run if making it did not return: its fn ran at
+// once, on a source already done, and called runtime.Goexit.
+func (m *chModel) lost(n *chNode) {
+	if n.fut == nil {
+		m.logf("  node %d: its fn ended the goroutine that made it", n.id)
+		n.born = false
+		if n.inner != nil {
+			n.inner.outer = nil
+		}
+	}
+}
+
 // safeKind keeps runtime.Goexit out of fns that could run on an executor
 // worker: the executor reports a worker's Goexit itself (FuzzExecutor
 // covers that).
@@ -626,12 +648,13 @@ func (m *chModel) complete(n *chNode, outcome int, ref *chNode) {
 // realCanceled reports whether the code canceled n.
 func realCanceled(n *chNode) bool { return n.fut.State() == future.Canceled }
 
-// settle brings the model to where the code must be once every goroutine
-// is blocked, until nothing changes.
-func (m *chModel) settle() {
-	m.obs.mu.Lock()
-	took := maps(m.obs.took)
-	m.obs.mu.Unlock()
+// cascade completes in the model what follows from what is done, until
+// nothing changes.
+//
+// Without tasks, it leaves out the tasks that returned: they complete on
+// goroutines of their own, concurrently with the caller, a combinator.
+func (m *chModel) cascade(tasks bool) {
+	took := m.took
 	for progress := true; progress; {
 		progress = false
 		for _, n := range m.nodes {
@@ -641,7 +664,7 @@ func (m *chModel) settle() {
 			switch n.kind {
 			case chGo, chExec:
 				o, ok := took[n.id]
-				if !ok {
+				if !ok || !tasks {
 					continue
 				}
 				if o == fzOutCtx && !n.ctxCanceled || o != fzOutCtx && !n.released {
@@ -662,31 +685,53 @@ func (m *chModel) settle() {
 					continue
 				}
 				progress = true
+				if realCanceled(n) {
+					// A combinator canceled it on another goroutine before
+					// the cascade reached it: settle checks that one did.
+					n.oracle = m.op
+					m.complete(n, fzOutCanceled, nil)
+					continue
+				}
 				if p.hasErr() {
 					// Then and Compose fail with the source's error, a
 					// source canceled included.
 					m.complete(n, chOutFrom, p)
 					continue
 				}
-				if realCanceled(n) {
-					// A combinator canceled it on another goroutine before
-					// the cascade reached it: checked below.
-					n.oracle = m.op
-					m.complete(n, fzOutCanceled, nil)
-					continue
-				}
 				m.start(n)
 			}
 		}
+	}
+}
+
+// settle brings the model to where the code must be once every goroutine
+// is blocked, until nothing changes.
+func (m *chModel) settle() {
+	m.obs.mu.Lock()
+	m.took = maps(m.obs.took)
+	m.obs.mu.Unlock()
+	for {
+		// The cascades on the completing goroutines first: a waiter
+		// they wake may cancel what they have not reached yet, which
+		// fire learns from the code.
+		m.cascade(true)
+		progress := false
 		for _, w := range m.waiters {
 			if !w.fired && m.fire(w) {
 				progress = true
 			}
 		}
+		if !progress {
+			break
+		}
 	}
+	took := m.took
 	for _, n := range m.nodes {
 		if o, ok := took[n.id]; ok && !n.final() {
 			m.t.Fatalf("op %d: task %d returned with outcome %d, but it was not released (%v) or its context canceled (%v)", m.op, n.id, o, n.released, n.ctxCanceled)
+		}
+		if n.targeted == m.op && n.born && n.state == future.Pending {
+			m.t.Fatalf("op %d: a combinator canceled node %d, which is still pending", m.op, n.id)
 		}
 		if n.oracle == m.op && n.targeted != m.op {
 			m.t.Fatalf("op %d: node %d was canceled, but nothing canceled it", m.op, n.id)
@@ -707,7 +752,7 @@ func maps(m map[int]int) map[int]int {
 
 // start runs n's fn in the model: its source succeeded and n was Pending.
 func (m *chModel) start(n *chNode) {
-	n.fnRan = true
+	n.fnRan, n.startOp = true, m.op
 	switch n.fnKind {
 	case chFnValue:
 		if n.kind == chCompose {
@@ -832,12 +877,20 @@ func (m *chModel) fire(w *chWaiter) bool {
 	if cancel {
 		for _, n := range w.uniq {
 			n.targeted = m.op
+			if n.targetedAt == nil {
+				n.targetedAt = map[int]bool{}
+			}
+			n.targetedAt[m.op] = true
 			switch {
-			case n.state == future.Pending && n.parent != nil && n.parent.final() && !realCanceled(n):
-				// The cascade completing it on another goroutine got
-				// there first: settle goes on with it.
+			case n.state == future.Pending && n.parent != nil && !realCanceled(n):
+				// A cascade completing it on another goroutine got
+				// there first: settle goes on with it, and checks that
+				// it did.
 			default:
 				m.cancel(n)
+				// What the cancel completes, it completes on this
+				// goroutine, before the combinator cancels the next.
+				m.cascade(false)
 			}
 		}
 	}
@@ -921,6 +974,9 @@ func (m *chModel) check() {
 				require.Equal(t, pv, m.obs.fnIn[n.id], "op %d: the value fn of node %d got", m.op, n.id)
 			}
 			require.Equal(t, want, m.obs.fnRan[n.id], "op %d: how many times fn of node %d ran", m.op, n.id)
+			if m.obs.ctxDoneAtStart[n.id] {
+				require.True(t, n.targetedAt[n.startOp], "op %d: fn of node %d started with its context done, but nothing canceled it", m.op, n.id)
+			}
 		}
 		if (n.kind == chGo || n.kind == chExec) && n.state == future.Canceled {
 			require.False(t, m.obs.started[n.id], "op %d: task %d ran, but its future was canceled before it started", m.op, n.id)
