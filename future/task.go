@@ -58,13 +58,10 @@ func (f *Future[T]) call(fn func(context.Context) (T, error), sink outcomeSink) 
 }
 
 // callProtected runs a done-callback, turning a panic into a *PanicError.
+// A callback that calls runtime.Goexit never returns here; runCallbacks
+// runs the rest while the goroutine unwinds.
 func callProtected[T any](fn func(*Future[T]), f *Future[T]) error {
-	goexit := false
-	err := panics.Run[PanicError](func() error { fn(f); return nil }, func() { goexit = true })
-	if goexit {
-		return ErrGoexit
-	}
-	return err
+	return panics.Run[PanicError](func() error { fn(f); return nil }, nil)
 }
 
 // taskCtx is the context a task receives: its future, seen as a context. It
