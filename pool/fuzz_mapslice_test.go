@@ -1,0 +1,217 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"testing/synctest"
+
+	"github.com/weftgo/weft/pool"
+)
+
+// FuzzMap calls Map over a slice inside a synctest bubble and checks what
+// its doc promises, with the outcome of each element decoded from the input
+// (fmOK, fmErrEnd, fmPanicEnd, fmGoexit, as in FuzzMapSeq):
+//
+//   - the results come back in input order, each what fn returned (the zero
+//     value after a panic or Goexit);
+//   - without WithFailFast every element is called once and Map returns
+//     every error joined, the callers' errors and panics in input order,
+//     ErrGoexit after them;
+//   - with WithFailFast Map returns one of the errors, calls that had not
+//     started are skipped, and no call happens twice;
+//   - each call is counted in Stats by its own outcome (a skipped call
+//     returned nil);
+//   - in any queue mode (WithQueueSize 0, 1, 2 or unbounded), called from
+//     a task of the same pool with the task's context, Map never deadlocks
+//     a saturated pool.
+//
+// data[0]: limit 1+b&3, queue mode b>>2&3 (0 unbounded, else size mode-1),
+// fail-fast b&0x10, from a task of the pool b&0x20. Then one byte per
+// element: its outcome b&3.
+func FuzzMap(f *testing.F) {
+	for _, seed := range [][]byte{
+		{0x00, 0, 1, 2, 3, 0},
+		{0x05, 0, 0, 1, 0, 2, 0, 3, 0},
+		{0x13, 0, 0, 0, 1, 0, 0},
+		{0x24, 0, 1, 0, 2},
+		{0x38, 0, 0, 0, 0, 3, 0, 0},
+		{0x30, 2, 0, 0},
+		{0x20},
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || len(data) > 65 {
+			return
+		}
+		limit := 1 + int(data[0]&3)
+		qmode := int(data[0] >> 2 & 3)
+		failFast := data[0]&0x10 != 0
+		host := data[0]&0x20 != 0
+		modes := make([]fmMode, len(data)-1)
+		in := make([]int, len(modes))
+		for i, b := range data[1:] {
+			modes[i] = fmMode(b & 3)
+			in[i] = i
+		}
+		synctest.Test(t, func(t *testing.T) {
+			var opts []pool.Option
+			if qmode > 0 {
+				opts = append(opts, pool.WithQueueSize(qmode-1))
+			}
+			p := pool.New(limit, opts...)
+			calls := make([]int, len(in)) // only the bubble's goroutines touch it, one per index
+			fn := func(_ context.Context, i int) (int, error) {
+				calls[i]++
+				switch modes[i] {
+				case fmErrEnd:
+					return i, fmErr{i}
+				case fmPanicEnd:
+					panic(fmPanic{i})
+				case fmGoexit:
+					runtime.Goexit()
+				}
+				return 1000 + i, nil
+			}
+			var gopts []pool.GroupOption
+			if failFast {
+				gopts = append(gopts, pool.WithFailFast())
+			}
+			var out []int
+			var err error
+			if host {
+				done := make(chan struct{})
+				serr := p.Submit(t.Context(), func(ctx context.Context) error {
+					defer close(done)
+					out, err = pool.Map(ctx, p, in, fn, gopts...)
+					return nil
+				})
+				if serr != nil {
+					t.Fatalf("Submit of the host: %v", serr)
+				}
+				<-done
+			} else {
+				out, err = pool.Map(t.Context(), p, in, fn, gopts...)
+			}
+			synctest.Wait()
+			checkFuzzMap(t, modes, calls, out, err, p.Stats(), failFast, host)
+			if err := p.Shutdown(t.Context()); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+		})
+	})
+}
+
+func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st pool.Stats, failFast, host bool) {
+	t.Helper()
+	if len(out) != len(modes) {
+		t.Errorf("%d results for %d elements", len(out), len(modes))
+		return
+	}
+	var count [4]uint64
+	called := 0
+	failures := 0
+	for i, m := range modes {
+		if calls[i] > 1 || (!failFast && calls[i] != 1) {
+			t.Errorf("element %d called %d times (fail-fast %v)", i, calls[i], failFast)
+			return
+		}
+		if m != fmOK {
+			failures++
+		}
+		want := 0
+		if calls[i] == 1 {
+			called++
+			count[m]++
+			switch m {
+			case fmOK:
+				want = 1000 + i
+			case fmErrEnd:
+				want = i
+			}
+		}
+		if out[i] != want {
+			t.Errorf("result %d = %d, want %d (outcome %s)", i, out[i], want, fmModeNames[m])
+			return
+		}
+	}
+	isElemErr := func(e error, i int) bool {
+		switch modes[i] {
+		case fmErrEnd:
+			return e == fmErr{i}
+		case fmPanicEnd:
+			var pe *pool.PanicError
+			return errors.As(e, &pe) && pe.Value == fmPanic{i}
+		case fmGoexit:
+			return errors.Is(e, pool.ErrGoexit)
+		}
+		return false
+	}
+	if failures == 0 && err != nil {
+		t.Errorf("Map: %v, want nil", err)
+		return
+	}
+	if failures > 0 && failFast {
+		ok := false
+		for i := range modes {
+			ok = ok || (calls[i] == 1 && isElemErr(err, i))
+		}
+		if !ok {
+			t.Errorf("fail-fast Map: %v, want the error of a failed call", err)
+			return
+		}
+	}
+	if failures > 0 && !failFast {
+		var errs []error
+		if u, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = u.Unwrap()
+		} else if err != nil {
+			errs = []error{err}
+		}
+		k := 0
+		for i, m := range modes {
+			if m == fmErrEnd || m == fmPanicEnd {
+				if k >= len(errs) || !isElemErr(errs[k], i) {
+					t.Errorf("Map: %v, want element %d's %s at position %d", err, i, fmModeNames[m], k)
+					return
+				}
+				k++
+			}
+		}
+		rest := errs[k:]
+		if (count[fmGoexit] > 0) != (len(rest) > 0) {
+			t.Errorf("Map: %v, with %d Goexits: unexpected tail %v", err, count[fmGoexit], rest)
+			return
+		}
+		for _, e := range rest {
+			if !errors.Is(e, pool.ErrGoexit) {
+				t.Errorf("Map: %v: %v after the callers' errors is not ErrGoexit", err, e)
+				return
+			}
+		}
+	}
+	extra := uint64(0)
+	if host {
+		extra = 1
+	}
+	skipped := st.Submitted - extra - uint64(called)
+	if st.Submitted < extra+uint64(called) || (!failFast && skipped != 0) {
+		t.Errorf("Stats %+v: %d calls", st, called)
+		return
+	}
+	// A fail-fast group refuses the submit blocked when it failed: Map
+	// stops there.
+	if st.Rejected > 1 || (!failFast && st.Rejected != 0) {
+		t.Errorf("Stats %+v: Rejected", st)
+		return
+	}
+	want := pool.Stats{Limit: st.Limit, Workers: st.Workers, Submitted: st.Submitted, Rejected: st.Rejected,
+		Completed: extra + count[fmOK] + skipped, Failed: count[fmErrEnd] + count[fmGoexit],
+		Panicked: count[fmPanicEnd]}
+	if st != want {
+		t.Errorf("Stats %+v, want %+v", st, want)
+		return
+	}
+}
