@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"sync/atomic"
 
 	"github.com/weftgo/weft/internal/panics"
 )
@@ -14,7 +15,9 @@ import (
 // handled as in a [Group]: by default Map returns every error joined (the
 // results of the calls that failed are whatever fn returned); with
 // [WithFailFast] the first error cancels the context of the other calls,
-// calls that have not started are skipped, and Map returns that error.
+// calls that have not started are skipped, and Map returns that error; if
+// ctx ends first, calls that have not started are skipped too, and Map
+// returns ctx's cause.
 //
 // Map runs on a Group made from ctx, so it is safe to call from a task of
 // the same pool with the task's context: it never deadlocks a saturated
@@ -33,12 +36,15 @@ func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context
 	out := make([]R, len(in))
 	errs := make([]error, len(in)) // by index, so errors come back in input order
 	cut := false
+	var skipped atomic.Pointer[error] // why the first skipped fail-fast call did not run
 	for i, v := range in {
 		if cut = gctx.Err() != nil; cut {
 			break // fail-fast canceled, or ctx ended
 		}
 		err := g.Go(func(ctx context.Context) error {
 			if g.failFast && ctx.Err() != nil {
+				cause := context.Cause(ctx)
+				skipped.CompareAndSwap(nil, &cause)
 				return nil
 			}
 			errs[i] = panics.Run[PanicError](func() error {
@@ -64,6 +70,11 @@ func Map[T, R any](ctx context.Context, p *Pool, in []T, fn func(context.Context
 	}
 	if err == nil && cut {
 		err = cause
+	}
+	if c := skipped.Load(); err == nil && c != nil {
+		// No call failed, so ctx ended: the skipped calls' zero results
+		// must not pass for theirs.
+		err = *c
 	}
 	return out, err
 }
