@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -29,7 +30,8 @@ import (
 //
 // data[0]: limit 1+b&3, queue mode b>>2&3 (0 unbounded, else size mode-1),
 // fail-fast b&0x10, from a task of the pool b&0x20. Then one byte per
-// element: its outcome b&3.
+// element: its outcome b&3, and with b&4 the call cancels Map's ctx first
+// (then elements may go uncalled, but never silently: Map returns an error).
 func FuzzMap(f *testing.F) {
 	for _, seed := range [][]byte{
 		{0x00, 0, 1, 2, 3, 0},
@@ -39,6 +41,11 @@ func FuzzMap(f *testing.F) {
 		{0x38, 0, 0, 0, 0, 3, 0, 0},
 		{0x30, 2, 0, 0},
 		{0x20},
+		// An element cancels ctx: fail-fast skips the queued calls, Map
+		// says so; without fail-fast the calls not yet submitted.
+		{0x10, 4, 0, 0, 0},
+		{0x00, 0, 4, 0, 1, 0},
+		{0x34, 4, 0, 0},
 	} {
 		f.Add(seed)
 	}
@@ -51,9 +58,11 @@ func FuzzMap(f *testing.F) {
 		failFast := data[0]&0x10 != 0
 		host := data[0]&0x20 != 0
 		modes := make([]fmMode, len(data)-1)
+		cancels := make([]bool, len(modes))
 		in := make([]int, len(modes))
 		for i, b := range data[1:] {
 			modes[i] = fmMode(b & 3)
+			cancels[i] = b&4 != 0
 			in[i] = i
 		}
 		synctest.Test(t, func(t *testing.T) {
@@ -63,8 +72,14 @@ func FuzzMap(f *testing.F) {
 			}
 			p := pool.New(limit, opts...)
 			calls := make([]int, len(in)) // only the bubble's goroutines touch it, one per index
+			var canceled atomic.Bool
+			var mcancel context.CancelFunc
 			fn := func(_ context.Context, i int) (int, error) {
 				calls[i]++
+				if cancels[i] {
+					canceled.Store(true)
+					mcancel()
+				}
 				switch modes[i] {
 				case fmErrEnd:
 					return i, fmErr{i}
@@ -85,7 +100,10 @@ func FuzzMap(f *testing.F) {
 				done := make(chan struct{})
 				serr := p.Submit(t.Context(), func(ctx context.Context) error {
 					defer close(done)
-					out, err = pool.Map(ctx, p, in, fn, gopts...)
+					mctx, cancel := context.WithCancel(ctx)
+					defer cancel()
+					mcancel = cancel
+					out, err = pool.Map(mctx, p, in, fn, gopts...)
 					return nil
 				})
 				if serr != nil {
@@ -93,10 +111,13 @@ func FuzzMap(f *testing.F) {
 				}
 				<-done
 			} else {
-				out, err = pool.Map(t.Context(), p, in, fn, gopts...)
+				mctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				mcancel = cancel
+				out, err = pool.Map(mctx, p, in, fn, gopts...)
 			}
 			synctest.Wait()
-			checkFuzzMap(t, modes, calls, out, err, p.Stats(), failFast, host)
+			checkFuzzMap(t, modes, calls, out, err, p.Stats(), failFast, host, canceled.Load())
 			if err := p.Shutdown(t.Context()); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
@@ -104,7 +125,7 @@ func FuzzMap(f *testing.F) {
 	})
 }
 
-func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st pool.Stats, failFast, host bool) {
+func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st pool.Stats, failFast, host, canceled bool) {
 	t.Helper()
 	if len(out) != len(modes) {
 		t.Errorf("%d results for %d elements", len(out), len(modes))
@@ -114,12 +135,16 @@ func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st 
 	called := 0
 	failures := 0
 	for i, m := range modes {
-		if calls[i] > 1 || (!failFast && calls[i] != 1) {
+		if calls[i] > 1 || (!failFast && !canceled && calls[i] != 1) {
 			t.Errorf("element %d called %d times (fail-fast %v)", i, calls[i], failFast)
 			return
 		}
-		if m != fmOK {
+		if m != fmOK && calls[i] == 1 {
 			failures++
+		}
+		if calls[i] == 0 && err == nil {
+			t.Errorf("element %d not called, and Map returned nil", i)
+			return
 		}
 		want := 0
 		if calls[i] == 1 {
@@ -149,12 +174,13 @@ func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st 
 		}
 		return false
 	}
-	if failures == 0 && err != nil {
+	isCancel := canceled && errors.Is(err, context.Canceled)
+	if failures == 0 && err != nil && !isCancel {
 		t.Errorf("Map: %v, want nil", err)
 		return
 	}
 	if failures > 0 && failFast {
-		ok := false
+		ok := isCancel
 		for i := range modes {
 			ok = ok || (calls[i] == 1 && isElemErr(err, i))
 		}
@@ -172,7 +198,7 @@ func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st 
 		}
 		k := 0
 		for i, m := range modes {
-			if m == fmErrEnd || m == fmPanicEnd {
+			if calls[i] == 1 && (m == fmErrEnd || m == fmPanicEnd) {
 				if k >= len(errs) || !isElemErr(errs[k], i) {
 					t.Errorf("Map: %v, want element %d's %s at position %d", err, i, fmModeNames[m], k)
 					return
@@ -181,12 +207,12 @@ func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st 
 			}
 		}
 		rest := errs[k:]
-		if (count[fmGoexit] > 0) != (len(rest) > 0) {
+		if (count[fmGoexit] > 0 && len(rest) == 0) || (!canceled && count[fmGoexit] == 0 && len(rest) > 0) {
 			t.Errorf("Map: %v, with %d Goexits: unexpected tail %v", err, count[fmGoexit], rest)
 			return
 		}
 		for _, e := range rest {
-			if !errors.Is(e, pool.ErrGoexit) {
+			if !errors.Is(e, pool.ErrGoexit) && !(canceled && errors.Is(e, context.Canceled)) {
 				t.Errorf("Map: %v: %v after the callers' errors is not ErrGoexit", err, e)
 				return
 			}
@@ -203,7 +229,7 @@ func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st 
 	}
 	// A fail-fast group refuses the submit blocked when it failed: Map
 	// stops there.
-	if st.Rejected > 1 || (!failFast && st.Rejected != 0) {
+	if st.Rejected > 1 || (!failFast && !canceled && st.Rejected != 0) {
 		t.Errorf("Stats %+v: Rejected", st)
 		return
 	}
