@@ -855,21 +855,7 @@ func (m *chModel) fire(w *chWaiter) bool {
 		anyFailed = anyFailed || n.state == future.Finished && n.hasErr()
 		anySucc = anySucc || n.succeeded()
 	}
-	var fire, cancel bool
-	switch w.kind {
-	case fzWaitAll, fzAsCompleted, fzAllSettled:
-		fire = allFinal
-	case fzWaitFirst:
-		fire = anyFinal || allFinal
-	case fzWaitFirstError:
-		fire = anyFailed || allFinal
-	case fzAll:
-		fire, cancel = anyErr || allFinal, anyErr
-	case fzAny:
-		fire, cancel = anySucc || allFinal, anySucc
-	case fzRace:
-		fire, cancel = anyFinal || allFinal, anyFinal
-	}
+	fire, cancel := fzFires(w.kind, allFinal, anyFinal, anyErr, anyFailed, anySucc)
 	if !fire {
 		return false
 	}

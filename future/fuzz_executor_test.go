@@ -825,20 +825,10 @@ func (m *fzModel) settle() {
 	}
 }
 
-// fire reports whether w's condition holds, and if so applies what w does
-// when it returns.
-func (m *fzModel) fire(w *fzWaiter) bool {
-	allFinal, anyFinal, anyErr, anyFailed, anySucc := true, false, false, false, false
-	for _, id := range w.uniq {
-		k := m.tasks[id]
-		allFinal = allFinal && k.final()
-		anyFinal = anyFinal || k.final()
-		anyErr = anyErr || k.hasErr()
-		anyFailed = anyFailed || k.failed()
-		anySucc = anySucc || k.succeeded()
-	}
-	var fire, cancel bool
-	switch w.kind {
+// fzFires reports whether a waiter of kind returns, and whether it then
+// cancels the futures it waited for, given what those futures have done.
+func fzFires(kind int, allFinal, anyFinal, anyErr, anyFailed, anySucc bool) (fire, cancel bool) {
+	switch kind {
 	case fzWaitAll, fzAsCompleted, fzAllSettled:
 		fire = allFinal
 	case fzWaitFirst:
@@ -852,6 +842,22 @@ func (m *fzModel) fire(w *fzWaiter) bool {
 	case fzRace:
 		fire, cancel = anyFinal || allFinal, anyFinal
 	}
+	return fire, cancel
+}
+
+// fire reports whether w's condition holds, and if so applies what w does
+// when it returns.
+func (m *fzModel) fire(w *fzWaiter) bool {
+	allFinal, anyFinal, anyErr, anyFailed, anySucc := true, false, false, false, false
+	for _, id := range w.uniq {
+		k := m.tasks[id]
+		allFinal = allFinal && k.final()
+		anyFinal = anyFinal || k.final()
+		anyErr = anyErr || k.hasErr()
+		anyFailed = anyFailed || k.failed()
+		anySucc = anySucc || k.succeeded()
+	}
+	fire, cancel := fzFires(w.kind, allFinal, anyFinal, anyErr, anyFailed, anySucc)
 	if !fire {
 		return false
 	}
