@@ -109,6 +109,20 @@ func FuzzMapSeq(f *testing.F) {
 	})
 }
 
+// fmEnd ends the call for element i the way mode says: with its error, its
+// panic, runtime.Goexit, or its value.
+func fmEnd(i int, mode fmMode) (int, error) {
+	switch mode {
+	case fmErrEnd:
+		return i, fmErr{i}
+	case fmPanicEnd:
+		panic(fmPanic{i})
+	case fmGoexit:
+		runtime.Goexit()
+	}
+	return 1000 + i, nil
+}
+
 type fmMode uint8
 
 const (
@@ -246,15 +260,7 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 			return -1, ctx.Err()
 		case mode := <-h.chans[i]:
 			h.end(i, context.Cause(ctx))
-			switch mode {
-			case fmErrEnd:
-				return i, fmErr{i}
-			case fmPanicEnd:
-				panic(fmPanic{i})
-			case fmGoexit:
-				runtime.Goexit()
-			}
-			return 1000 + i, nil
+			return fmEnd(i, mode)
 		}
 	}
 	consume = func(ctx context.Context) {

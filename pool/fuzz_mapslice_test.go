@@ -3,7 +3,6 @@ package pool_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -80,15 +79,7 @@ func FuzzMap(f *testing.F) {
 					canceled.Store(true)
 					mcancel()
 				}
-				switch modes[i] {
-				case fmErrEnd:
-					return i, fmErr{i}
-				case fmPanicEnd:
-					panic(fmPanic{i})
-				case fmGoexit:
-					runtime.Goexit()
-				}
-				return 1000 + i, nil
+				return fmEnd(i, modes[i])
 			}
 			var gopts []pool.GroupOption
 			if failFast {
