@@ -17,7 +17,8 @@ import (
 // [WithFailFast] the first error cancels the context of the other calls,
 // calls that have not started are skipped, and Map returns that error; if
 // ctx ends first, calls that have not started are skipped too, and Map
-// returns ctx's cause.
+// returns ctx's cause. Calls that [Pool.Stop] drops never run, and Map's
+// error then includes [ErrClosed], with or without WithFailFast.
 //
 // Map runs on a Group made from ctx, so it is safe to call from a task of
 // the same pool with the task's context: it never deadlocks a saturated

@@ -43,3 +43,33 @@ func TestMapFailFastCanceledSkipReportsCause(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 	})
 }
+
+// Calls that Stop drops never run, with or without WithFailFast; Map must
+// not return nil then, whatever the call that was running returns.
+func TestMapStoppedReportsDroppedCalls(t *testing.T) {
+	for _, opts := range [][]pool.GroupOption{nil, {pool.WithFailFast()}} {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1)
+			called := make([]bool, 3)
+			var out []int
+			var err error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				out, err = pool.Map(t.Context(), p, []int{0, 1, 2}, func(ctx context.Context, i int) (int, error) {
+					called[i] = true
+					if i == 0 {
+						<-ctx.Done() // returns nil all the same
+					}
+					return 1000 + i, nil
+				}, opts...)
+			}()
+			synctest.Wait() // every element submitted, 1 and 2 queued behind 0
+			assert.Equal(t, 2, p.Stop())
+			<-done
+			assert.Equal(t, []bool{true, false, false}, called)
+			assert.Equal(t, []int{1000, 0, 0}, out)
+			require.ErrorIs(t, err, pool.ErrClosed)
+		})
+	}
+}
