@@ -222,15 +222,8 @@ func FuzzChain(f *testing.F) {
 }
 
 func chRun(t *testing.T, data []byte) {
-	in := data
-	next := func() int {
-		if len(in) == 0 {
-			return 0
-		}
-		b := in[0]
-		in = in[1:]
-		return int(b)
-	}
+	in := fzInput(data)
+	next := in.next
 	m := &chModel{
 		t: t,
 		obs: &chObs{took: map[int]int{}, fnRan: map[int]int{}, fnIn: map[int]int{}, cbRan: map[int][]int{},

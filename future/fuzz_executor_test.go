@@ -300,16 +300,22 @@ func FuzzExecutor(f *testing.F) {
 	})
 }
 
-func fzRun(t *testing.T, data []byte) {
-	in := data
-	next := func() int {
-		if len(in) == 0 {
-			return 0
-		}
-		b := in[0]
-		in = in[1:]
-		return int(b)
+// fzInput is what is left of a fuzz input; next takes its first byte, and
+// gives 0 once it is used up.
+type fzInput []byte
+
+func (in *fzInput) next() int {
+	if len(*in) == 0 {
+		return 0
 	}
+	b := (*in)[0]
+	*in = (*in)[1:]
+	return int(b)
+}
+
+func fzRun(t *testing.T, data []byte) {
+	in := fzInput(data)
+	next := in.next
 	m := &fzModel{
 		t:     t,
 		obs:   &fzObs{ctxErr: map[int]error{}, relCtx: map[int]error{}, cbRan: map[int][]int{}},
