@@ -30,10 +30,10 @@ type callback[T any] struct {
 // pool or an [Executor], the pool task's error (see [Submit]). For futures
 // completed by [Go], [Future.Cancel], [Then], [Compose], a task run inline
 // by a waiting executor task or a task that called runtime.Goexit, the
-// future is the only place. A callback that calls runtime.Goexit ends the goroutine
-// running it, as Goexit always does, but only once the callbacks registered
-// after it have run. Callbacks should be short: they delay the completing
-// goroutine. OnDone with a nil fn panics.
+// future is the only place. A callback that calls runtime.Goexit ends the
+// goroutine running it, as Goexit always does, but only once the callbacks
+// registered after it have run. Callbacks should be short: they delay the
+// completing goroutine. OnDone with a nil fn panics.
 func (f *Future[T]) OnDone(fn func(*Future[T])) error {
 	if fn == nil {
 		panic("future: OnDone with nil func")
