@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +91,93 @@ func TestComposeCallbackPanicStaysOnFuture(t *testing.T) {
 	v, err := c.Result(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, v)
+}
+
+// Then's fn runs with a context that the returned future's Cancel cancels:
+// a long fn that watches it (directly, or through a context derived from
+// it) returns when Cancel is called, and the future ends with what fn
+// returned; a fn that ignores it runs to its end, and its value stands. The
+// source future is not canceled either way.
+func TestThenCancelWhileFnRuns(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fn   func(ctx context.Context, v int) (int, error)
+		want error // nil: the future ends with fn's value, v+1
+	}{
+		{"watches", func(ctx context.Context, v int) (int, error) {
+			<-ctx.Done()
+			return v, context.Cause(ctx)
+		}, context.Canceled},
+		{"derived", func(ctx context.Context, v int) (int, error) {
+			ctx, cancel := context.WithTimeout(ctx, time.Hour)
+			defer cancel()
+			<-ctx.Done()
+			return v, ctx.Err()
+		}, context.Canceled},
+		{"ignores", func(_ context.Context, v int) (int, error) {
+			time.Sleep(time.Minute)
+			return v + 1, nil
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := future.NewPromise[int]()
+				g := future.Then(p.Future(), tc.fn)
+				h := future.Then(g, func(_ context.Context, v int) (int, error) { return v * 10, nil })
+				resolved := make(chan error, 1)
+				go func() { resolved <- p.Resolve(1) }() // runs fn on this goroutine
+				synctest.Wait()
+				require.Equal(t, future.Running, g.State())
+
+				require.Equal(t, future.Running, g.Cancel(), "Cancel of a running Then")
+				synctest.Wait()
+				if tc.want == nil {
+					require.Equal(t, future.Running, g.State(), "a fn that ignores its context still runs")
+					time.Sleep(time.Minute)
+					synctest.Wait()
+				}
+				require.NoError(t, <-resolved)
+				v, err, ok := g.TryResult()
+				require.True(t, ok, "the Then's future is done once fn returns")
+				hv, herr, hok := h.TryResult()
+				require.True(t, hok, "a Then chained on it is done too")
+				if tc.want != nil {
+					require.ErrorIs(t, err, tc.want)
+					require.ErrorIs(t, herr, tc.want)
+				} else {
+					require.NoError(t, err)
+					assert.Equal(t, 2, v)
+					require.NoError(t, herr)
+					assert.Equal(t, 20, hv)
+				}
+				assert.Equal(t, future.Finished, p.Future().State(), "the source is not canceled")
+			})
+		})
+	}
+}
+
+// Canceling a Compose's future cancels the work fn started with the
+// context it was given, even once fn has returned.
+func TestComposeCancelReachesStartedWork(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := future.NewPromise[int]()
+		sawCancel := make(chan error, 1)
+		g := future.Compose(p.Future(), func(ctx context.Context, v int) (*future.Future[int], error) {
+			return future.Go(ctx, func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				sawCancel <- context.Cause(ctx)
+				return v, ctx.Err()
+			}), nil
+		})
+		require.NoError(t, p.Resolve(1))
+		synctest.Wait()
+		_, _, done := g.TryResult()
+		require.False(t, done, "the composed work is still running")
+		g.Cancel()
+		synctest.Wait()
+		require.ErrorIs(t, <-sawCancel, context.Canceled)
+		_, err, ok := g.TryResult()
+		require.True(t, ok)
+		require.ErrorIs(t, err, context.Canceled)
+	})
 }
