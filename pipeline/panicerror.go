@@ -6,9 +6,9 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// PanicError is a panic recovered from a stage's or a sink's callback. The panic does not crash the
-// goroutine that ran the callback: it arrives as this error where the caller
-// waits, once.
+// PanicError is a panic recovered from a stage's or a sink's callback. The
+// panic does not crash the goroutine that ran the callback: it arrives as
+// this error where the caller waits, once.
 //
 // Every weft package has a PanicError with these same fields, and errors.As
 // matches any of them: errors.As(err, new(*pool.PanicError)) also finds a

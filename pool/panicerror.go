@@ -6,7 +6,8 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// PanicError is a panic recovered from a task, a call of [Map] or [MapSeq], or the handler set by [WithErrorHandler]. The panic does not crash the
+// PanicError is a panic recovered from a task, a call of [Map] or [MapSeq],
+// or the handler set by [WithErrorHandler]. The panic does not crash the
 // goroutine that ran the callback: it arrives as this error where the caller
 // waits, once.
 //
