@@ -111,12 +111,12 @@
 // A completed Future[int] that nobody waited on is one 80-byte object; one
 // submitted to a pool is one 96-byte object, since it keeps room for the
 // pool's context of its run. Its done channel is allocated only if
-// [Future.Done] is called, or [Future.Result] blocks, before it completes;
-// a done-callback adds one small node. [Future.Result] on a done future does not allocate. [Wait]
-// and [AsCompleted] make a fixed number of allocations per call, whatever
-// the number of futures: one callback node for each pending future (all the
-// nodes of a call in one slice) and one map entry, for de-duplication, for
-// each future already done.
+// [Future.Done] is called, or [Future.Result] blocks, before it completes; a
+// done-callback adds one small node. [Future.Result] on a done future does
+// not allocate. [Wait] and [AsCompleted] make a fixed number of allocations
+// per call, whatever the number of futures: one callback node for each
+// pending future (all the nodes of a call in one slice) and one map entry,
+// for de-duplication, for each future already done.
 //
 // Measured with go test -run '^$' -bench . -count 5 ./future on a shared
 // 2-core Xeon, medians:

@@ -4,9 +4,10 @@ import "context"
 
 // Go runs fn on a new goroutine and returns its future. The future is Pending
 // until the goroutine starts (a [Future.Cancel] before that means fn never
-// runs) and Running while fn runs. fn receives a context derived from ctx that is also canceled by
-// [Future.Cancel] and once fn has returned. A panic in fn becomes the
-// future's [*PanicError]; a runtime.Goexit becomes [ErrGoexit].
+// runs) and Running while fn runs. fn receives a context derived from ctx
+// that is also canceled by [Future.Cancel] and once fn has returned. A panic
+// in fn becomes the future's [*PanicError]; a runtime.Goexit becomes
+// [ErrGoexit].
 //
 // Go never blocks. Use it for one-off work; to bound concurrency use [Submit]
 // with a pool or an [Executor]. A panic in a done-callback run when fn returns

@@ -51,11 +51,11 @@ func (q *Queue[T]) Shutdown(ctx context.Context) error {
 //
 // Dropped items count as done: Stop lowers the count [Queue.Join] and
 // [Queue.Shutdown] wait on by the number it dropped, but not below zero
-// (TaskDone calls made for items before they were taken may have counted
-// them already), as Python 3.13's shutdown(immediate=True) does, so they
-// must not be passed to [Queue.TaskDone]. Join therefore still waits for the items that consumers
-// took before the Stop until they call TaskDone; if there are none, Join
-// returns nil at once.
+// (TaskDone calls made for items before they were taken may have counted them
+// already), as Python 3.13's shutdown(immediate=True) does, so they must not
+// be passed to [Queue.TaskDone]. Join therefore still waits for the items
+// that consumers took before the Stop until they call TaskDone; if there are
+// none, Join returns nil at once.
 func (q *Queue[T]) Stop() (dropped int) {
 	q.lock()
 	q.closed = true
