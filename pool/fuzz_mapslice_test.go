@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -25,7 +26,12 @@ import (
 //     returned nil);
 //   - in any queue mode (WithQueueSize 0, 1, 2 or unbounded), called from
 //     a task of the same pool with the task's context, Map never deadlocks
-//     a saturated pool.
+//     a saturated pool;
+//   - on a pool of one worker, where the FIFO queue (or the caller's slot)
+//     decides alone, the calls start in input order, one at a time, and
+//     the calls made are a prefix of the input: with WithFailFast exactly
+//     up to the first call that fails or cancels ctx, without it the whole
+//     input unless a call canceled ctx (then at least up to that call).
 //
 // data[0]: limit 1+b&3, queue mode b>>2&3 (0 unbounded, else size mode-1),
 // fail-fast b&0x10, from a task of the pool b&0x20. Then one byte per
@@ -71,9 +77,23 @@ func FuzzMap(f *testing.F) {
 			}
 			p := pool.New(limit, opts...)
 			calls := make([]int, len(in)) // only the bubble's goroutines touch it, one per index
+			var mu sync.Mutex
+			var order []int // the calls in the order they started
+			running := 0    // calls running at once; more than one on a pool of one is a bug
+			overlap := false
 			var canceled atomic.Bool
 			var mcancel context.CancelFunc
 			fn := func(_ context.Context, i int) (int, error) {
+				mu.Lock()
+				order = append(order, i)
+				running++
+				overlap = overlap || running > 1
+				mu.Unlock()
+				defer func() {
+					mu.Lock()
+					running--
+					mu.Unlock()
+				}()
 				calls[i]++
 				if cancels[i] {
 					canceled.Store(true)
@@ -109,6 +129,9 @@ func FuzzMap(f *testing.F) {
 			}
 			synctest.Wait()
 			checkFuzzMap(t, modes, calls, out, err, p.Stats(), failFast, host, canceled.Load())
+			if limit == 1 {
+				checkFuzzMapOrder(t, modes, cancels, order, overlap, failFast)
+			}
 			if err := p.Shutdown(t.Context()); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
@@ -230,5 +253,38 @@ func checkFuzzMap(t *testing.T, modes []fmMode, calls, out []int, err error, st 
 	if st != want {
 		t.Errorf("Stats %+v, want %+v", st, want)
 		return
+	}
+}
+
+// checkFuzzMapOrder checks the calls on a pool of one worker: they start
+// one at a time, in input order, and are the prefix of the input that the
+// calls' outcomes predict.
+func checkFuzzMapOrder(t *testing.T, modes []fmMode, cancels []bool, order []int, overlap, failFast bool) {
+	t.Helper()
+	if overlap {
+		t.Errorf("calls overlapped on a pool of one worker: %v", order)
+	}
+	for k, i := range order {
+		if i != k {
+			t.Errorf("calls started in the order %v, want input order", order)
+			return
+		}
+	}
+	// stop is the first call after which no other may start (fail-fast),
+	// or must start (ctx canceled, without fail-fast).
+	stop := len(modes)
+	for i := range modes {
+		if cancels[i] || failFast && modes[i] != fmOK {
+			stop = i + 1
+			break
+		}
+	}
+	switch {
+	case failFast && len(order) != stop:
+		t.Errorf("fail-fast: calls %v started, want the first %d", order, stop)
+	case !failFast && stop == len(modes) && len(order) != len(modes):
+		t.Errorf("calls %v started, want all %d", order, len(modes))
+	case !failFast && len(order) < stop:
+		t.Errorf("calls %v started, want at least the first %d", order, stop)
 	}
 }
