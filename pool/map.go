@@ -233,7 +233,10 @@ func (m *seqMapper[T, R]) start(next func() (T, bool)) bool {
 	}
 	s := &seqSlot[R]{done: make(chan struct{}), err: ErrGoexit}
 	m.pending = append(m.pending, s)
-	err := m.g.p.submit(m.g.ctx, m.g.task(&seqCall[T, R]{m: m, v: v, s: s}), true, m.g.creator, nil)
+	// The wait for room ends with ctx, as Group.Go's does, not with the
+	// group's context: a fail-fast error cancels that, and the loop must
+	// still read one element per result until it reaches the failed one.
+	err := m.g.p.submit(m.g.parent, m.g.task(&seqCall[T, R]{m: m, v: v, s: s}), true, m.g.creator, nil)
 	if err != nil {
 		// The pool refused the call (it is closed): no later element could
 		// run either, so this one's error is the last thing yielded.
