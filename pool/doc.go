@@ -126,8 +126,9 @@
 //     of a group that submits to its own group (or to a group it made from
 //     the group's context rather than its own) should use [Group.Submit]
 //     with the context it received.
-//   - [Pool.Wait] from a task waits for the task itself, and never returns;
-//     [Pool.Shutdown] from a task returns only when its context ends.
+//   - [Pool.Wait] and [Pool.Stop] from a task wait for the task itself,
+//     and never return; [Pool.Shutdown] from a task returns only when its
+//     context ends.
 //   - A context names its task's run, not a goroutine. Code outside any
 //     task, and a task's context once the task has returned, never run a
 //     task inline or lend a slot; but a goroutine that a task starts and

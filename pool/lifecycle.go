@@ -109,15 +109,18 @@ func (p *Pool) Stop() (dropped int) {
 	}
 	p.mu.Unlock()
 
+	// The contexts are canceled before the dropped tasks are reported, so
+	// that whoever learns of a drop (a MapSeq loop, a future's waiter)
+	// finds Stop's cause already set, not a race with it.
+	p.cancel(ErrStopped)
+	for _, g := range groups {
+		g.cancel(ErrStopped)
+	}
 	if len(exts) > 0 {
 		p.observeDropped(exts, ErrStopped)
 	}
 	for _, h := range hooks {
 		h.Drop(nil)
-	}
-	p.cancel(ErrStopped)
-	for _, g := range groups {
-		g.cancel(ErrStopped)
 	}
 
 	p.mu.Lock()

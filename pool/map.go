@@ -104,7 +104,12 @@ func WithWindow(n int) GroupOption {
 // already done. If ctx ends, the iteration yields context.Cause(ctx) and
 // ends. If the pool refuses a call because it is closed, the iteration
 // yields the results before it, then [ErrClosed], and ends: an endless seq
-// on a closed pool does not yield for ever.
+// on a closed pool does not yield for ever. On a bounded queue the loop
+// waits in the submit of an element for room, until ctx ends or the pool
+// closes. Calls that [Pool.Stop] drops never run: the loop gets ErrClosed
+// in their place (with WithFailFast, the cause of the calls' cancellation,
+// [ErrStopped] unless a call failed first, and the iteration ends there),
+// and the next element read is refused as on a closed pool.
 //
 // Breaking out of the loop cancels the calls in flight and waits for them
 // to return before the loop statement completes: nothing is left running.
