@@ -40,9 +40,26 @@ import (
 //     only once every call has returned and the source has been stopped;
 //   - once the pool is closed, the next element read is refused: the loop
 //     gets the results before it, then ErrClosed, and ends;
+//   - with a bounded queue (WithQueueSize 0, 1 or 2), the loop blocks in
+//     the submit of an element while there is no room, and goes on once
+//     there is; ctx's end or the pool's Close refuses it; the blockers are
+//     submitted with TrySubmit, refused with ErrQueueFull when full;
+//   - Stop, Close and Shutdown, called from another goroutine or from the
+//     loop's body (Stop and Shutdown not from the body of a loop in a task
+//     of the pool, where they would wait for the task itself): Stop drops
+//     the queued calls (the loop gets ErrClosed in their place, with
+//     WithFailFast the cause of the calls' cancellation, ErrStopped unless
+//     a call failed first), cancels the calls running (their context's
+//     cause is ErrStopped, and a loop in a task of the pool gets ErrStopped
+//     as its ctx's cause), returns how many tasks it dropped once the
+//     running ones have returned; Shutdown returns once every accepted call
+//     has run; after either, as after Close, the next element read is
+//     refused; the loop ends, and the range statement completes, with
+//     nothing left running;
 //   - Stats counts each call by its own outcome.
 //
-// data[0]: limit 1+b&3, fail-fast b&4, window b>>3&7 (0: the default);
+// data[0]: limit 1+b&3, fail-fast b&4, window b>>3&7 (0: the default),
+// queue b>>6 (0 unbounded, else WithQueueSize(mode-1));
 // data[1]: n%51 elements; data[2]: bit i%8 makes element i aware; data[3]:
 // b&0x7f%5 blockers submitted before the loop, and with b&0x80 the loop
 // runs in a task of the pool (the "host", with no aware calls: see
@@ -52,8 +69,8 @@ import (
 // slot to the pool. Then pairs (op, arg): see step.
 func FuzzMapSeq(f *testing.F) {
 	const (
-		next, brk, rel, blk, cnl, cls = 0, 3, 4, 6, 7, 8
-		ok, fail, pnc, gxt            = 0x00, 0x40, 0x80, 0xc0 // release modes, in arg's top bits
+		next, brk, rel, blk, cnl, cls, stp, shd, act = 0, 3, 4, 6, 7, 8, 9, 10, 11
+		ok, fail, pnc, gxt                           = 0x00, 0x40, 0x80, 0xc0 // release modes, in arg's top bits
 	)
 	for _, seed := range [][]byte{
 		// Order: later calls finish first on a pool of 3, window 4.
@@ -92,6 +109,31 @@ func FuzzMapSeq(f *testing.F) {
 		// Empty input; window 1.
 		{0x08, 0, 0, 0, next, 0},
 		{0x08, 3, 0, 0, rel, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0},
+		// A queue of 1 at limit 1, window 4: the loop blocks in its third
+		// submit until the first call ends; a blocker does not fit.
+		{0x80 | 0x20, 6, 0x00, 1, rel, 0, blk, 0, next, 0, rel, 0, next, 0, rel, 0, next, 0, next, 0},
+		// Hand-off at limit 2, fail-fast: a call fails while the loop is
+		// blocked in a submit; the loop reads on, one per result.
+		{0x40 | 0x04 | 0x01, 8, 0x00, 0, rel, 1 | fail, rel, 0, next, 0, rel, 0, rel, 0},
+		// The same with a queue of 1 at limit 2, window 4, blocked on the
+		// fourth submit.
+		{0x80 | 0x20 | 0x04 | 0x01, 8, 0x00, 0, rel, 1 | fail, rel, 0, next, 0, rel, 0, rel, 0, rel, 0},
+		// Stop from another goroutine with calls running and queued, with
+		// and without fail-fast; aware calls end at once.
+		{0x19, 9, 0x01, 0, stp, 0, next, 0, rel, 0, next, 0, next, 0, next, 0, next, 0},
+		{0x1d, 9, 0x00, 1, stp, 0, blk, 1, rel, 0, rel, 0, next, 0, next, 0},
+		// Stop from the loop's body, then the loop goes on.
+		{0x11, 9, 0x02, 0, rel, 0, act, 1, rel, 0, next, 0, next, 0, next, 0, next, 0},
+		// Shutdown from the body, and from another goroutine on a queue of 2.
+		{0x01, 5, 0x00, 0, rel, 0, act, 2, rel, 0, rel, 0, rel, 0, next, 0, next, 0, next, 0, next, 0},
+		{0xc0, 5, 0x00, 2, shd, 0, rel, 0, blk, 1, blk, 1, next, 0, rel, 0, next, 0, next, 0},
+		// Close from the body, then break.
+		{0x02, 9, 0x00, 0, rel, 0, act, 4, rel, 0},
+		// The loop in a task: Stop from another goroutine cancels the
+		// task's context; Close from the body; bounded queues.
+		{0x01, 6, 0x00, 0x81, stp, 0, blk, 1, rel, 0, next, 0},
+		{0x41, 6, 0x00, 0x80, rel, 0, act, 0, next, 0, rel, 0, next, 0, next, 0},
+		{0x80, 6, 0x00, 0x82, rel, 0, next, 0, brk, 0, blk, 1, blk, 3},
 	} {
 		f.Add(seed)
 	}
@@ -157,7 +199,7 @@ type fmHarness struct {
 	p      *pool.Pool
 	cancel context.CancelCauseFunc
 	chans  map[int]chan fmMode // elements by index, blockers by -1-id
-	cmd    chan bool           // the loop's body: true to go on, false to break
+	cmd    chan fmCmd          // the loop's body: what to do, then whether to go on
 	m      *fmModel
 	hist   []string
 
@@ -168,6 +210,30 @@ type fmHarness struct {
 	ended    map[int]error // element: its context's cause when it returned
 	results  []fmRes
 	loopDone bool
+	rets     []string // what Stop and Shutdown calls returned
+}
+
+// fmCmd is what the loop's body does: act (Close, Stop or Shutdown of the
+// pool), then go on or break.
+type fmCmd struct {
+	act fmAct
+	brk bool
+}
+
+type fmAct uint8
+
+const (
+	fmNoAct fmAct = iota
+	fmClose
+	fmStop
+	fmShutdown
+)
+
+var fmActNames = [...]string{"", "Close", "Stop", "Shutdown"}
+
+// fmRet is how the model and the harness say what a call returned.
+func fmRet(from string, act fmAct, v any) string {
+	return fmt.Sprintf("%s from %s: %v", fmActNames[act], from, v)
 }
 
 func fmAware(mask byte, i int) bool { return mask>>(i%8)&1 != 0 }
@@ -187,12 +253,17 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 		// next submit, and the model could not tell which comes first.
 		mask = 0
 	}
-	h := &fmHarness{t: t, p: pool.New(limit), chans: map[int]chan fmMode{}, cmd: make(chan bool),
+	qsize := int(cfg[0]>>6) - 1
+	var popts []pool.Option
+	if qsize >= 0 {
+		popts = append(popts, pool.WithQueueSize(qsize))
+	}
+	h := &fmHarness{t: t, p: pool.New(limit, popts...), chans: map[int]chan fmMode{}, cmd: make(chan fmCmd),
 		ended: map[int]error{}}
 	h.m = newFmModel(limit, window, n, failFast, mask)
-	h.m.host = host
-	h.hist = append(h.hist, fmt.Sprintf("limit %d, n %d, window %d (%d), failFast %v, aware %08b, blockers %d, host %v",
-		limit, n, window, h.m.window, failFast, mask, blockers, host))
+	h.m.host, h.m.qsize = host, qsize
+	h.hist = append(h.hist, fmt.Sprintf("limit %d, queue %d, n %d, window %d (%d), failFast %v, aware %08b, blockers %d, host %v",
+		limit, qsize, n, window, h.m.window, failFast, mask, blockers, host))
 	for i := range n {
 		h.chans[i] = make(chan fmMode, 1)
 	}
@@ -268,7 +339,11 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 			h.mu.Lock()
 			h.results = append(h.results, fmRes{v, err})
 			h.mu.Unlock()
-			if !<-h.cmd {
+			c := <-h.cmd
+			if c.act != fmNoAct {
+				h.act("the body", c.act)
+			}
+			if c.brk {
 				break
 			}
 		}
@@ -288,37 +363,68 @@ func (h *fmHarness) end(i int, cause error) {
 	h.mu.Unlock()
 }
 
+// act closes, stops or shuts down the pool and records what that
+// returned.
+func (h *fmHarness) act(from string, a fmAct) {
+	var v any
+	switch a {
+	case fmClose:
+		h.p.Close()
+		return
+	case fmStop:
+		v = h.p.Stop()
+	case fmShutdown:
+		v = h.p.Shutdown(context.Background())
+	}
+	h.mu.Lock()
+	h.rets = append(h.rets, fmRet(from, a, v))
+	h.mu.Unlock()
+}
+
+// addBlocker submits a blocker: with Go on an unbounded queue, otherwise
+// with TrySubmit, so that the test's goroutine never blocks.
 func (h *fmHarness) addBlocker() {
 	id := h.m.nBlockers
 	ch := make(chan fmMode, 1)
-	h.chans[-1-id] = ch
-	h.p.Go(func() {
+	body := func() {
 		h.mu.Lock()
 		h.started = append(h.started, -1-id)
 		h.mu.Unlock()
 		<-ch
-	})
-	h.m.addBlocker()
+	}
+	var err error
+	if h.m.qsize < 0 {
+		err = h.p.Go(body)
+	} else {
+		err = h.p.TrySubmit(func(context.Context) error { body(); return nil })
+	}
+	want := h.m.addBlocker()
+	if err != want {
+		h.fail("blocker %d: submit returned %v, want %v", id, err, want)
+	}
+	if err == nil {
+		h.chans[-1-id] = ch
+	}
 }
 
 // step performs operation code with argument arg, if it applies now.
 func (h *fmHarness) step(code, arg byte) {
 	m := h.m
 	var what string
-	switch code % 9 {
+	switch code % 12 {
 	case 0, 1, 2: // the loop's body returns true
-		if m.cons != fmInBody {
+		if m.cons != fmInBody || m.bodyCmd != nil {
 			return
 		}
 		what = "next"
-		h.cmd <- true
+		h.cmd <- fmCmd{}
 		m.next()
 	case 3: // the loop's body breaks
-		if m.cons != fmInBody {
+		if m.cons != fmInBody || m.bodyCmd != nil {
 			return
 		}
 		what = "break"
-		h.cmd <- false
+		h.cmd <- fmCmd{brk: true}
 		m.leave()
 	case 4, 5: // release a running call
 		ids := m.runningElems()
@@ -338,7 +444,7 @@ func (h *fmHarness) step(code, arg byte) {
 			h.chans[b] <- fmOK
 			m.end(b, fmOK)
 		} else {
-			if m.nBlockers >= 8 || m.closed {
+			if m.nBlockers >= 8 || m.closed || m.blockerTries >= 16 {
 				return
 			}
 			what = fmt.Sprintf("blocker %d", m.nBlockers)
@@ -350,14 +456,28 @@ func (h *fmHarness) step(code, arg byte) {
 		}
 		what = "cancel ctx"
 		h.cancel(errFmCause)
-		m.cancelCtx()
+		m.cancelCtx(errFmCause)
 	case 8:
 		if m.closed {
 			return
 		}
 		what = "close"
 		h.p.Close()
-		m.closed = true
+		m.close()
+	case 9, 10: // Stop or Shutdown from another goroutine
+		a := []fmAct{fmStop, fmShutdown}[code%12-9]
+		what = fmActNames[a]
+		go h.act("another goroutine", a)
+		m.act("another goroutine", a)
+	case 11: // the body acts, then goes on (or breaks, with arg&4)
+		a := []fmAct{fmClose, fmStop, fmShutdown, fmClose}[arg&3]
+		if m.cons != fmInBody || m.bodyCmd != nil || m.host && a != fmClose {
+			return
+		}
+		c := fmCmd{act: a, brk: arg&4 != 0}
+		what = fmt.Sprintf("%s in the body, then break %v", fmActNames[a], c.brk)
+		h.cmd <- c
+		m.bodyAct(c)
 	}
 	m.settle()
 	h.check(what)
@@ -399,8 +519,15 @@ func (h *fmHarness) check(what string) {
 	h.mu.Lock()
 	started, ended, results := h.started, h.ended, h.results
 	pulled, stopped, loopDone := h.pulled, h.stopped, h.loopDone
-	h.started, h.ended, h.results = nil, map[int]error{}, nil
+	rets := h.rets
+	h.started, h.ended, h.results, h.rets = nil, map[int]error{}, nil, nil
 	h.mu.Unlock()
+	slices.Sort(rets)
+	wantRets := slices.Sorted(slices.Values(m.rets))
+	m.rets = nil
+	if !slices.Equal(rets, wantRets) {
+		h.fail("calls returned %q, want %q", rets, wantRets)
+	}
 	slices.Sort(started)
 	wantStarted := slices.Sorted(slices.Values(m.started))
 	if !slices.Equal(started, wantStarted) {
@@ -447,7 +574,7 @@ func (h *fmHarness) check(what string) {
 func (h *fmHarness) finish() {
 	m := h.m
 	for m.cons == fmInBody || slices.ContainsFunc(m.running, func(r int) bool { return r != fmHost }) {
-		if m.cons == fmInBody {
+		if m.cons == fmInBody && m.bodyCmd == nil {
 			h.step(3, 0) // break
 			continue
 		}
@@ -463,8 +590,11 @@ func (h *fmHarness) finish() {
 	if err := h.p.Shutdown(context.Background()); err != nil {
 		h.fail("Shutdown: %v", err)
 	}
+	if len(m.calls) > 0 {
+		h.fail("calls %v pending at the end", m.calls)
+	}
 	st := h.p.Stats()
-	if st.Submitted != st.Completed+st.Failed+st.Panicked {
+	if st.Submitted != st.Completed+st.Failed+st.Panicked+st.Dropped {
 		h.fail("Stats %+v do not add up", st)
 	}
 	if os.Getenv("FZLOG") != "" {
@@ -497,6 +627,13 @@ type fmModel struct {
 	pulled           int
 	closed           bool // the pool is: the next element read is refused
 	refused          bool // an element was: nothing more is read
+	qsize            int  // < 0: unbounded
+	blockedPull      int  // the element whose submit waits for room; -1: none
+	blockerTries     int
+	stops            int      // Stop calls: all but the first return 0
+	calls            []fmCall // Stop and Shutdown calls pending
+	bodyCmd          *fmCmd   // what the body does once its Stop or Shutdown returns
+	rets             []string // what calls returned during this op
 	nBlockers        int
 	host             bool  // the loop runs in a task of the pool, fmHost
 	lent             bool  // the host's slot, while the group's Wait blocks
@@ -517,7 +654,7 @@ type fmModel struct {
 
 func newFmModel(limit, window, n int, failFast bool, mask byte) *fmModel {
 	m := &fmModel{limit: limit, window: window, n: n, failFast: failFast, mask: mask, ended: map[int]error{},
-		inSlot: -1}
+		inSlot: -1, blockedPull: -1}
 	if m.window == 0 {
 		m.window = 2 * limit
 	}
@@ -525,7 +662,113 @@ func newFmModel(limit, window, n int, failFast bool, mask byte) *fmModel {
 }
 
 func (m *fmModel) String() string {
-	return fmt.Sprintf("pulled %d, queue %v, running %v, cons %d at %d, gCause %v", m.pulled, m.queue, m.running, m.cons, m.c, m.gCause)
+	return fmt.Sprintf("pulled %d (blocked %d), queue %v, running %v, cons %d at %d, gCause %v, closed %v, calls %v",
+		m.pulled, m.blockedPull, m.queue, m.running, m.cons, m.c, m.gCause, m.closed, m.calls)
+}
+
+// fmCall is a Stop or Shutdown call that has not returned.
+type fmCall struct {
+	from string
+	act  fmAct
+	n    int // what Stop returns
+}
+
+// room says whether a submit that waits for room finds it: a task is
+// accepted while the queue holds fewer than its bound plus the free slots.
+func (m *fmModel) room() bool {
+	return m.qsize < 0 || len(m.queue) < m.qsize+max(0, m.capacity()-m.busy())
+}
+
+// close is Close: nothing more is accepted, and a submit that waits for
+// room is refused.
+func (m *fmModel) close() {
+	m.closed = true
+	if i := m.blockedPull; i >= 0 {
+		m.refuse(i, pool.ErrClosed)
+	}
+}
+
+// refuse ends the read of element i, whose submit failed with err.
+func (m *fmModel) refuse(i int, err error) {
+	m.blockedPull = -1
+	m.elems[i] = fmElem{state: 2, err: err}
+	m.refused = true
+	m.st.Rejected++
+}
+
+// act is a Close, Stop or Shutdown call from the body or from another
+// goroutine. Stop cancels the contexts first (the loop's ctx, if it runs
+// in a task; its group's, if that has calls queued or running), then
+// drops the queued calls and blockers.
+func (m *fmModel) act(from string, a fmAct) {
+	m.close()
+	switch a {
+	case fmStop:
+		if m.host {
+			m.cancelCtx(pool.ErrStopped)
+		}
+		if slices.ContainsFunc(m.elems, func(e fmElem) bool { return e.state != 2 }) {
+			m.cancelGroup(pool.ErrStopped)
+		}
+		n := len(m.queue)
+		for _, r := range m.queue {
+			if r >= 0 {
+				m.elems[r] = fmElem{state: 2, err: pool.ErrClosed}
+			}
+		}
+		m.queue = nil
+		m.st.Dropped += uint64(n)
+		if m.stops == 0 {
+			m.calls = append(m.calls, fmCall{from, a, n})
+		} else {
+			m.calls = append(m.calls, fmCall{from, a, 0})
+		}
+		m.stops++
+	case fmShutdown:
+		m.calls = append(m.calls, fmCall{from: from, act: a})
+	}
+}
+
+// bodyAct is the body's Close, Stop or Shutdown: the body goes on once
+// it has returned.
+func (m *fmModel) bodyAct(c fmCmd) {
+	m.act("the body", c.act)
+	switch {
+	case c.act != fmClose:
+		m.bodyCmd = &c
+	case c.brk:
+		m.leave()
+	default:
+		m.next()
+	}
+}
+
+// returns takes the Stop and Shutdown calls that return now: Stop once no
+// task runs, Shutdown once none is queued either.
+func (m *fmModel) returns() bool {
+	changed := false
+	m.calls = slices.DeleteFunc(m.calls, func(c fmCall) bool {
+		if len(m.running) > 0 || c.act == fmShutdown && len(m.queue) > 0 {
+			return false
+		}
+		var v any = c.n
+		if c.act == fmShutdown {
+			v = error(nil)
+		}
+		m.rets = append(m.rets, fmRet(c.from, c.act, v))
+		changed = true
+		if c.from == "the body" {
+			bc := *m.bodyCmd
+			m.bodyCmd = nil
+			if bc.brk {
+				m.leave()
+			} else {
+				m.next()
+			}
+		}
+		return true
+	})
+	return changed
 }
 
 func (m *fmModel) runningElems() []int {
@@ -556,9 +799,17 @@ func (m *fmModel) submit(r int) {
 	m.settle()
 }
 
-func (m *fmModel) addBlocker() {
+// addBlocker submits a blocker and returns what the submit returns: a
+// TrySubmit on a bounded queue fails when there is no room.
+func (m *fmModel) addBlocker() error {
+	m.blockerTries++
+	if !m.room() {
+		m.st.Rejected++
+		return pool.ErrQueueFull
+	}
 	m.nBlockers++
 	m.submit(-m.nBlockers)
+	return nil
 }
 
 // fmHost is the task the loop runs in, if any.
@@ -582,7 +833,7 @@ func (m *fmModel) capacity() int {
 
 // pulling says whether the loop is still reading (and submitting).
 func (m *fmModel) pulling() bool {
-	return m.inSlot >= 0 || m.pulled < m.pullTo && !m.refused
+	return m.inSlot >= 0 || m.blockedPull >= 0 || m.pulled < m.pullTo && !m.refused
 }
 
 // pull reads and submits the next element: refused by a closed pool; in
@@ -598,6 +849,10 @@ func (m *fmModel) pull() {
 		return
 	}
 	m.elems = append(m.elems, fmElem{})
+	if !m.host && !m.room() {
+		m.blockedPull = i
+		return
+	}
 	if m.host && len(m.queue) >= max(0, m.capacity()-m.busy()) {
 		m.st.Submitted++
 		m.elems[i].state = 1
@@ -637,9 +892,11 @@ func (m *fmModel) cancelGroup(cause error) {
 	}
 }
 
-func (m *fmModel) cancelCtx() {
-	m.ctxCause = errFmCause
-	m.cancelGroup(errFmCause)
+func (m *fmModel) cancelCtx(cause error) {
+	if m.ctxCause == nil {
+		m.ctxCause = cause
+	}
+	m.cancelGroup(cause)
 }
 
 // end has running task r end with mode.
@@ -701,6 +958,23 @@ func (m *fmModel) settle() {
 			changed = true
 		}
 		if !m.begun {
+			continue
+		}
+		if m.returns() {
+			changed = true
+		}
+		if i := m.blockedPull; i >= 0 {
+			// Its submit waits for room until ctx ends or the pool closes
+			// (Close refuses it at once: see close).
+			switch {
+			case m.ctxCause != nil:
+				m.refuse(i, m.ctxCause)
+				changed = true
+			case m.room():
+				m.blockedPull = -1
+				m.submit(i)
+				changed = true
+			}
 			continue
 		}
 		if m.pulling() {
