@@ -428,6 +428,11 @@ func (m *fzModel) failBlocked(g *fzGroupM, c fzCheck) error {
 		if e := c.ret(t.call, fmt.Sprintf("the group's first error %v", *g.first), isWant(*g.first)); e != nil && err == nil {
 			err = e
 		}
+		if t.key >= 0 {
+			if next, ok := m.handOn(t.key); ok {
+				m.handed = append(m.handed, next)
+			}
+		}
 		return true
 	})
 	return err

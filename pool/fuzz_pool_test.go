@@ -160,7 +160,8 @@ type fzHarness struct {
 	m       *fzModel
 	nextID  int
 	history []string
-	gx      *fzGroupHarness // FuzzGroup's, nil for the others
+	gx      *fzGroupHarness // FuzzGroup's, and FuzzSerial's with a group; nil for the others
+	sgroup  bool            // FuzzSerial: h.s is a group's
 }
 
 // newFzHarness makes the pool from the first byte of the fuzz input: its
@@ -619,6 +620,7 @@ type fzModel struct {
 	touchedIdle bool         // the pool was idle for a while during this op (see settledAWhile)
 	handler     bool         // WithErrorHandler: the pool tasks' errors go to it, not to Wait
 	handled     []fzWant     // what the handler gets during this op
+	handed      []int        // parked tasks handed on by refused keyed submits, to be queued
 }
 
 func newFzModel(limit, qsize int, idle time.Duration) *fzModel {
@@ -851,6 +853,12 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 	if err != nil {
 		return err
 	}
+	if ids := m.handed; len(ids) > 0 {
+		// Keys whose blocked submit a failed group refused: the submitters
+		// hand them on, their parked tasks queued in any order.
+		m.handed = nil
+		m.explore(ids, min(max(0, m.limit-m.nRunning()), m.qlen()+len(ids)))
+	}
 	if err := m.endOp(obs.started); err != nil {
 		return err
 	}
@@ -869,7 +877,8 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 func (m *fzModel) submit(op fzOp, c fzCheck) error {
 	t := &fzTaskM{id: op.task, ctx: op.ctx, key: op.key, prio: op.prio, call: op.call, joinAt: -1, qt: op.qt,
 		hasCtx: op.kind != opGo && op.kind != opSerialGo, try: op.kind == opTry || op.kind == opSerialTry || op.kind == opGroupTry,
-		grp: op.grp, record: op.kind == opGroupGo || op.kind == opGroupTry}
+		grp: op.grp, record: op.kind == opGroupGo || op.kind == opGroupTry ||
+			op.grp > 0 && (op.kind == opSerialGo || op.kind == opSerialTry)} // a group's Serial records as Group.Go does
 	m.tasks[t.id] = t
 	if m.closed {
 		t.state = tsRejected
@@ -885,6 +894,7 @@ func (m *fzModel) submit(op fzOp, c fzCheck) error {
 			m.parked[t.key] = append(m.parked[t.key], t.id)
 			m.nParked++
 			m.st.Submitted++
+			m.accepted(t) // a group's Wait waits for it too
 			return c.ret(op.call, "nil (parked)", isErr(nil))
 		}
 		m.busy[t.key] = true
@@ -1108,6 +1118,7 @@ func (m *fzModel) stop(op fzOp, c fzCheck) error {
 	for _, ps := range m.parked {
 		for _, id := range ps {
 			m.tasks[id].state = tsDropped
+			m.droppedFromGroup(m.tasks[id])
 		}
 	}
 	for _, a := range m.alts {
