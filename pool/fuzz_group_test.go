@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/weftgo/weft/pool"
 )
@@ -33,20 +34,34 @@ import (
 //     the new task has ended: the workers stay within the limit (Stats),
 //     and nothing deadlocks.
 //
+//   - A group's task options: Priority orders the group's queued tasks
+//     among the pool's as any others (highest first, FIFO within one,
+//     with aging); a group task whose QueueTimeout passes while it is
+//     queued never runs, and Wait reports ErrQueueTimeout for it, once
+//     (with WithFailFast, as the first error if no other came before,
+//     which cancels the group's context); a RunTimeout puts a deadline on
+//     the task's context, d after it started: if nothing canceled it
+//     before, its Err is then context.DeadlineExceeded and its Cause
+//     ErrRunTimeout.
+//
 // What the scheduler decides, the model learns (see fuzz_pool_test.go):
 // and a Wait whose group runs out of tasks while a blocked submitter of the
-// group gets room may return or go on waiting.
+// group gets room may return or go on waiting. A Sleep that would expire a
+// fail-fast group's task while a submitter of that group is blocked is
+// skipped: the room the expiry makes and the group's failure race.
 //
-// data[0] chooses the pool as for FuzzPool (its idle timeout never passes:
-// there are no Sleep ops), and its bit 6 gives the pool a WithErrorHandler,
+// data[0] chooses the pool as for FuzzPool (its idle timeout passes only in
+// Sleep ops), and its bit 6 gives the pool a WithErrorHandler,
 // which must get each failed pool task's error once, during the op that
 // ended the task, instead of Wait. Two groups exist from the start: group 0 on
 // context.Background, group 1 fail-fast on context 0. Then every two bytes
-// are an operation and its argument (see stepGroup).
+// are an operation and its argument (see stepGroup); a group submit's
+// argument gives its priority (top 3 bits), with bit 4 a QueueTimeout of
+// 300 ms and, for Go and TrySubmit, with bit 2 a RunTimeout of 500 ms.
 func FuzzGroup(f *testing.F) {
 	const (
 		cSubmit, cNew, cGo, cTry, cGSubmit, cRelease, cProbe, cSetLimit = 0, 1, 2, 3, 4, 5, 6, 7
-		cClose, cStop, cShutdown, cWait, cCancel, cGWait, cNested       = 8, 9, 10, 11, 12, 13, 14
+		cClose, cStop, cShutdown, cWait, cCancel, cGWait, cNested, cSleep = 8, 9, 10, 11, 12, 13, 14, 15
 	)
 	for _, seed := range [][]byte{
 		// One of each op on an unbounded pool of 2.
@@ -78,6 +93,18 @@ func FuzzGroup(f *testing.F) {
 		// gets room; SetLimit growing with several blocked.
 		{0x08, cGo, 0, cGo, 0, cGo, 0, cGo, 0, cGWait, 0, cRelease, 0, cSetLimit, 3, cRelease, 0,
 			cRelease, 0, cRelease, 0, cGWait, 0},
+		// Priorities of group tasks on a pool of 1, among plain ones.
+		{0x00, cGo, 0, cGo, 0x20, cSubmit, 0, cGo, 0xa0, cGSubmit, 0xc1, cTry, 0x61, cRelease, 0,
+			cRelease, 0, cRelease, 0, cRelease, 0, cRelease, 0, cGWait, 0, cGWait, 1},
+		// Queue timeouts of group tasks expiring: Wait reports them; in
+		// the fail-fast group, as its first error.
+		{0x00, cGo, 0, cGo, 0x10, cGo, 0x11, cGo, 0x01, cGWait, 0, cGWait, 1, cSleep, 1, cProbe, 0,
+			cRelease, 0, cRelease, 0, cGWait, 1},
+		// Run timeouts on group tasks, one probed before and after.
+		{0x01, cGo, 0x04, cGo, 0x05, cProbe, 0, cSleep, 1, cProbe, 0, cSleep, 1, cProbe, 0, cProbe, 1,
+			cRelease, 0, cRelease, 0, cGWait, 0, cGWait, 1},
+		// An expiry that empties a group with a Go blocked (queue of 1).
+		{0x08, cGo, 2, cGo, 0x10, cGo, 0, cGWait, 0, cSleep, 1, cRelease, 0, cRelease, 0, cGWait, 0},
 	} {
 		f.Add(seed)
 	}
@@ -121,7 +148,7 @@ func (h *fzHarness) stepGroup(code, arg byte) {
 	grp := 1 + int(arg&3)%len(m.groups)
 	var op fzOp
 	ok := true
-	switch code % 15 {
+	switch code % 16 {
 	case 0: // a plain task: Pool.Go or Pool.Submit
 		k := opSubmit
 		if arg&4 != 0 {
@@ -137,7 +164,7 @@ func (h *fzHarness) stepGroup(code, arg byte) {
 			op.ctx = -1
 		}
 	case 2, 3, 4:
-		k := []fzOpKind{opGroupGo, opGroupTry, opGroupSubmit}[code%15-2]
+		k := []fzOpKind{opGroupGo, opGroupTry, opGroupSubmit}[code%16-2]
 		ctx := -1
 		if k == opGroupSubmit {
 			ctx = int(arg>>2&3) - 1
@@ -145,10 +172,13 @@ func (h *fzHarness) stepGroup(code, arg byte) {
 				ctx = -1
 			}
 		}
-		op, ok = h.submitOp(k, 0, ctx, -1, 0)
+		op, ok = h.submitOp(k, fzPrios[arg>>5], ctx, -1, []time.Duration{0, 300 * time.Millisecond}[arg>>4&1])
 		op.grp = grp
+		if k != opGroupSubmit && arg&4 != 0 {
+			op.rt = 500 * time.Millisecond
+		}
 	case 5, 6, 7, 8, 10, 11, 12:
-		c := map[byte]byte{5: 4, 6: 5, 7: 6, 8: 7, 10: 9, 11: 10, 12: 11}[code%15]
+		c := map[byte]byte{5: 4, 6: 5, 7: 6, 8: 7, 10: 9, 11: 10, 12: 11}[code%16]
 		op, ok = h.decodeCommon(c, arg)
 	case 9:
 		// A Stop that ends a group's Wait while a Go of the group, blocked,
@@ -171,10 +201,34 @@ func (h *fzHarness) stepGroup(code, arg byte) {
 		if g := int(arg >> 4 & 7); g > 0 && g <= len(m.groups) {
 			op.grp = g
 		}
+	case 15:
+		d := fzSleeps[arg&7]
+		if m.expiryRaces(m.now + d) {
+			return
+		}
+		h.sleep(d)
+		return
 	}
 	if ok {
 		h.do(op)
 	}
+}
+
+// expiryRaces says whether a group task queued with a QueueTimeout would
+// expire by then while its group is fail-fast and has a submitter blocked:
+// the expiry makes room before it fails the group, so the submitter may get
+// the room or the group's error.
+func (m *fzModel) expiryRaces(until time.Duration) bool {
+	for _, e := range m.alts[0].q {
+		t := m.tasks[e.id]
+		if t.qt == 0 || t.deadline > until || t.grp == 0 || !m.groups[t.grp-1].failFast {
+			continue
+		}
+		if slices.ContainsFunc(m.blocked, func(id int) bool { return m.tasks[id].grp == t.grp }) {
+			return true
+		}
+	}
+	return false
 }
 
 func (op fzOp) groupString() string {

@@ -94,16 +94,17 @@ const (
 	expired  // not an end either: its QueueTimeout passed
 	// Not ends either: the other errors FuzzGroup's groups report, and the
 	// causes of their contexts.
-	wClosed    // ErrClosed
-	wDropped   // ErrClosed for id tasks of a group dropped by Stop
-	wCause     // fzCauses[id]
-	wCanceled  // context.Canceled: a group's Wait returned
-	wStopped   // ErrStopped
-	wQueueFull // ErrQueueFull
+	wClosed     // ErrClosed
+	wDropped    // ErrClosed for id tasks of a group dropped by Stop
+	wCause      // fzCauses[id]
+	wCanceled   // context.Canceled: a group's Wait returned
+	wStopped    // ErrStopped
+	wQueueFull  // ErrQueueFull
+	wRunTimeout // ErrRunTimeout: a task's RunTimeout passed
 )
 
 var fzModeNames = [...]string{"ok", "error", "panic", "goexit", "probe", "expired",
-	"ErrClosed", "dropped", "cause", "Canceled", "ErrStopped", "ErrQueueFull"}
+	"ErrClosed", "dropped", "cause", "Canceled", "ErrStopped", "ErrQueueFull", "ErrRunTimeout"}
 
 const fzCtxs = 3 // cancelable parent contexts per run
 
@@ -293,6 +294,7 @@ type fzOp struct {
 	mode fzMode
 	n    int           // SetLimit's limit
 	qt   time.Duration // QueueTimeout; for a tick, when it ends
+	rt   time.Duration // RunTimeout
 	grp  int           // FuzzGroup: the group (index+1), 0 for none
 	sub  int           // FuzzGroup: a nested submit's task (op.task submits it)
 }
@@ -357,6 +359,9 @@ func (h *fzHarness) do(op fzOp) {
 	}
 	if op.qt != 0 && op.kind != opTick {
 		opts = append(opts, pool.QueueTimeout(op.qt))
+	}
+	if op.rt != 0 {
+		opts = append(opts, pool.RunTimeout(op.rt))
 	}
 	p, s := h.p, h.s
 	switch op.kind {
@@ -526,6 +531,10 @@ type fzTaskM struct {
 
 	qt       time.Duration // QueueTimeout, 0 for none
 	deadline time.Duration // while queued with a QueueTimeout
+
+	rt        time.Duration // RunTimeout, 0 for none
+	startedAt time.Duration // when it started
+	rtAt      int           // the op during which its RunTimeout passed, -1 before
 }
 
 // fzQE is a queued task: the pool takes the one with the lowest (key, seq).
@@ -779,7 +788,14 @@ func (m *fzModel) endOp(started []int) error {
 	}
 	m.alts = keep
 	for _, id := range got {
-		m.tasks[id].state = tsRunning
+		t := m.tasks[id]
+		t.state = tsRunning
+		t.startedAt = m.now
+		if t.rt > 0 {
+			// The run deadline's context is made at the start, from the
+			// task's, which it looks at then.
+			t.joinAt = m.op
+		}
 		if !m.inline[id] {
 			m.running[id] = true
 		}
@@ -875,7 +891,7 @@ func (m *fzModel) apply(op fzOp, obs *fzObs) error {
 }
 
 func (m *fzModel) submit(op fzOp, c fzCheck) error {
-	t := &fzTaskM{id: op.task, ctx: op.ctx, key: op.key, prio: op.prio, call: op.call, joinAt: -1, qt: op.qt,
+	t := &fzTaskM{id: op.task, ctx: op.ctx, key: op.key, prio: op.prio, call: op.call, joinAt: -1, qt: op.qt, rt: op.rt, rtAt: -1,
 		hasCtx: op.kind != opGo && op.kind != opSerialGo, try: op.kind == opTry || op.kind == opSerialTry || op.kind == opGroupTry,
 		grp: op.grp, record: op.kind == opGroupGo || op.kind == opGroupTry ||
 			op.grp > 0 && (op.kind == opSerialGo || op.kind == opSerialTry)} // a group's Serial records as Group.Go does
@@ -1195,6 +1211,11 @@ func (m *fzModel) nextEvent() time.Duration {
 			next = min(next, t.deadline)
 		}
 	}
+	for id := range m.running {
+		if t := m.tasks[id]; t.rt > 0 && t.rtAt < 0 {
+			next = min(next, t.startedAt+t.rt)
+		}
+	}
 	return next
 }
 
@@ -1203,6 +1224,11 @@ func (m *fzModel) nextEvent() time.Duration {
 // ErrQueueTimeout, and make room for blocked submitters.
 func (m *fzModel) tick(now time.Duration, c fzCheck) error {
 	m.now = now
+	for id := range m.running {
+		if t := m.tasks[id]; t.rt > 0 && t.rtAt < 0 && t.startedAt+t.rt <= now {
+			t.rtAt = m.op
+		}
+	}
 	for len(m.idle) > 0 && m.idle[0]+m.idleTimeout <= now {
 		m.idle = m.idle[1:]
 	}
@@ -1213,7 +1239,12 @@ func (m *fzModel) tick(now time.Duration, c fzCheck) error {
 			t.state = tsExpired
 			m.st.Expired++
 			if t.grp > 0 {
-				panic("FuzzGroup has no queue timeouts") // a group's expiry would race its blocked submitters
+				// To its group's Wait (FuzzGroup skips the Sleeps where
+				// this would race a blocked submitter: see expiryRaces).
+				if err := m.taskEnded(t, &fzWant{expired, 0}, c); err != nil {
+					return err
+				}
+				continue
 			}
 			m.kept = append(m.kept, fzWant{expired, 0})
 		}
@@ -1339,6 +1370,8 @@ func fzWantOf(err error) (fzWant, error) {
 		return fzWant{endGoexit, 0}, nil
 	case errors.Is(err, pool.ErrQueueTimeout):
 		return fzWant{expired, 0}, nil
+	case errors.Is(err, pool.ErrRunTimeout):
+		return fzWant{wRunTimeout, 0}, nil
 	case errors.As(err, &fe):
 		return fzWant{endErr, fe.id}, nil
 	case err == pool.ErrClosed:
@@ -1389,6 +1422,20 @@ func (m *fzModel) probe(op fzOp, r *fzProbe) error {
 	if t.grp > 0 {
 		g := m.groups[t.grp-1]
 		stopAt, scopeCauses = g.canceledAt, g.causes
+	}
+	if t.rtAt >= 0 && (stopAt < 0 || stopAt >= t.rtAt) {
+		// The run deadline passed first (or in the same op as the scope's
+		// cancellation, which may then come first).
+		got, err := fzWantOf(r.cause)
+		switch {
+		case !r.done:
+			return fmt.Errorf("task %d: context live after its RunTimeout (op %d)", t.id, t.rtAt)
+		case err == nil && got == fzWant{wRunTimeout, 0} && errors.Is(r.err, context.DeadlineExceeded):
+			return nil
+		case stopAt != t.rtAt:
+			return fmt.Errorf("task %d: Err %v, Cause %v; want DeadlineExceeded, ErrRunTimeout (RunTimeout passed at op %d)",
+				t.id, r.err, r.cause, t.rtAt)
+		}
 	}
 	done := parentAt >= 0 || stopAt >= 0
 	if r.done != done || (r.err != nil) != done {
