@@ -261,6 +261,13 @@ func (g *Group) Wait() error {
 	}
 	if lend {
 		p.blocked--
+		// The slot is back. A worker that went idle meanwhile may be over
+		// the limit now, while the borrower still runs: it goes, as after
+		// SetLimit, so that it never counts as free to start a task (see
+		// freeWorkers) and the caller's next submit runs in its slot.
+		for p.idle.len() > 0 && p.workers-p.blocked > p.limit {
+			p.retireIdle()
+		}
 		if marked && c.state == lent {
 			c.state = holding
 		}

@@ -333,9 +333,11 @@ func (p *Pool) submit(ctx context.Context, t task, block bool, caller *taskCtx, 
 }
 
 // freeWorkers counts workers that can take a task at once: idle, being
-// woken, or not yet started. p.mu is held.
+// woken, or not yet started. Idle and waking workers over the limit (a
+// run whose slot was lent resumed while its borrower still runs) do not
+// count: they exit rather than take a task. p.mu is held.
 func (p *Pool) freeWorkers() int {
-	return p.idle.len() + p.waking + max(0, p.limit-(p.workers-p.blocked))
+	return max(0, p.idle.len()+p.waking+p.limit-(p.workers-p.blocked))
 }
 
 // wakeLocked picks an idle worker to wake, or reserves a new worker to
