@@ -21,14 +21,17 @@ import (
 //     the context the group was made from) for Wait, Submit only returns
 //     them; a failed fail-fast group refuses a blocked submit with its
 //     first error, recorded by Go only once.
+//
 //   - Wait returns once the group has no task left, with every error since
 //     the last Wait exactly once (fail-fast: the first error every time,
 //     later panics once, later errors never), and ErrClosed if Stop dropped
 //     some of its tasks.
+//
 //   - The group's context is live until its first error (fail-fast), the
 //     cancellation of the context it was made from, Wait's return
 //     (context.Canceled) or Stop while it has tasks queued or running
 //     (ErrStopped).
+//
 //   - A task's submit with its own context runs the new task on a free
 //     worker if there is one, and otherwise in its slot, returning once
 //     the new task has ended: the workers stay within the limit (Stats),
@@ -60,7 +63,7 @@ import (
 // 300 ms and, for Go and TrySubmit, with bit 2 a RunTimeout of 500 ms.
 func FuzzGroup(f *testing.F) {
 	const (
-		cSubmit, cNew, cGo, cTry, cGSubmit, cRelease, cProbe, cSetLimit = 0, 1, 2, 3, 4, 5, 6, 7
+		cSubmit, cNew, cGo, cTry, cGSubmit, cRelease, cProbe, cSetLimit   = 0, 1, 2, 3, 4, 5, 6, 7
 		cClose, cStop, cShutdown, cWait, cCancel, cGWait, cNested, cSleep = 8, 9, 10, 11, 12, 13, 14, 15
 	)
 	for _, seed := range [][]byte{
