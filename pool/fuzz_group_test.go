@@ -21,23 +21,19 @@ import (
 //     the context the group was made from) for Wait, Submit only returns
 //     them; a failed fail-fast group refuses a blocked submit with its
 //     first error, recorded by Go only once.
-//
 //   - Wait returns once the group has no task left, with every error since
 //     the last Wait exactly once (fail-fast: the first error every time,
 //     later panics once, later errors never), and ErrClosed if Stop dropped
 //     some of its tasks.
-//
 //   - The group's context is live until its first error (fail-fast), the
 //     cancellation of the context it was made from, Wait's return
 //     (context.Canceled) or Stop while it has tasks queued or running
 //     (ErrStopped).
-//
 //   - A task's submit with its own context runs the new task on a free
 //     worker if there is one, and otherwise in its slot, returning once
 //     the new task has ended: the workers stay within the limit (Stats),
-//     and nothing deadlocks.
-//
-//   - A group's task options: Priority orders the group's queued tasks
+//     and nothing deadlocks;
+//   - a group's task options: Priority orders the group's queued tasks
 //     among the pool's as any others (highest first, FIFO within one,
 //     with aging); a group task whose QueueTimeout passes while it is
 //     queued never runs, and Wait reports ErrQueueTimeout for it, once
