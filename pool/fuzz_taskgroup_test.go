@@ -477,7 +477,6 @@ type tgModel struct {
 	first       *fzWant
 	errs        []fzWant
 	gCause      error
-	causeOf     map[int]error // what a group task's context's cause is at its start
 
 	st      pool.Stats
 	started []tgStart
