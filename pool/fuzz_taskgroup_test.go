@@ -38,6 +38,10 @@ import (
 //     canceled context; Wait's return cancels it with context.Canceled;
 //   - once the pool is closed, Go and TrySubmit fail with ErrClosed and
 //     record it for Wait, Submit only returns it; the accepted tasks run;
+//   - Stop (from outside) drops the queued tasks (Wait then reports
+//     ErrClosed for the group's), cancels the host's context and so the
+//     group's, derived from it, with ErrStopped, and returns how many it
+//     dropped once every task, the host too, has returned;
 //   - Stats counts each task by its outcome, and the workers, running and
 //     queued tasks are those the model expects.
 //
@@ -45,8 +49,8 @@ import (
 // mode-1), fail-fast b&0x10. Then pairs (op, arg): see step.
 func FuzzTaskGroup(f *testing.F) {
 	const (
-		gGo, blk, rel, gWait, cls, try = 0, 1, 2, 4, 5, 7
-		ok, fail, pnc, gxt             = 0x00, 0x10, 0x20, 0x30 // release modes, in arg's bits 4 and 5
+		gGo, blk, rel, gWait, cls, stp, try = 0, 1, 2, 4, 5, 6, 7
+		ok, fail, pnc, gxt                  = 0x00, 0x10, 0x20, 0x30 // release modes, in arg's bits 4 and 5
 	)
 	for _, seed := range [][]byte{
 		// Limit 2: a task on the free worker, the next in the host's slot.
@@ -67,6 +71,10 @@ func FuzzTaskGroup(f *testing.F) {
 		{0x18, blk, 0, gGo, 0, rel, 0 | fail, gGo, 0, rel, 0, gWait, 0, blk, 0},
 		// A queue of 2 at limit 2: blockers and group tasks share it.
 		{0x0d, blk, 0, try, 0, blk, 0, gWait, 0, rel, 0, rel, 0, rel, 0, rel, 0},
+		// Stop with group tasks queued behind a full pool (limit 1), the
+		// host waiting: the drops end its Wait, with ErrClosed.
+		{0x00, try, 0, try, 0, blk, 0, stp, 0, gGo, 0, gWait, 0},
+		{0x11, gGo, 0, try, 0, gWait, 0, blk, 0, stp, 0, rel, 0, gWait, 0},
 	} {
 		f.Add(seed)
 	}
@@ -220,7 +228,21 @@ func (h *tgHarness) step(code, arg byte) {
 		if !errors.Is(err, want) || (err == nil) != (want == nil) {
 			h.fail("blocker %d: submit returned %v, want %v", id, err, want)
 		}
-	case 2, 3, 6: // a task ends
+	case 6: // Stop from outside
+		if m.stopCall >= 0 {
+			return
+		}
+		call := h.next
+		h.next++
+		what = fmt.Sprintf("Stop call %d", call)
+		go func() {
+			n := h.p.Stop()
+			h.mu.Lock()
+			h.rets[call] = tgDropped(n)
+			h.mu.Unlock()
+		}()
+		m.stop(call)
+	case 2, 3: // a task ends
 		ids := m.releasable()
 		if len(ids) == 0 {
 			return
@@ -324,6 +346,14 @@ func (h *tgHarness) check(what string) {
 			h.fail("call %d: %v", id, e)
 		}
 	}
+	if alts := m.gCauses; len(alts) > 0 {
+		// Stop ended the host's Wait: Stop's cancellation and Wait's race.
+		got := context.Cause(h.gctx)
+		if !slices.ContainsFunc(alts, func(e error) bool { return tgSameCause(got, e) }) {
+			h.fail("group context: Cause %v, want one of %v", got, alts)
+		}
+		m.gCause, m.gCauses = got, nil
+	}
 	if g := m.gCause; g == nil {
 		if h.gctx.Err() != nil {
 			h.fail("group context canceled (%v), want it live", context.Cause(h.gctx))
@@ -364,6 +394,7 @@ func (h *tgHarness) finish() {
 			m.host = hsDone
 			m.end(tgHost, endOK)
 			m.freed(tgHost)
+			m.stopReturns()
 			h.check("the host returns")
 			continue
 		}
@@ -376,13 +407,18 @@ func (h *tgHarness) finish() {
 		h.fail("Shutdown: %v", err)
 	}
 	st := h.p.Stats()
-	if st.Submitted != st.Completed+st.Failed+st.Panicked || st.Running+st.Queued+st.Workers != 0 {
+	if st.Submitted != st.Completed+st.Failed+st.Panicked+st.Dropped || st.Running+st.Queued+st.Workers != 0 {
 		h.fail("Stats %+v after Shutdown", st)
 	}
 	if os.Getenv("FZLOG") != "" {
 		h.t.Log(strings.Join(h.hist, "\n"))
 	}
 }
+
+// tgDropped is what a Stop call returned, as an error for the rets map.
+type tgDropped int
+
+func (n tgDropped) Error() string { return fmt.Sprintf("Stop dropped %d", int(n)) }
 
 func tgSameCause(got error, want error) bool {
 	if want == nil || got == nil {
@@ -474,6 +510,10 @@ type tgModel struct {
 	groupIDs     map[int]bool
 
 	outstanding int
+	dropped     int     // the group's tasks dropped by Stop, for the next Wait
+	stopCall    int     // the Stop call, -1 before
+	stopN       int     // what it returns; -1 once it has
+	gCauses     []error // the group context's possible causes, when they race
 	first       *fzWant
 	errs        []fzWant
 	gCause      error
@@ -485,6 +525,7 @@ type tgModel struct {
 
 func newTgModel(limit, qsize int, failFast bool) *tgModel {
 	m := &tgModel{limit: limit, qsize: qsize, failFast: failFast, running: map[int]bool{tgHost: true}, inline: -1, then: -1,
+		stopCall:   -1,
 		blockerIDs: map[int]bool{}, groupIDs: map[int]bool{}, rets: map[int]tgRet{}, workers: 1}
 	m.st.Submitted = 1
 	m.started = []tgStart{} // the host's start is not reported
@@ -689,6 +730,7 @@ func (m *tgModel) release(id int, mode fzMode) {
 	if m.host == hsWaiting && m.outstanding == 0 {
 		m.waitReturns()
 	}
+	m.stopReturns()
 }
 
 // wait is the host's Wait; if then >= 0, the host submits task then with
@@ -716,6 +758,10 @@ func (m *tgModel) waitReturns() {
 			m.workers--
 		}
 	}
+	if m.dropped > 0 {
+		m.errs = append(m.errs, fzWant{wDropped, m.dropped})
+		m.dropped = 0
+	}
 	m.rets[m.hostCall] = tgRet{wait: true, first: m.first, errs: m.errs}
 	m.errs = nil
 	m.host = hsReady
@@ -726,6 +772,45 @@ func (m *tgModel) waitReturns() {
 		id := m.then
 		m.then = -1
 		m.submit(id, m.thenCall, tgGo)
+	}
+}
+
+// stop is Stop: Close, the queued tasks dropped, the group canceled if it
+// had tasks queued or running; the call returns once every task has.
+func (m *tgModel) stop(call int) {
+	had := m.outstanding > 0
+	m.close()
+	m.stopCall, m.stopN = call, len(m.queue)
+	m.st.Dropped += uint64(len(m.queue))
+	for _, id := range m.queue {
+		if m.groupIDs[id] {
+			m.outstanding--
+			m.dropped++
+		}
+	}
+	m.queue = nil
+	if m.gCause == nil {
+		// Stop cancels the host's context, which the group's derives
+		// from, whether or not the group has tasks (and the group's own,
+		// if it has).
+		m.gCause = pool.ErrStopped
+		if had && m.host == hsWaiting && m.outstanding == 0 {
+			// The drops end the host's Wait, which cancels the group
+			// too, before or after Stop does.
+			m.gCauses = []error{pool.ErrStopped, context.Canceled}
+		}
+	}
+	if m.host == hsWaiting && m.outstanding == 0 {
+		m.waitReturns()
+	}
+	m.stopReturns()
+}
+
+// stopReturns returns the Stop call once nothing runs.
+func (m *tgModel) stopReturns() {
+	if m.stopCall >= 0 && m.stopN >= 0 && len(m.running) == 0 && m.inline < 0 {
+		m.rets[m.stopCall] = tgRet{err: tgDropped(m.stopN)}
+		m.stopN = -1
 	}
 }
 
