@@ -90,9 +90,10 @@ func WithFailFast() GroupOption {
 }
 
 // Group returns a new group on p and the context its tasks receive, derived
-// from ctx. The context is canceled when a task fails in fail-fast mode,
-// when [Pool.Stop] is called while the group has tasks queued or running,
-// or when Wait returns, whichever comes first.
+// from ctx. The context is canceled when ctx is done, when a task fails in
+// fail-fast mode, when [Pool.Stop] is called while the group has tasks
+// queued or running (or at all, if ctx is a task's context, which Stop
+// cancels), or when Wait returns, whichever comes first.
 //
 // If ctx is (or derives from) the context of a running task of p, the group
 // belongs to that task: see [Group]. The context Group returns then
