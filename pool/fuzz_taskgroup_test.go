@@ -42,6 +42,9 @@ import (
 //     ErrClosed for the group's), cancels the host's context and so the
 //     group's, derived from it, with ErrStopped, and returns how many it
 //     dropped once every task, the host too, has returned;
+//   - once the host has returned, its context names no running task: the
+//     group's Go (from outside) never runs a task in a slot, and Wait lends
+//     none;
 //   - Stats counts each task by its outcome, and the workers, running and
 //     queued tasks are those the model expects.
 //
@@ -49,8 +52,8 @@ import (
 // mode-1), fail-fast b&0x10. Then pairs (op, arg): see step.
 func FuzzTaskGroup(f *testing.F) {
 	const (
-		gGo, blk, rel, gWait, cls, stp, try = 0, 1, 2, 4, 5, 6, 7
-		ok, fail, pnc, gxt                  = 0x00, 0x10, 0x20, 0x30 // release modes, in arg's bits 4 and 5
+		gGo, blk, rel, gWait, cls, stp, try, ret = 0, 1, 2, 4, 5, 6, 7, 8
+		ok, fail, pnc, gxt                       = 0x00, 0x10, 0x20, 0x30 // release modes, in arg's bits 4 and 5
 	)
 	for _, seed := range [][]byte{
 		// Limit 2: a task on the free worker, the next in the host's slot.
@@ -75,6 +78,9 @@ func FuzzTaskGroup(f *testing.F) {
 		// host waiting: the drops end its Wait, with ErrClosed.
 		{0x00, try, 0, try, 0, blk, 0, stp, 0, gGo, 0, gWait, 0},
 		{0x11, gGo, 0, try, 0, gWait, 0, blk, 0, stp, 0, rel, 0, gWait, 0},
+		// The host returns with a group task running (limit 2) and a
+		// blocker queued; Go from outside queues, Wait lends nothing.
+		{0x01, gGo, 0, blk, 0, ret, 0, gGo, 0, gWait, 0, blk, 0, rel, 0, rel, 0, rel, 0},
 	} {
 		f.Add(seed)
 	}
@@ -176,6 +182,32 @@ func (h *tgHarness) body(id int) func(context.Context) error {
 	}
 }
 
+// outside submits a task to the group from outside, once the host (the
+// group's creator) has returned: with Go (on an unbounded queue only, where
+// it never blocks) or TrySubmit.
+func (h *tgHarness) outside(try bool) {
+	m := h.m
+	if !try && m.qsize >= 0 {
+		return
+	}
+	id, call := h.next, h.next+1
+	h.next += 2
+	fn, g := h.body(id), h.g
+	var err error
+	kind := tgGo
+	if try {
+		kind = tgTry
+		err = g.TrySubmit(fn)
+	} else {
+		err = g.Go(fn)
+	}
+	h.mu.Lock()
+	h.rets[call] = err
+	h.mu.Unlock()
+	m.submit(id, call, kind)
+	h.check(fmt.Sprintf("outside: %s task %d call %d", tgKindNames[kind], id, call))
+}
+
 // host has the host run f, recording what it returns as call id.
 func (h *tgHarness) host(id int, f func(ctx context.Context) error) {
 	h.cmds <- func(ctx context.Context) {
@@ -189,8 +221,12 @@ func (h *tgHarness) host(id int, f func(ctx context.Context) error) {
 func (h *tgHarness) step(code, arg byte) {
 	m := h.m
 	var what string
-	switch code % 8 {
+	switch code % 9 {
 	case 0, 7: // the host's Go or Submit (with its context), or TrySubmit
+		if m.host == hsDone {
+			h.outside(code%8 == 7)
+			return
+		}
 		if m.host != hsReady {
 			return
 		}
@@ -199,7 +235,7 @@ func (h *tgHarness) step(code, arg byte) {
 		fn, g := h.body(id), h.g
 		kind := tgGo
 		switch {
-		case code%8 == 7:
+		case code%9 == 7:
 			kind = tgTry
 			h.host(call, func(context.Context) error { return g.TrySubmit(fn) })
 		case arg&1 != 0:
@@ -256,6 +292,20 @@ func (h *tgHarness) step(code, arg byte) {
 		h.chans[id] <- mode
 		m.release(id, mode)
 	case 4: // the host's Wait
+		if m.host == hsDone && m.outWait < 0 {
+			call := h.next
+			h.next++
+			g := h.g
+			what = fmt.Sprintf("outside: Wait call %d", call)
+			go func() {
+				err := g.Wait()
+				h.mu.Lock()
+				h.rets[call] = err
+				h.mu.Unlock()
+			}()
+			m.outsideWait(call)
+			break
+		}
 		if m.host != hsReady {
 			return
 		}
@@ -292,6 +342,13 @@ func (h *tgHarness) step(code, arg byte) {
 		what = "Close"
 		h.p.Close()
 		m.close()
+	case 8: // the host returns, its group living on
+		if m.host != hsReady {
+			return
+		}
+		what = "the host returns"
+		close(h.cmds)
+		m.hostReturns()
 	}
 	h.check(what)
 }
@@ -390,17 +447,12 @@ func (h *tgHarness) finish() {
 			h.step(4, 0)
 			continue
 		case m.host == hsReady:
-			close(h.cmds)
-			m.host = hsDone
-			m.end(tgHost, endOK)
-			m.freed(tgHost)
-			m.stopReturns()
-			h.check("the host returns")
+			h.step(8, 0)
 			continue
 		}
 		break
 	}
-	if m.host != hsDone || len(m.queue) > 0 || len(m.running) > 0 {
+	if m.host != hsDone || len(m.queue) > 0 || len(m.running) > 0 || m.outWait >= 0 {
 		h.fail("the host has not returned, or tasks are queued or running, with nothing to release")
 	}
 	if err := h.p.Shutdown(context.Background()); err != nil {
@@ -503,6 +555,7 @@ type tgModel struct {
 	closed       bool
 	host         tgHostState
 	hostCall     int // the host's pending call
+	outWait      int // a Wait call from outside, pending; -1: none
 	then         int // the task the host submits with Go once its Wait returns; -1: none
 	thenCall     int
 	blockers     int
@@ -525,7 +578,7 @@ type tgModel struct {
 
 func newTgModel(limit, qsize int, failFast bool) *tgModel {
 	m := &tgModel{limit: limit, qsize: qsize, failFast: failFast, running: map[int]bool{tgHost: true}, inline: -1, then: -1,
-		stopCall:   -1,
+		stopCall: -1, outWait: -1,
 		blockerIDs: map[int]bool{}, groupIDs: map[int]bool{}, rets: map[int]tgRet{}, workers: 1}
 	m.st.Submitted = 1
 	m.started = []tgStart{} // the host's start is not reported
@@ -607,7 +660,10 @@ func (m *tgModel) submit(id, call int, kind tgKind) {
 		m.st.Rejected++
 		m.rets[call] = tgRet{err: pool.ErrQueueFull}
 		return
-	case kind == tgTry || len(m.queue) < m.free():
+	case kind == tgTry || len(m.queue) < m.free() || m.host == hsDone:
+		// A worker starts it at once, or it waits in the queue: the
+		// group's creator has returned, or TrySubmit never runs a task
+		// in a slot (on an unbounded queue; see outside).
 		m.accept(id)
 		m.queue = append(m.queue, id)
 		m.dispatch()
@@ -730,6 +786,7 @@ func (m *tgModel) release(id int, mode fzMode) {
 	if m.host == hsWaiting && m.outstanding == 0 {
 		m.waitReturns()
 	}
+	m.outWaitReturns()
 	m.stopReturns()
 }
 
@@ -747,6 +804,20 @@ func (m *tgModel) wait(call, then, thenCall int) {
 	m.dispatch()
 }
 
+// collect is a Wait call returning: the group's errors, its context
+// canceled.
+func (m *tgModel) collect(call int) {
+	if m.dropped > 0 {
+		m.errs = append(m.errs, fzWant{wDropped, m.dropped})
+		m.dropped = 0
+	}
+	m.rets[call] = tgRet{wait: true, first: m.first, errs: m.errs}
+	m.errs = nil
+	if m.gCause == nil {
+		m.gCause = context.Canceled
+	}
+}
+
 // waitReturns is the host's Wait returning: its slot is back (idle workers
 // above the limit go), its errors are returned, the group's context is
 // canceled.
@@ -758,16 +829,8 @@ func (m *tgModel) waitReturns() {
 			m.workers--
 		}
 	}
-	if m.dropped > 0 {
-		m.errs = append(m.errs, fzWant{wDropped, m.dropped})
-		m.dropped = 0
-	}
-	m.rets[m.hostCall] = tgRet{wait: true, first: m.first, errs: m.errs}
-	m.errs = nil
+	m.collect(m.hostCall)
 	m.host = hsReady
-	if m.gCause == nil {
-		m.gCause = context.Canceled
-	}
 	if m.then >= 0 {
 		id := m.then
 		m.then = -1
@@ -803,6 +866,7 @@ func (m *tgModel) stop(call int) {
 	if m.host == hsWaiting && m.outstanding == 0 {
 		m.waitReturns()
 	}
+	m.outWaitReturns()
 	m.stopReturns()
 }
 
@@ -812,6 +876,31 @@ func (m *tgModel) stopReturns() {
 		m.rets[m.stopCall] = tgRet{err: tgDropped(m.stopN)}
 		m.stopN = -1
 	}
+}
+
+// hostReturns is the host's return: its worker goes on, and its context
+// no longer names a running task, so the group's Go never runs a task in
+// its slot, and Wait lends none.
+func (m *tgModel) hostReturns() {
+	m.host = hsDone
+	m.st.Completed++
+	m.freed(tgHost)
+	m.stopReturns()
+}
+
+// outsideWait is a Wait from outside: it lends nothing, and returns once
+// the group has no task left.
+func (m *tgModel) outsideWait(call int) {
+	m.outWait = call
+	m.outWaitReturns()
+}
+
+func (m *tgModel) outWaitReturns() {
+	if m.outWait < 0 || m.outstanding > 0 {
+		return
+	}
+	m.collect(m.outWait)
+	m.outWait = -1
 }
 
 func (m *tgModel) close() {
