@@ -45,8 +45,9 @@ import (
 //     there is; ctx's end or the pool's Close refuses it; the blockers are
 //     submitted with TrySubmit, refused with ErrQueueFull when full;
 //   - Stop, Close and Shutdown, called from another goroutine or from the
-//     loop's body (Stop and Shutdown not from the body of a loop in a task
-//     of the pool, where they would wait for the task itself): Stop drops
+//     loop's body (not Stop from the body of a loop in a task of the pool,
+//     where it would wait for the task itself for ever; Shutdown there,
+//     given the loop's ctx, returns ctx's cause once ctx ends): Stop drops
 //     the queued calls (the loop gets ErrClosed in their place, with
 //     WithFailFast the cause of the calls' cancellation, ErrStopped unless
 //     a call failed first), cancels the calls running (their context's
@@ -134,6 +135,9 @@ func FuzzMapSeq(f *testing.F) {
 		{0x01, 6, 0x00, 0x81, stp, 0, blk, 1, rel, 0, next, 0},
 		{0x41, 6, 0x00, 0x80, rel, 0, act, 0, next, 0, rel, 0, next, 0, next, 0},
 		{0x80, 6, 0x00, 0x82, rel, 0, next, 0, brk, 0, blk, 1, blk, 3},
+		// The loop in a task: Shutdown from the body waits until ctx
+		// ends, then returns its cause, and the loop gets it.
+		{0x01, 6, 0x00, 0x80, rel, 0, rel, 0, rel, 0, rel, 0, act, 2, rel, 0, cnl, 0, next, 0, next, 0},
 	} {
 		f.Add(seed)
 	}
@@ -341,7 +345,11 @@ func newFmHarness(t *testing.T, cfg []byte) *fmHarness {
 			h.mu.Unlock()
 			c := <-h.cmd
 			if c.act != fmNoAct {
-				h.act("the body", c.act)
+				sctx := context.Background()
+				if host {
+					sctx = ctx // Shutdown from a task returns only when its ctx ends
+				}
+				h.act(sctx, "the body", c.act)
 			}
 			if c.brk {
 				break
@@ -365,7 +373,7 @@ func (h *fmHarness) end(i int, cause error) {
 
 // act closes, stops or shuts down the pool and records what that
 // returned.
-func (h *fmHarness) act(from string, a fmAct) {
+func (h *fmHarness) act(ctx context.Context, from string, a fmAct) {
 	var v any
 	switch a {
 	case fmClose:
@@ -374,7 +382,7 @@ func (h *fmHarness) act(from string, a fmAct) {
 	case fmStop:
 		v = h.p.Stop()
 	case fmShutdown:
-		v = h.p.Shutdown(context.Background())
+		v = h.p.Shutdown(ctx)
 	}
 	h.mu.Lock()
 	h.rets = append(h.rets, fmRet(from, a, v))
@@ -467,11 +475,11 @@ func (h *fmHarness) step(code, arg byte) {
 	case 9, 10: // Stop or Shutdown from another goroutine
 		a := []fmAct{fmStop, fmShutdown}[code%12-9]
 		what = fmActNames[a]
-		go h.act("another goroutine", a)
+		go h.act(context.Background(), "another goroutine", a)
 		m.act("another goroutine", a)
 	case 11: // the body acts, then goes on (or breaks, with arg&4)
 		a := []fmAct{fmClose, fmStop, fmShutdown, fmClose}[arg&3]
-		if m.cons != fmInBody || m.bodyCmd != nil || m.host && a != fmClose {
+		if m.cons != fmInBody || m.bodyCmd != nil || m.host && a == fmStop {
 			return
 		}
 		c := fmCmd{act: a, brk: arg&4 != 0}
@@ -578,6 +586,10 @@ func (h *fmHarness) finish() {
 			h.step(3, 0) // break
 			continue
 		}
+		if !slices.ContainsFunc(m.running, func(r int) bool { return r != fmHost }) && m.ctxCause == nil {
+			h.step(7, 0) // the body's Shutdown in the host waits for ctx
+			continue
+		}
 		r := m.running[slices.IndexFunc(m.running, func(r int) bool { return r != fmHost })]
 		h.chans[r] <- fmOK
 		m.end(r, fmOK)
@@ -671,6 +683,9 @@ type fmCall struct {
 	from string
 	act  fmAct
 	n    int // what Stop returns
+	// A Shutdown from the body of a loop in a task, with the loop's ctx:
+	// it waits for the task itself, so it returns only when ctx ends.
+	ctxBound bool
 }
 
 // room says whether a submit that waits for room finds it: a task is
@@ -719,13 +734,13 @@ func (m *fmModel) act(from string, a fmAct) {
 		m.queue = nil
 		m.st.Dropped += uint64(n)
 		if m.stops == 0 {
-			m.calls = append(m.calls, fmCall{from, a, n})
+			m.calls = append(m.calls, fmCall{from: from, act: a, n: n})
 		} else {
-			m.calls = append(m.calls, fmCall{from, a, 0})
+			m.calls = append(m.calls, fmCall{from: from, act: a})
 		}
 		m.stops++
 	case fmShutdown:
-		m.calls = append(m.calls, fmCall{from: from, act: a})
+		m.calls = append(m.calls, fmCall{from: from, act: a, ctxBound: m.host && from == "the body"})
 	}
 }
 
@@ -748,11 +763,13 @@ func (m *fmModel) bodyAct(c fmCmd) {
 func (m *fmModel) returns() bool {
 	changed := false
 	m.calls = slices.DeleteFunc(m.calls, func(c fmCall) bool {
-		if len(m.running) > 0 || c.act == fmShutdown && len(m.queue) > 0 {
-			return false
-		}
 		var v any = c.n
-		if c.act == fmShutdown {
+		switch {
+		case c.ctxBound && m.ctxCause != nil:
+			v = m.ctxCause
+		case len(m.running) > 0 || c.act == fmShutdown && len(m.queue) > 0:
+			return false
+		case c.act == fmShutdown:
 			v = error(nil)
 		}
 		m.rets = append(m.rets, fmRet(c.from, c.act, v))
