@@ -188,9 +188,18 @@ func WithName(name string) Option {
 	return option(func(c *config) { c.name = name })
 }
 
-// WithRateLimit lets items enter a stage at most n per period, evenly spaced
-// (one every per/n, no bursts). Read by [Map], [Filter] and [FlatMap]. It
-// panics if n < 1 or per <= 0.
+// WithRateLimit lets items enter a stage at most n per period, evenly spaced:
+// one every per/n (rounded up to the nanosecond), so never more than n in
+// any span of per, and no bursts. An item enters when a worker takes it: an
+// item that arrives after its time (the input was idle), or that waits for
+// a busy worker, enters when it can, and the next one per/n after it. The
+// one exception is a timer that fires late on a busy machine: if it is
+// less than per/n (or 2ms, if more) late, the items whose times have passed
+// enter at once, so that the rate holds.
+// In an ordered stage an item that entered may still wait for room in the
+// reorder window ([WithReorderWindow]) before its callback starts, so calls
+// held up there can start closer together. Read by [Map], [Filter] and
+// [FlatMap]. It panics if n < 1 or per <= 0.
 func WithRateLimit(n int, per time.Duration) StageOption {
 	if n < 1 || per <= 0 {
 		panic(fmt.Sprintf("pipeline: rate limit %d per %v must be positive", n, per))

@@ -4,7 +4,7 @@ import "time"
 
 // maxCatchUp is how far behind its schedule a rate limit may fall and still
 // catch up by letting an item go at once; it bounds the burst after a late
-// timer. A larger gap means the input was idle, and pacing starts afresh.
+// timer. After a larger gap pacing starts afresh.
 const maxCatchUp = 2 * time.Millisecond
 
 // throttle paces the items of in to c.rateN per c.ratePer, evenly spaced,
@@ -12,52 +12,96 @@ const maxCatchUp = 2 * time.Millisecond
 // waiting for the next slot, the items already allowed are passed on, so
 // pacing never holds back an item that was allowed to go.
 //
+// Only the throttle's own lateness (a timer firing late, a goroutine run
+// late on a busy machine) is caught up on. An item that was not there at
+// its time (the throttle had to wait for input), or that no worker was
+// waiting for (the stage is busy), goes when it can, and the next one an
+// interval after it: catching up then would be a burst.
+//
 // Items enter the stage (its counters are st) when the rate limit takes
 // them; the port it returns does no accounting.
 func throttle[T any](r *run, in inPort[T], c *config, st *stageStats) inPort[T] {
 	out := newOutPort[T](0, &stageStats{}, c.chunk)
-	interval := c.ratePer / time.Duration(c.rateN)
+	// Rounded up, so that n intervals are never shorter than the period.
+	interval := (c.ratePer + time.Duration(c.rateN) - 1) / time.Duration(c.rateN)
 	catchUp := max(interval, maxCatchUp)
+	var next time.Time // the earliest time the next item may go
+	// pass hands items to the workers. If none was waiting for them, they
+	// went only when one took them, later than they were allowed to: the
+	// schedule restarts from then.
+	pass := func(items []T) bool {
+		if len(items) <= out.max {
+			select {
+			case out.ch <- batch[T]{seq: out.seq.Load(), items: items}:
+				out.seq.Add(1)
+				return true
+			default:
+			}
+		}
+		if !out.send(r, items) {
+			return false
+		}
+		if now := time.Now(); now.Add(interval).After(next) {
+			next = now.Add(interval)
+		}
+		return true
+	}
 	r.goroutine(func() {
 		defer out.close()
-		var next time.Time // the earliest time the next item may go
 		var timer *time.Timer
 		for {
-			batch, ok := in.recv(r, st)
-			if !ok {
-				return
+			var items []T
+			idle := false // the throttle waited for items
+			select {
+			case b, ok := <-in.ch:
+				if !ok {
+					return
+				}
+				in.admit(b.items, st)
+				items = b.items
+			default:
+				idle = true
+				var ok bool
+				if items, ok = in.recv(r, st); !ok {
+					return
+				}
 			}
 			start := 0
-			for i := range batch {
+			for i := range items {
 				now := time.Now()
-				if late := now.Sub(next); late > 0 && late < catchUp {
-					// A little late: timers fire up to a millisecond late on
-					// a busy machine. Keep the schedule, or every late wake-up
-					// would lower the rate for good; only a longer gap (the
-					// input was idle) restarts it.
+				if late := now.Sub(next); late > 0 && late < catchUp && !(idle && i == 0) {
+					// A little late, with the item waiting: timers fire up
+					// to a millisecond late on a busy machine. Keep the
+					// schedule, or every late wake-up would lower the rate
+					// for good.
 					now = next
 				}
-				if wait := next.Sub(now); wait > 0 {
-					if i > start && !out.send(r, batch[start:i:i]) {
-						return
+				if next.After(now) {
+					if i > start {
+						if !pass(items[start:i:i]) {
+							return
+						}
+						start = i
+						now = time.Now()
 					}
-					start = i
-					if timer == nil {
-						timer = time.NewTimer(wait)
-					} else {
-						timer.Reset(wait)
-					}
-					select {
-					case <-timer.C:
-					case <-r.done:
-						timer.Stop()
-						return
+					if wait := next.Sub(now); wait > 0 {
+						if timer == nil {
+							timer = time.NewTimer(wait)
+						} else {
+							timer.Reset(wait)
+						}
+						select {
+						case <-timer.C:
+						case <-r.done:
+							timer.Stop()
+							return
+						}
 					}
 					now = next
 				}
 				next = now.Add(interval)
 			}
-			if !out.send(r, batch[start:]) {
+			if !pass(items[start:]) {
 				return
 			}
 		}

@@ -36,7 +36,7 @@ func collectTimed[T any](s *pipeline.Stream[T]) (<-chan []at[T], <-chan error) {
 }
 
 // feed sends items on ch at the given offsets from now, then closes it.
-func feed(ch chan<- string, items []at[string]) {
+func feed[T any](ch chan<- T, items []at[T]) {
 	start := time.Now()
 	for _, it := range items {
 		time.Sleep(it.At - time.Since(start))
@@ -153,5 +153,59 @@ func TestWindowsStopOnCancel(t *testing.T) {
 		)
 		_, err := pipeline.Collect(ctx, src)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+// An item that arrives after its slot, because the input was idle, goes at
+// once, and the next one an interval after it: catching up on the missed
+// slot would let two items go half an interval apart.
+func TestRateLimitLateInputKeepsSpacing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan string)
+		ms := time.Millisecond
+		go feed(ch, []at[string]{{"a", 0}, {"b", 1500 * ms}, {"c", 1500 * ms}})
+		m := pipeline.Map(pipeline.FromChan(ch), func(_ context.Context, v string) (string, error) { return v, nil },
+			pipeline.WithRateLimit(1, time.Second))
+		got, errc := collectTimed(m)
+		require.NoError(t, <-errc)
+		assert.Equal(t, []at[string]{{"a", 0}, {"b", 1500 * ms}, {"c", 2500 * ms}}, <-got)
+	})
+}
+
+// When every worker is busy, an item enters the stage only once a worker
+// takes it, and the next one an interval after that: the items held up
+// must not go together to make up for the lost time.
+func TestRateLimitBusyStageKeepsSpacing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var started []time.Duration
+		m := pipeline.Map(pipeline.FromSlice(seq(4)), func(_ context.Context, v int) (int, error) {
+			started = append(started, time.Since(start))
+			if v == 0 {
+				time.Sleep(2500 * time.Millisecond)
+			}
+			return v, nil
+		}, pipeline.WithRateLimit(1, time.Second))
+		_, errc := collectTimed(m)
+		require.NoError(t, <-errc)
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{0, 2500 * ms, 3500 * ms, 4500 * ms}, started)
+	})
+}
+
+// Items enter at most n per period even when per/n is not a whole number
+// of nanoseconds.
+func TestRateLimitRoundsIntervalUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var started []time.Duration
+		m := pipeline.Map(pipeline.FromSlice(seq(4)), func(_ context.Context, v int) (int, error) {
+			started = append(started, time.Since(start))
+			return v, nil
+		}, pipeline.WithRateLimit(3, time.Second))
+		_, errc := collectTimed(m)
+		require.NoError(t, <-errc)
+		require.Len(t, started, 4)
+		assert.GreaterOrEqual(t, started[3]-started[0], time.Second, "4 starts in %v", started)
 	})
 }
