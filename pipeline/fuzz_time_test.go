@@ -543,7 +543,8 @@ func ftWorkers(t *testing.T, rate bool, in *ftIn) {
 	conc := 1 + int(in.p[0])%4
 	ordered := in.p[0]&0x10 != 0 || conc == 1
 	window := 2 * conc // WithReorderWindow's doc: default and minimum
-	opts := []pipeline.StageOption{pipeline.WithConcurrency(conc), pipeline.WithBuffer(int(in.p[0]>>5) % 3)}
+	buffer, outChunk := int(in.p[0]>>5)%3, 1+int(in.p[1]>>4)%4
+	opts := []pipeline.StageOption{pipeline.WithConcurrency(conc), pipeline.WithBuffer(buffer), pipeline.WithChunkSize(outChunk)}
 	if ordered {
 		opts = append(opts, pipeline.WithOrdered())
 	}
@@ -565,12 +566,32 @@ func ftWorkers(t *testing.T, rate bool, in *ftIn) {
 	}
 	exact := rate || in.chunk == 1 // the input chunks are single items
 	src, wait := ftSource(in, pipeline.WithChunkSize(in.chunk), pipeline.WithBuffer(in.buf))
-
 	items := len(in.arr)
 	var mu sync.Mutex
 	calls := make([]ftCall, items)
 	inflight := 0
 	var problems []string
+	// The Stream doc's memory bound: a stage holds at most its concurrency,
+	// reorder window and output buffer in chunks. Its workers' chunks are
+	// the input's, or single items behind a rate limit, which holds the
+	// input chunk it paces.
+	workChunk, held := in.chunk, 0
+	if rate {
+		workChunk, held = 1, in.chunk
+	}
+	// The counters may lag by the batch the sink is taking.
+	held += conc*workChunk + (buffer+1)*outChunk
+	if ordered && conc > 1 {
+		held += window * workChunk
+	}
+	var stage *pipeline.Stream[int]
+	checkHeld := func(at string) {
+		st := stage.Stats() // In is read before Out: never an overestimate
+		if st.In-st.Out > int64(held) {
+			problems = append(problems, fmt.Sprintf("%s: the stage holds %d items, more than %d: %+v", at, st.In-st.Out, held, st))
+		}
+	}
+
 	s := pipeline.Map(src, func(_ context.Context, v int) (int, error) {
 		mu.Lock()
 		c := &calls[v]
@@ -578,6 +599,7 @@ func ftWorkers(t *testing.T, rate bool, in *ftIn) {
 			problems = append(problems, fmt.Sprintf("item %d started twice", v))
 		}
 		c.start, c.started = time.Since(t0), true
+		checkHeld(fmt.Sprintf("item %d started", v))
 		if inflight++; inflight > conc {
 			problems = append(problems, fmt.Sprintf("%d callbacks in flight at %v", inflight, c.start))
 		}
@@ -585,15 +607,17 @@ func ftWorkers(t *testing.T, rate bool, in *ftIn) {
 		time.Sleep(in.dur[v])
 		mu.Lock()
 		c.end = time.Since(t0)
+		checkHeld(fmt.Sprintf("item %d ended", v))
 		inflight--
 		mu.Unlock()
 		return v, nil
 	}, opts...)
+	stage = s
 	stats := []func() pipeline.Stats{src.Stats, s.Stats}
 	got, err := ftConsume(t0, in.cons, s)
 	wait()
 
-	desc := fmt.Sprintf("conc=%d ordered=%v window=%d rate=%d/%v %s", conc, ordered, window, n, per, in.desc())
+	desc := fmt.Sprintf("conc=%d ordered=%v window=%d buffer=%d chunk=%d rate=%d/%v %s", conc, ordered, window, buffer, outChunk, n, per, in.desc())
 	for _, p := range problems {
 		t.Errorf("%s: %s", desc, p)
 	}
