@@ -285,9 +285,10 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 	var s *pipeline.Stream[[]int]
 	var model []at[[]int]
 	var desc string
+	size := 0 // Batch's
 	switch kind {
 	case ftBatch:
-		size := 1 + int(in.p[0])%8
+		size = 1 + int(in.p[0])%8
 		var maxWait time.Duration
 		if w := in.p[1] % 8; w > 0 {
 			maxWait = time.Duration(w-1)*time.Millisecond + 250*time.Microsecond
@@ -332,7 +333,7 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 			lo, hi = w.V[0], w.V[len(w.V)-1]
 			continue
 		}
-		if kind == ftBatch && len(w.V) > int(1+in.p[0]%8) {
+		if kind == ftBatch && len(w.V) > size {
 			t.Errorf("%s: batch of %d items at %v", desc, len(w.V), w.At)
 		}
 		all = append(all, w.V...)
@@ -341,7 +342,7 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 		t.Errorf("%s: delivered items %v, want 0, 1, 2, ... in order, each once", desc, all)
 	}
 	complete := in.cons.mode == ftAll || in.cons.mode == ftSlow ||
-		in.cons.mode == ftCancel && in.cancelAtAfter(in.end) || in.cons.mode == ftBreak && in.cons.k > len(model)
+		in.cons.mode == ftCancel && in.cons.cancelAt > in.end || in.cons.mode == ftBreak && in.cons.k > len(model)
 	if in.cons.mode == ftSlow {
 		// A slow consumer holds the stage up: only the end is known.
 		if err != nil {
@@ -379,10 +380,6 @@ func isRun(v []int) bool {
 	}
 	return true
 }
-
-// cancelAtAfter reports whether a timed cancel comes after the run ends at
-// end, so that the run is complete.
-func (in *ftIn) cancelAtAfter(end time.Duration) bool { return in.cons.cancelAt > end }
 
 // batchModel is Batch's doc: a batch goes when it holds size items, when
 // maxWait has passed since its first item arrived, or when the input ends.
