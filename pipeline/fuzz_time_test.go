@@ -469,11 +469,12 @@ type ftCall struct {
 // to a worker when it has arrived, the item before it was handed, a worker
 // is free and (with a rate limit) an interval has passed since the item
 // before it was handed. In an ordered stage with more than one worker, it
-// starts once it is within window items of the oldest not yet emitted; it
-// is emitted when it ends, or in order.
-func workerModel(arr, dur []time.Duration, conc, window int, ordered bool, interval time.Duration) (handed, start, emit []time.Duration) {
+// starts once it is within window items of the oldest not yet emitted (a
+// rate limit hands it on only then); it is emitted when it ends, or in
+// order.
+func workerModel(arr, dur []time.Duration, conc, window int, ordered bool, interval time.Duration) (start, emit []time.Duration) {
 	free := make([]time.Duration, conc)
-	handed = make([]time.Duration, len(arr))
+	handed := make([]time.Duration, len(arr))
 	start = make([]time.Duration, len(arr))
 	emit = make([]time.Duration, len(arr))
 	for i, a := range arr {
@@ -491,31 +492,30 @@ func workerModel(arr, dur []time.Duration, conc, window int, ordered bool, inter
 			}
 		}
 		h = max(h, free[w])
-		handed[i] = h
 		s := h
 		if ordered && conc > 1 && i >= window {
 			s = max(s, emit[i-window])
 		}
-		start[i] = s
+		if interval > 0 {
+			h = s
+		}
+		handed[i], start[i] = h, s
 		free[w] = s + dur[i]
 		emit[i] = s + dur[i]
 		if ordered && i > 0 {
 			emit[i] = max(emit[i], emit[i-1])
 		}
 	}
-	return handed, start, emit
+	return start, emit
 }
 
 // ftRateStarts checks WithRateLimit's doc against the callbacks' starts:
-// one every per/n at the most, so at most n in any span of per. Only calls
-// that started when their item entered the stage count: the doc lets an
-// item that waited for room in an ordered stage's reorder window start
-// closer to the one before, and the model says which items waited.
-func ftRateStarts(t *testing.T, desc string, calls []ftCall, handed, start []time.Duration, n int, per time.Duration) {
+// one every per/n at the most, so at most n in any span of per.
+func ftRateStarts(t *testing.T, desc string, calls []ftCall, n int, per time.Duration) {
 	t.Helper()
 	var starts []time.Duration
-	for i, c := range calls {
-		if c.started && start[i] == handed[i] {
+	for _, c := range calls {
+		if c.started {
 			starts = append(starts, c.start)
 		}
 	}
@@ -667,7 +667,7 @@ func ftWorkers(t *testing.T, rate bool, in *ftIn) {
 	// The model's start and emission times, up to the break or the cancel.
 	complete := in.cons.mode == ftAll || in.cons.mode == ftBreak && in.cons.k >= items
 	if exact {
-		mhanded, mstart, memit := workerModel(in.arr, in.dur, conc, window, ordered, interval)
+		mstart, memit := workerModel(in.arr, in.dur, conc, window, ordered, interval)
 		order := seq(items)
 		if !ordered {
 			slices.SortStableFunc(order, func(a, b int) int { return int(memit[a] - memit[b]) })
@@ -692,7 +692,7 @@ func ftWorkers(t *testing.T, rate bool, in *ftIn) {
 			}
 		}
 		if rate {
-			ftRateStarts(t, desc, calls, mhanded, mstart, n, per)
+			ftRateStarts(t, desc, calls, n, per)
 		}
 		last := time.Duration(0)
 		if items > 0 {

@@ -196,10 +196,9 @@ func WithName(name string) Option {
 // one exception is a timer that fires late on a busy machine: if it is
 // less than per/n (or 2ms, if more) late, the items whose times have passed
 // enter at once, so that the rate holds.
-// In an ordered stage an item that entered may still wait for room in the
-// reorder window ([WithReorderWindow]) before its callback starts, so calls
-// held up there can start closer together. Read by [Map], [Filter] and
-// [FlatMap]. It panics if n < 1 or per <= 0.
+// In an ordered stage, an item enters only once it has room in the reorder
+// window ([WithReorderWindow]), so that its call starts as it enters. Read
+// by [Map], [Filter] and [FlatMap]. It panics if n < 1 or per <= 0.
 func WithRateLimit(n int, per time.Duration) StageOption {
 	if n < 1 || per <= 0 {
 		panic(fmt.Sprintf("pipeline: rate limit %d per %v must be positive", n, per))

@@ -18,31 +18,49 @@ const maxCatchUp = 2 * time.Millisecond
 // waiting for (the stage is busy), goes when it can, and the next one an
 // interval after it: catching up then would be a burst.
 //
+// In an ordered stage, room (non-nil) waits until the chunk numbered seq
+// has room in the reorder window: an item is handed on only then, so that
+// its call starts at once, and the next one an interval after.
+//
 // Items enter the stage (its counters are st) when the rate limit takes
 // them; the port it returns does no accounting.
-func throttle[T any](r *run, in inPort[T], c *config, st *stageStats) inPort[T] {
+func throttle[T any](r *run, in inPort[T], c *config, st *stageStats, room func(seq uint64) (ok, waited bool)) inPort[T] {
 	out := newOutPort[T](0, &stageStats{}, c.chunk)
 	// Rounded up, so that n intervals are never shorter than the period.
 	interval := (c.ratePer + time.Duration(c.rateN) - 1) / time.Duration(c.rateN)
 	catchUp := max(interval, maxCatchUp)
 	var next time.Time // the earliest time the next item may go
-	// pass hands items to the workers. If none was waiting for them, they
-	// went only when one took them, later than they were allowed to: the
-	// schedule restarts from then.
+	// pass hands items to the workers, a chunk at a time. If none was
+	// waiting for a chunk, or it had to wait for room in the reorder
+	// window, it went later than it was allowed to: the schedule restarts
+	// from then.
 	pass := func(items []T) bool {
-		if len(items) <= out.max {
-			select {
-			case out.ch <- batch[T]{seq: out.seq.Load(), items: items}:
-				out.seq.Add(1)
-				return true
-			default:
+		for len(items) > 0 {
+			n := min(len(items), out.max)
+			b := batch[T]{seq: out.seq.Load(), items: items[:n:n]}
+			items = items[n:]
+			late := false
+			if room != nil {
+				ok, waited := room(b.seq)
+				if !ok {
+					return false
+				}
+				late = waited
 			}
-		}
-		if !out.send(r, items) {
-			return false
-		}
-		if now := time.Now(); now.Add(interval).After(next) {
-			next = now.Add(interval)
+			select {
+			case out.ch <- b:
+			default:
+				late = true
+				select {
+				case out.ch <- b:
+				case <-r.done:
+					return false
+				}
+			}
+			out.seq.Add(1)
+			if now := time.Now(); late && now.Add(interval).After(next) {
+				next = now.Add(interval)
+			}
 		}
 		return true
 	}

@@ -80,20 +80,25 @@ type chunk[A any] struct {
 // in and send the results to out, in input order if the stage is ordered.
 // The last goroutine to end closes out.
 func runWorkers[A, B any](r *run, in inPort[A], out *outPort[B], c *config, fn batchFunc[A, B]) {
+	var ord *orderer[B]
+	if c.ordered && c.concurrency > 1 {
+		ord = newOrderer[B](c.window)
+	}
 	if c.rateN > 0 {
-		in = throttle(r, in, c, out.st)
+		var room func(seq uint64) (ok, waited bool)
+		if ord != nil {
+			room = func(seq uint64) (bool, bool) { return ord.waitRoom(r, seq) }
+		}
+		in = throttle(r, in, c, out.st, room)
 	}
 	w := &workers[A, B]{
 		r: r, in: in, out: out, st: out.st, fn: fn, n: int32(c.concurrency), obs: c.obs,
-		wake: make(chan struct{}, c.concurrency), ended: make(chan struct{}),
+		wake: make(chan struct{}, c.concurrency), ended: make(chan struct{}), ord: ord,
 	}
 	w.est.Store(-1)
 	w.epoch = time.Now()
-	if c.ordered && c.concurrency > 1 {
-		w.ord = newOrderer[B](c.window)
-		if !in.sequenced {
-			w.recvTok = make(chan struct{}, 1)
-		}
+	if ord != nil && !in.sequenced {
+		w.recvTok = make(chan struct{}, 1)
 	}
 	var live atomic.Int32
 	live.Store(w.n)
@@ -368,13 +373,32 @@ func newOrderer[B any](window int) *orderer[B] {
 func (o *orderer[B]) enter(r *run, seq uint64, n int) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for seq-o.nextOut >= uint64(len(o.slots)) {
-		if o.room.Wait(r.ctx) != nil {
-			return false
-		}
+	if ok, _ := o.waitLocked(r, seq); !ok {
+		return false
 	}
 	o.slots[seq%uint64(len(o.slots))].n = n
 	return true
+}
+
+// waitRoom waits until chunk seq is within the window, without entering
+// it, and reports whether it had to wait; ok is false if the run stopped
+// first. A rate limit calls it before handing chunk seq on, so that the
+// call it paces does not wait for room after it.
+func (o *orderer[B]) waitRoom(r *run, seq uint64) (ok, waited bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.waitLocked(r, seq)
+}
+
+// waitLocked is waitRoom with o.mu held.
+func (o *orderer[B]) waitLocked(r *run, seq uint64) (ok, waited bool) {
+	for seq-o.nextOut >= uint64(len(o.slots)) {
+		waited = true
+		if o.room.Wait(r.ctx) != nil {
+			return false, true
+		}
+	}
+	return true, waited
 }
 
 // emit sends res, the results of items lo to hi of chunk seq, if they are

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -207,5 +208,30 @@ func TestRateLimitRoundsIntervalUp(t *testing.T) {
 		require.NoError(t, <-errc)
 		require.Len(t, started, 4)
 		assert.GreaterOrEqual(t, started[3]-started[0], time.Second, "4 starts in %v", started)
+	})
+}
+
+// In an ordered stage whose reorder window is full, the rate limit holds an
+// item back until there is room: held up in the window after it entered,
+// it would start together with the items behind it.
+func TestRateLimitOrderedWindowKeepsSpacing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var mu sync.Mutex
+		var started []time.Duration
+		m := pipeline.Map(pipeline.FromSlice(seq(4)), func(_ context.Context, v int) (int, error) {
+			mu.Lock()
+			started = append(started, time.Since(start))
+			mu.Unlock()
+			if v == 0 {
+				time.Sleep(5 * time.Second)
+			}
+			return v, nil
+		}, pipeline.WithConcurrency(2), pipeline.WithOrdered(), pipeline.WithReorderWindow(2), pipeline.WithRateLimit(1, time.Second))
+		got, errc := collectTimed(m)
+		require.NoError(t, <-errc)
+		s := time.Second
+		assert.Equal(t, []time.Duration{0, s, 5 * s, 6 * s}, started)
+		assert.Equal(t, []at[int]{{0, 5 * s}, {1, 5 * s}, {2, 5 * s}, {3, 6 * s}}, <-got)
 	})
 }
