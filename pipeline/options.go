@@ -139,10 +139,11 @@ func WithOrdered() StageOption {
 }
 
 // WithReorderWindow sets how many input chunks an ordered stage may have
-// started beyond the oldest one not yet fully emitted (default and minimum:
-// twice, and once, the concurrency). A slow item stalls an ordered stage
-// only when the window is full. A chunk holds up to [WithChunkSize] items,
-// so the window holds up to n × chunk size items.
+// started, counting from the oldest one not yet fully emitted (default and
+// minimum: twice, and once, the concurrency). A slow item stalls an ordered
+// stage only when the window is full. An input chunk holds up to the chunk
+// size ([WithChunkSize]) of the stream the stage reads, so the window holds
+// up to n times that many items.
 // Read by [Map], [Filter] and [FlatMap]. It panics if n < 1.
 func WithReorderWindow(n int) StageOption {
 	if n < 1 {
