@@ -41,6 +41,10 @@ type run struct {
 	err   error   // first error that stopped the pipeline
 	errs  []error // errors kept by the Collect policy
 	after []func()
+	// also are the runs that return r's kept errors too: the branches of
+	// a Tee, for r running the part upstream of it. Their mu is taken
+	// under r's.
+	also []*run
 }
 
 func newRun(ctx context.Context) *run {
@@ -86,10 +90,20 @@ func (r *run) absorb(policy ErrorPolicy, err error) bool {
 	case CollectErrors:
 		r.mu.Lock()
 		r.errs = append(r.errs, err)
+		for _, b := range r.also {
+			b.keep(err)
+		}
 		r.mu.Unlock()
 		return true
 	}
 	return false
+}
+
+// keep adds errs to the errors r's sink returns if nothing stops the run.
+func (r *run) keep(errs ...error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, errs...)
+	r.mu.Unlock()
 }
 
 // goroutine starts fn as a stage goroutine of r.

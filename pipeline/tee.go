@@ -13,7 +13,10 @@ import (
 // started, and a branch waits for the slowest one (backpressure), so
 // consuming the branches one after the other deadlocks.
 //
-// An error or panic upstream of the Tee is returned by every branch's sink.
+// An error or panic upstream of the Tee is returned by every branch's sink,
+// and so are the errors [CollectErrors] keeps upstream, joined with the
+// branch's own in the order they were returned, when the branch reads
+// the whole input.
 // A branch whose sink stops (early, or on its own error) is dropped and the
 // others go on; the sink of a branch that starts only after every other
 // branch has stopped before the end of the input returns [ErrTeeStopped]. The part of the pipeline upstream of the Tee stops when
@@ -92,6 +95,12 @@ func (t *tee[T]) open(i int, r *run, out *outPort[T]) {
 		in := build(t.up, t.src)
 		t.up.goroutine(func() { t.distribute(in) })
 	}
+	// The branch returns the errors collected upstream, those so far
+	// and those to come, in the order they come.
+	t.up.mu.Lock()
+	r.keep(t.up.errs...)
+	t.up.also = append(t.up.also, r)
+	t.up.mu.Unlock()
 }
 
 // detach runs when a branch's sink has finished. The last branch stops the
