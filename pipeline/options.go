@@ -57,18 +57,27 @@ type sinkOption func(*config)
 func (f sinkOption) apply(c *config) { f(c) }
 func (sinkOption) sink()             {}
 
-// ErrorPolicy says what a stage does when its callback returns an error.
-// Panics always stop the pipeline, whatever the policy.
+// ErrorPolicy says what a stage, or [ForEach], does when its callback
+// returns an error. Panics and runtime.Goexit ([ErrGoexit]) always stop
+// the pipeline, whatever the policy.
 type ErrorPolicy int
 
 const (
 	// StopOnError cancels the whole pipeline; the sink returns the error. The default.
 	StopOnError ErrorPolicy = iota
-	// SkipErrors drops the item that failed and counts the error in [Stats.Errors].
+	// SkipErrors drops the item that failed, counts the error in the
+	// stage's [Stats.Errors] and goes on. ForEach, which has no Stats,
+	// counts it nowhere.
 	SkipErrors
-	// CollectErrors drops the item that failed, keeps the error and goes on; the
-	// sink returns all collected errors joined with errors.Join once the
-	// input is exhausted (unless another error stopped the pipeline first).
+	// CollectErrors does what SkipErrors does and keeps the error. Once
+	// the input is exhausted, the sink returns the errors kept by every
+	// stage and by ForEach's callback joined with errors.Join, in the
+	// order the callbacks returned them, which for a stage with
+	// concurrency 1 and for ForEach is the order their items arrived in.
+	// When something stops the run first (an error of a stage with
+	// StopOnError, a panic, the caller's context, a break out of the loop
+	// over [All]), the kept errors are dropped: the sink returns what
+	// stopped it, alone.
 	CollectErrors
 )
 
