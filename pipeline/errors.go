@@ -20,8 +20,10 @@ var (
 	ErrSinkStopped = errors.New("pipeline: sink stopped")
 
 	// ErrTeeStopped is returned by the sink of a [Tee] branch that starts
-	// after every other branch has stopped before the Tee's input was
-	// exhausted: nothing reads that input any more, so the branch would
-	// never receive its items.
+	// once the part of the pipeline upstream of the Tee has stopped
+	// because every branch started before it stopped before the Tee's
+	// input was exhausted, even if other branches have not started yet:
+	// nothing reads that input any more, so the branch would never
+	// receive its items.
 	ErrTeeStopped = errors.New("pipeline: Tee branch started after the other branches stopped")
 )

@@ -15,17 +15,18 @@ import (
 //
 // An error or panic upstream of the Tee is returned by every branch's sink,
 // and so are the errors [CollectErrors] keeps upstream, joined with the
-// branch's own in the order they were returned, when the branch reads
-// the whole input.
-// A branch whose sink stops (early, or on its own error) is dropped and the
-// others go on; the sink of a branch that starts only after every other
-// branch has stopped before the end of the input returns [ErrTeeStopped]. The part of the pipeline upstream of the Tee stops when
-// every branch has stopped, and the sink of the last branch to stop waits
+// branch's own in the order they were returned, when the branch reads the
+// whole input. A branch whose sink stops (early, or on its own error) is
+// dropped and the others go on. The part of the pipeline upstream of the
+// Tee stops when every branch started so far has stopped, whether or not
+// the others have started, and the sink of the last of them to stop waits
 // for its goroutines; the sinks of the other branches wait only for their
-// own. Since the branches may belong to different sinks, callbacks upstream
-// of the Tee get a context of their own, not derived from any sink's
-// context (so it carries none of its values); it is canceled when
-// upstream fails or every branch has stopped.
+// own. A branch that starts after that gets nothing: its sink returns
+// [ErrTeeStopped], or the error that failed upstream. Since the branches
+// may belong to different sinks, callbacks upstream of the Tee get a
+// context of their own, not derived from any sink's context (so it carries
+// none of its values); it is canceled when upstream fails or every branch
+// started so far has stopped.
 //
 // Each branch receives its own batches (all but one are copies), but the
 // items themselves are shared: a pointer item points to the same value in
@@ -186,8 +187,9 @@ const (
 	upstreamDone
 )
 
-// offer sends c to branch b, counting it in the branch's In, and reports
-// whether it was sent, the branch has stopped, or the upstream part has.
+// offer sends c to branch b in chunks of at most the branch's chunk size,
+// counting it in the branch's In, and reports whether it was sent, the
+// branch has stopped, or the upstream part has.
 func (t *tee[T]) offer(b *teeBranch[T], c []T) int {
 	b.sendMu.Lock()
 	defer b.sendMu.Unlock()
@@ -198,16 +200,25 @@ func (t *tee[T]) offer(b *teeBranch[T], c []T) int {
 	n := int64(len(c))
 	st.in.Add(n)
 	st.buffered.Add(n)
-	select {
-	case b.out.ch <- batch[T]{seq: b.out.seq.Add(1) - 1, items: c}:
-		return offered
-	case <-b.r.done:
-		st.buffered.Add(-n)
-		st.dropped.Add(n)
-		return branchGone
-	case <-t.up.done:
-		st.buffered.Add(-n)
-		st.dropped.Add(n)
-		return upstreamDone
+	for len(c) > 0 {
+		k := min(len(c), b.out.max)
+		select {
+		case b.out.ch <- batch[T]{seq: b.out.seq.Add(1) - 1, items: c[:k:k]}:
+			c = c[k:]
+			continue
+		case <-b.r.done:
+			t.dropped(st, len(c))
+			return branchGone
+		case <-t.up.done:
+			t.dropped(st, len(c))
+			return upstreamDone
+		}
 	}
+	return offered
+}
+
+// dropped counts n items offered to a branch and not sent as dropped.
+func (t *tee[T]) dropped(st *stageStats, n int) {
+	st.buffered.Add(-int64(n))
+	st.dropped.Add(int64(n))
 }

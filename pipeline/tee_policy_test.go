@@ -3,7 +3,9 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,4 +46,55 @@ func TestTeeReturnsErrorsCollectedUpstream(t *testing.T) {
 	assert.Len(t, all, 6)
 	assert.ErrorIs(t, err, errBoom)
 	assert.ErrorIs(t, err, errOdd)
+}
+
+// A branch that starts once every branch started before it has stopped gets
+// ErrTeeStopped, even if another branch has not started yet: the part
+// upstream of the Tee stopped with the branches started so far (found by
+// FuzzPipelineFan, where the doc promised the later branches would run).
+func TestTeeBranchesAfterStartedOnesStopped(t *testing.T) {
+	branches := pipeline.Tee(pipeline.FromSeq(forever()), 3)
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	_, err := pipeline.Collect(ctx, branches[0])
+	require.ErrorIs(t, err, context.Canceled)
+	errc := make(chan error, 1)
+	go func() { _, err := pipeline.Collect(bg, branches[2]); errc <- err }()
+	_, err = pipeline.Collect(bg, branches[1])
+	require.ErrorIs(t, err, pipeline.ErrTeeStopped)
+	require.ErrorIs(t, <-errc, pipeline.ErrTeeStopped)
+}
+
+// A Tee hands its branches chunks of at most its own WithChunkSize, however
+// large its input's: a branch ahead of a stuck one gets at most one of the
+// Tee's input chunks and what fits in the stuck branch's buffer and sink in
+// the Tee's chunks more (found by FuzzPipelineFan: whole input chunks were
+// handed on, so it got two input chunks ahead).
+func TestTeeRechunksForItsBranches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		branches := pipeline.Tee(pipeline.FromSlice(seq(100), pipeline.WithChunkSize(8)), 2,
+			pipeline.WithChunkSize(1), pipeline.WithBuffer(0))
+		release := make(chan struct{})
+		stuck := make(chan error, 1)
+		go func() {
+			stuck <- pipeline.ForEach(bg, branches[1], func(context.Context, int) error {
+				<-release
+				return nil
+			})
+		}()
+		var got atomic.Int64
+		ahead := make(chan error, 1)
+		go func() {
+			ahead <- pipeline.ForEach(bg, branches[0], func(context.Context, int) error {
+				got.Add(1)
+				return nil
+			})
+		}()
+		synctest.Wait()
+		assert.LessOrEqual(t, got.Load(), int64(8+1))
+		close(release)
+		require.NoError(t, <-ahead)
+		require.NoError(t, <-stuck)
+		assert.Equal(t, int64(100), got.Load())
+	})
 }
