@@ -125,6 +125,10 @@ func (l *edgeLog) beh(s, id int) edgeBeh {
 		if e.kind != edgeFast {
 			e.kind = edgeSleep
 		}
+	case 6: // errors, but nothing that stops a run whatever its error policy
+		if e.kind == edgePanic || e.kind == edgeBlock {
+			e.kind = edgeSleep
+		}
 	}
 	return e
 }

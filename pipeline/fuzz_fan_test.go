@@ -1,0 +1,1065 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/weftgo/weft/pipeline"
+)
+
+// fanLog is an edgeLog, which records every callback call, plus what the
+// fan tests add to it: error policies, runtime.Goexit, the errors the
+// policies absorbed, and the branches of a Tee.
+type fanLog struct {
+	*edgeLog
+	policy   []pipeline.ErrorPolicy // per stage
+	noCtx    []bool                 // per stage: its callback has no pipeline context (Reduce)
+	upstream int                    // the stage upstream of a Tee, or -1
+	goexits  map[[2]int]bool        // stage and item of each call that called runtime.Goexit
+	absorbed []edgeFail             // errors a policy skipped or collected, in the order returned
+	branches []*fanBranch
+}
+
+// fanModes are the edgeLog modes a fan stage draws from: items as the
+// input says, all fast, fast or sleeping, and sleeping or failing.
+var fanModes = [...]int{0, 4, 5, 6}
+
+type fanCtxKey struct{}
+
+func newFanLog(behs []byte) *fanLog {
+	return &fanLog{
+		edgeLog:  &edgeLog{t0: time.Now(), behs: behs, failedG: map[uint64]bool{}},
+		upstream: -1,
+		goexits:  map[[2]int]bool{},
+	}
+}
+
+func (l *fanLog) addStage(st edgeStage, p pipeline.ErrorPolicy, noCtx bool) int {
+	l.stages = append(l.stages, st)
+	l.calls = append(l.calls, map[int]*edgeCall{})
+	l.inflight = append(l.inflight, 0)
+	l.policy = append(l.policy, p)
+	l.noCtx = append(l.noCtx, noCtx)
+	return len(l.stages) - 1
+}
+
+// goexit reports whether stage s calls runtime.Goexit on item id: where
+// edgeLog.beh has it panic and bit 3 of its byte is set.
+func (l *fanLog) goexit(s, id int) bool {
+	return l.beh(s, id).kind == edgePanic && l.behs[(id+s*53)%len(l.behs)]&8 != 0
+}
+
+// call runs stage s's callback on item id, as edgeLog.call does, except
+// that it calls runtime.Goexit where goexit says so.
+func (l *fanLog) call(ctx context.Context, s, id int) (edgeBeh, error) {
+	if s == l.upstream && ctx.Value(fanCtxKey{}) != nil {
+		l.mu.Lock()
+		l.problem("stage %d item %d upstream of the Tee has a context derived from a sink's", s, id)
+		l.mu.Unlock()
+	}
+	if l.goexit(s, id) {
+		l.mu.Lock()
+		at := l.now()
+		if l.returned || l.calls[s][id] != nil {
+			l.problem("stage %d item %d started twice or after the sink returned", s, id)
+		}
+		l.calls[s][id] = &edgeCall{start: at, end: at, ended: true, ctxDone: ctx.Err() != nil, cause: context.Cause(ctx)}
+		l.fails = append(l.fails, edgeFail{stage: s, id: id, at: at, panicked: true})
+		l.goexits[[2]int{s, id}] = true
+		l.mu.Unlock()
+		runtime.Goexit()
+	}
+	b, err := l.edgeLog.call(ctx, s, id)
+	if err != nil && l.policy[s] != pipeline.StopOnError {
+		l.mu.Lock()
+		delete(l.failedG, goid()) // the worker goes on
+		if b.kind == edgeErr {
+			l.absorbed = append(l.absorbed, edgeFail{stage: s, id: id, at: l.now()})
+		}
+		l.mu.Unlock()
+	}
+	return b, err
+}
+
+// stops reports whether failure f stops its run: a panic, a Goexit, or an
+// error no policy absorbs.
+func (l *fanLog) stops(f edgeFail) bool {
+	return f.panicked || l.policy[f.stage] == pipeline.StopOnError
+}
+
+// failErr reports whether err is exactly what failure f makes a sink
+// return: its error, its *PanicError, or ErrGoexit, alone.
+func (l *fanLog) failErr(f edgeFail, err error) bool {
+	switch {
+	case l.goexits[[2]int{f.stage, f.id}]:
+		return err == pipeline.ErrGoexit
+	case f.panicked:
+		pe, ok := err.(*pipeline.PanicError)
+		if !ok || len(pe.Stack) == 0 {
+			return false
+		}
+		v, ok := pe.Value.(*edgePanicVal)
+		return ok && *v == edgePanicVal{f.stage, f.id}
+	}
+	fe, ok := err.(*edgeErrT)
+	return ok && *fe == edgeErrT{f.stage, f.id}
+}
+
+// firstFail returns the time of the first failure of a stage in which
+// that stops its run, and whether there is one; with live, only failures
+// whose callback's context was not done yet count (the others stopped
+// nothing new).
+func (l *fanLog) firstFail(in func(stage int) bool, live bool) (time.Duration, bool) {
+	at, ok := time.Duration(1<<62), false
+	for _, f := range l.fails {
+		if !in(f.stage) || !l.stops(f) || live && l.calls[f.stage][f.id].ctxDone {
+			continue
+		}
+		at, ok = min(at, f.at), true
+	}
+	return at, ok
+}
+
+// failedWith reports whether err is what a failure at time at of a stage
+// in makes a sink return.
+func (l *fanLog) failedWith(err error, at time.Duration, in func(stage int) bool) bool {
+	for _, f := range l.fails {
+		if f.at == at && in(f.stage) && l.stops(f) && l.failErr(f, err) {
+			return true
+		}
+	}
+	return false
+}
+
+// exitedAt reports whether a callback of stage s called runtime.Goexit at at.
+func (l *fanLog) exitedAt(s int, at time.Duration) bool {
+	for k := range l.goexits {
+		if k[0] == s && l.calls[s][k[1]].start == at {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCollected checks a sink's error when no failure stopped its run: nil
+// if the policies collected nothing, else the errors the stages in
+// collected, joined in the order the callbacks returned them. The errors
+// of a stage seq says is fed in input order come in input order.
+func (l *fanLog) checkCollected(t *testing.T, desc string, err error, in func(stage int) bool, seq func(stage int) bool) {
+	t.Helper()
+	var want []edgeFail
+	for _, a := range l.absorbed {
+		if in(a.stage) && l.policy[a.stage] == pipeline.CollectErrors {
+			want = append(want, a)
+		}
+	}
+	if len(want) == 0 {
+		if err != nil {
+			t.Errorf("%s: nothing failed or stopped or was collected, the sink returned %v", desc, err)
+		}
+		return
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Errorf("%s: %d errors collected, the sink returned %v", desc, len(want), err)
+		return
+	}
+	got := j.Unwrap()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d errors collected, the sink returned %d: %v", desc, len(want), len(got), err)
+		return
+	}
+	at := map[edgeErrT]time.Duration{}
+	for _, a := range want {
+		at[edgeErrT{a.stage, a.id}] = a.at
+	}
+	var prev time.Duration
+	last := map[int]int{}
+	for i, e := range got {
+		fe, ok := e.(*edgeErrT)
+		if !ok {
+			t.Errorf("%s: collected error %d is %v", desc, i, e)
+			return
+		}
+		when, ok := at[*fe]
+		if !ok {
+			t.Errorf("%s: collected error %d is %v, not collected (or twice)", desc, i, e)
+			return
+		}
+		delete(at, *fe)
+		if when < prev {
+			t.Errorf("%s: collected error %d (%v) was returned at %v, before the one joined before it (%v)", desc, i, e, when, prev)
+		}
+		prev = when
+		if p, ok := last[fe.stage]; ok && seq(fe.stage) && fe.id < p {
+			t.Errorf("%s: stage %d fed in input order: its error for item %d joined after the one for item %d", desc, fe.stage, fe.id, p)
+		}
+		last[fe.stage] = fe.id
+	}
+}
+
+// checkCalls checks the calls of the stages in: each ended by end, none
+// started after stop (when stopped), and those that ended after it saw
+// their context done with cause as its cause (ok says whether a cause is
+// right).
+func (l *fanLog) checkCalls(t *testing.T, desc string, in func(stage int) bool, end time.Duration, stopped bool, stop time.Duration, cause func(error) bool) {
+	t.Helper()
+	for s := range l.stages {
+		if !in(s) {
+			continue
+		}
+		for id, c := range l.calls[s] {
+			switch {
+			case !c.ended:
+				t.Errorf("%s: stage %d item %d never ended", desc, s, id)
+			case c.end > end:
+				t.Errorf("%s: stage %d item %d ended at %v, after its sink returned at %v", desc, s, id, c.end, end)
+			case !stopped || l.noCtx[s]:
+			case c.start > stop:
+				t.Errorf("%s: stage %d item %d started at %v, after the stop at %v", desc, s, id, c.start, stop)
+			case c.end > stop && !c.ctxDone:
+				t.Errorf("%s: stage %d item %d ended at %v, after the stop at %v, with its context not done", desc, s, id, c.end, stop)
+			case c.end > stop && !cause(c.cause):
+				t.Errorf("%s: stage %d item %d ended at %v, after the stop at %v, with context cause %v", desc, s, id, c.end, stop, c.cause)
+			}
+		}
+	}
+}
+
+// fanBytes reads a fuzz input a byte at a time, zeros once it runs out.
+type fanBytes []byte
+
+func (b *fanBytes) next() byte {
+	if len(*b) == 0 {
+		return 0
+	}
+	c := (*b)[0]
+	*b = (*b)[1:]
+	return c
+}
+
+// fanSource returns a source of ids as b says (FromSlice, FromSeq or
+// FromChan, chunk size, buffer) and its chunk size. A FromChan feeder
+// stops on quit.
+func fanSource(b byte, ids []int, quit <-chan struct{}, feeders *sync.WaitGroup) (*pipeline.Stream[int], int) {
+	chunk := 1 + int(b>>2)%8
+	opts := []pipeline.Option{pipeline.WithChunkSize(chunk), pipeline.WithBuffer(int(b>>5) % 3)}
+	switch b % 3 {
+	case 0:
+		return pipeline.FromSlice(ids, opts...), chunk
+	case 1:
+		return pipeline.FromSeq(slices.Values(ids), opts...), chunk
+	}
+	ch := make(chan int, int(b>>5)%3)
+	feeders.Go(func() {
+		for _, v := range ids {
+			select {
+			case ch <- v:
+			case <-quit:
+				return
+			}
+		}
+		close(ch)
+	})
+	return pipeline.FromChan(ch, opts...), chunk
+}
+
+// mapStage adds to s a Map stage configured as a and b say, whose
+// callback behaves as the log says, and returns it and its stage number.
+func (l *fanLog) mapStage(s *pipeline.Stream[int], a, b byte) (*pipeline.Stream[int], int) {
+	st := edgeStage{conc: 1 + int(a&3), ordered: a&4 != 0, chunk: 1 + int(b)%8, buffer: int(b>>3) % 3, mode: fanModes[(b>>5)%4]}
+	st.ordered = st.ordered || st.conc == 1
+	pol := pipeline.ErrorPolicy(int(a>>3) % 3)
+	i := l.addStage(st, pol, false)
+	opts := []pipeline.StageOption{pipeline.WithConcurrency(st.conc), pipeline.WithChunkSize(st.chunk),
+		pipeline.WithBuffer(st.buffer), pipeline.WithErrorPolicy(pol)}
+	if st.ordered {
+		opts = append(opts, pipeline.WithOrdered())
+	}
+	return pipeline.Map(s, func(ctx context.Context, id int) (int, error) {
+		_, err := l.call(ctx, i, id)
+		return id, err
+	}, opts...), i
+}
+
+// passes reports whether item id comes out of the Map stages in: none of
+// their callbacks fails on it.
+func (l *fanLog) passes(id int, stages ...int) bool {
+	for _, s := range stages {
+		if s >= 0 && l.beh(s, id).kind != edgeFast && l.beh(s, id).kind != edgeSleep {
+			return false
+		}
+	}
+	return true
+}
+
+// fanLeaks returns the stacks of the goroutines running code of package
+// pipeline. Once every sink has returned there must be none.
+func fanLeaks() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var leaks []string
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "weftgo/weft/pipeline.") {
+			leaks = append(leaks, g)
+		}
+	}
+	return leaks
+}
+
+// fanTimer runs fn at each of the times given (fake clock), once every
+// other goroutine of the bubble is blocked, until done is closed. It is
+// the only caller of synctest.Wait while it runs.
+func fanTimer(done <-chan struct{}, events map[time.Duration][]func()) (wait func()) {
+	ended := make(chan struct{})
+	var at []time.Duration
+	for d := range events {
+		at = append(at, d)
+	}
+	slices.Sort(at)
+	t0 := time.Now()
+	go func() {
+		defer close(ended)
+		for _, d := range at {
+			timer := time.NewTimer(d - time.Since(t0))
+			select {
+			case <-timer.C:
+			case <-done:
+				timer.Stop()
+				return
+			}
+			synctest.Wait()
+			for _, fn := range events[d] {
+				fn()
+			}
+		}
+	}()
+	return func() { <-ended }
+}
+
+// FuzzPipelineFan checks, against a sequential model on the bubble's fake
+// clock, what no other fuzz target covers: the error policies of stages
+// and of ForEach under every sink, Merge of up to four inputs, and Tee
+// into up to three branches with sinks of their own that are slow, stop
+// early, fail, start late or are canceled. Callbacks sleep, fail, panic,
+// block or call runtime.Goexit as the input says.
+func FuzzPipelineFan(f *testing.F) {
+	// cfg: scenario (fan-in or Tee), then as fanIn or fanTee read it.
+	// beh: per item behaviour bytes, as for FuzzPipelineEdges; a panicking
+	// item with bit 3 set calls runtime.Goexit instead.
+	f.Add(uint8(20), []byte{0, 0x00, 0x00, 0x80, 0x10, 0x60, 0x74, 0, 0}, []byte{2, 5, 10, 13})     // Map and ForEach collecting
+	f.Add(uint8(20), []byte{0, 0x00, 0x00, 0x80, 0x11, 0x60, 0x6d, 0, 0}, []byte{2, 5, 10, 13})     // concurrent Map collecting, ForEach skipping
+	f.Add(uint8(20), []byte{0, 0x08, 0x00, 0x80, 0x12, 0x60, 0x15, 0x62, 0x01, 0, 0}, []byte{5, 2}) // Maps collecting, All
+	f.Add(uint8(30), []byte{0, 0x03, 0x01, 0x00, 0x02, 0x80, 0x05, 0x40, 0x00, 0x00, 0x02, 0x00, 0x00, 0}, []byte{2, 3, 4})
+	f.Add(uint8(30), []byte{0, 0x0b, 0x00, 0x80, 0x01, 0x40, 0x01, 0x00, 0x02, 0x00, 0x06, 0x40, 0x00, 0x00}, []byte{2, 0, 14, 6})
+	f.Add(uint8(40), []byte{0, 0x02, 0x00, 0x00, 0x01, 0x00, 0x02, 10, 0}, []byte{0})          // Merge, break after 10
+	f.Add(uint8(40), []byte{0, 0x01, 0x00, 0x00, 0x01, 0x00, 0x05, 10, 0}, []byte{0})          // Merge, ForEach cancels after 10
+	f.Add(uint8(40), []byte{0, 0x00, 0x00, 0x80, 0x00, 0x00, 0x06, 0, 0}, []byte{2, 5, 6, 14}) // Reduce
+	f.Add(uint8(30), []byte{1, 0x01, 0x00, 0x00, 0x00, 0, 0, 0x01, 0x60, 0, 0}, []byte{2, 3})  // Tee, Collect and a slow ForEach
+	f.Add(uint8(30), []byte{1, 0x02, 0x1c, 0x03, 0x00, 0x01, 0x60, 0, 0x02, 5, 0, 0x03, 0, 0}, []byte{2, 0, 4})
+	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x0a, 0x20, 0x03, 0x00, 0, 0x09, 0x04, 7, 0x00, 0, 0x05}, []byte{2, 5, 3})
+	f.Add(uint8(30), []byte{1, 0x01, 0x00, 0x00, 0x00, 0, 0x18, 0x03, 0, 0x05}, []byte{0})             // Tee, a branch canceled before the other starts
+	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x10, 0x60, 0x00, 0x00, 0, 0, 0x03, 0, 0}, []byte{2, 5, 0}) // collecting upstream of a Tee
+	f.Fuzz(func(t *testing.T, n uint8, cfg, behs []byte) {
+		in := fanBytes(cfg)
+		tee := in.next()%2 == 1
+		synctest.Test(t, func(t *testing.T) {
+			l := newFanLog(behs)
+			if tee {
+				fanTee(t, l, int(n)%101, &in)
+			} else {
+				fanIn(t, l, int(n)%101, &in)
+			}
+		})
+	})
+}
+
+// fanInput is one input of a fan-in: a source and maybe a Map.
+type fanInput struct {
+	ids     []int
+	chain   []statsOf
+	stage   int // its Map's stage, or -1
+	ordered bool
+}
+
+// fanIn runs one sink over k inputs, merged (or one input alone), each a
+// source and maybe a Map, and maybe a Map after the Merge, and checks the
+// sink's error policy, what it returns and delivers, the Stats of every
+// stage, and that no goroutine is left.
+func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
+	head := in.next()
+	k := 1 + int(head&3)
+	merge := k > 1 || head&4 != 0
+	quit := make(chan struct{})
+	var feeders sync.WaitGroup
+	var inputs []fanInput
+	var streams []*pipeline.Stream[int]
+	for j := range k {
+		ids := make([]int, n)
+		for i := range ids {
+			ids[i] = j*1000 + i
+		}
+		s, _ := fanSource(in.next(), ids, quit, &feeders)
+		inp := fanInput{ids: ids, chain: []statsOf{s}, stage: -1, ordered: true}
+		if in.next()&0x80 != 0 {
+			s, inp.stage = l.mapStage(s, in.next(), in.next())
+			inp.chain = append(inp.chain, s)
+			inp.ordered = l.stages[inp.stage].ordered
+		}
+		inputs = append(inputs, inp)
+		streams = append(streams, s)
+	}
+	s := streams[0]
+	tail := slices.Clone(inputs[0].chain)
+	if merge {
+		s = pipeline.Merge(streams...)
+		tail = []statsOf{s}
+	}
+	after := -1
+	if head&8 != 0 {
+		s, after = l.mapStage(s, in.next(), in.next())
+		tail = append(tail, s)
+	}
+
+	// The sink: 0 Collect, 1 All, 2 All breaking after k, 3 All canceling
+	// after k, 4 ForEach with a callback and a policy, 5 the same
+	// canceling after k, 6 Reduce.
+	sinkB, kk, timeB := in.next(), int(in.next()), in.next()
+	kind := int(sinkB) % 7
+	sink := -1
+	switch kind {
+	case 4, 5:
+		sink = l.addStage(edgeStage{conc: 1, ordered: true, mode: fanModes[(sinkB>>5)%4]}, pipeline.ErrorPolicy(int(sinkB>>3)%3), false)
+	case 6:
+		mode := fanModes[(sinkB>>5)%4]
+		if mode == 0 {
+			mode = 6 // Reduce's callback has no context to block on
+		}
+		sink = l.addStage(edgeStage{conc: 1, ordered: true, mode: mode}, pipeline.StopOnError, true)
+	}
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	at := time.Hour
+	if timeB&1 != 0 {
+		at = time.Duration(timeB>>1) * 500 * time.Microsecond
+	}
+	sinkDone := make(chan struct{})
+	waitTimer := fanTimer(sinkDone, map[time.Duration][]func(){at: {func() {
+		l.consumerStop("cancel", false)
+		cancel(errEdgeCancel)
+	}}})
+
+	type end struct {
+		err    error
+		exited bool
+		at     time.Duration
+	}
+	res := make(chan end, 1)
+	go func() {
+		e := end{exited: true}
+		defer func() {
+			l.mu.Lock()
+			l.returned = true
+			e.at = l.now()
+			l.mu.Unlock()
+			res <- e
+		}()
+		count := 0
+		switch kind {
+		case 0:
+			var got []int
+			got, e.err = pipeline.Collect(ctx, s)
+			for _, id := range got {
+				l.got(id)
+			}
+			// Collect hands its items over only when it returns.
+			for i := range l.recv {
+				l.recv[i].at = -1
+			}
+		case 1, 2, 3:
+			for id, err := range pipeline.All(ctx, s) {
+				if err != nil {
+					e.err = err
+					break
+				}
+				l.got(id)
+				if count++; count == kk && kind == 2 {
+					l.consumerStop("break", true)
+					break
+				} else if count == kk && kind == 3 {
+					l.consumerStop("cancel", true)
+					cancel(errEdgeCancel)
+				}
+			}
+		case 4, 5:
+			e.err = pipeline.ForEach(ctx, s, func(ctx context.Context, id int) error {
+				l.got(id)
+				_, err := l.call(ctx, sink, id)
+				if count++; count == kk && kind == 5 {
+					l.consumerStop("cancel", true)
+					cancel(errEdgeCancel)
+				}
+				return err
+			}, pipeline.WithErrorPolicy(l.policy[sink]))
+		default:
+			_, e.err = pipeline.Reduce(ctx, s, 0, func(acc, id int) (int, error) {
+				l.got(id)
+				_, err := l.call(ctx, sink, id)
+				return acc + 1, err
+			})
+		}
+		e.exited = false
+	}()
+	e := <-res
+	close(sinkDone)
+	close(quit)
+	waitTimer()
+	feeders.Wait()
+	synctest.Wait() // a goroutine ending as the sink returned (a context.AfterFunc) is gone
+	leaks := fanLeaks()
+	time.Sleep(time.Hour) // a callback left running would now record itself
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	desc := fmt.Sprintf("n=%d inputs=%d merge=%v after=%d stages=%+v policies=%v sink=%d k=%d cancelAt=%v",
+		n, k, merge, after, l.stages, l.policy, kind, kk, at)
+	for _, p := range l.problems {
+		t.Errorf("%s: %s", desc, p)
+	}
+	for _, g := range leaks {
+		t.Errorf("%s: goroutine left after the sink returned:\n%s", desc, g)
+	}
+
+	all := func(int) bool { return true }
+	stopAt, stopped := l.firstFail(all, false)
+	if l.stopped && (!stopped || l.stopAt < stopAt) {
+		stopAt, stopped = l.stopAt, true
+		// A timed cancel as the sink ends: the sink may end first, as
+		// canceling ctx reaches the run's context derived from it after.
+		if !l.bodyCancel && stopAt == e.at && e.err != errEdgeCancel && !e.exited {
+			stopped = false
+		}
+	}
+	// match reports whether e is what the first stop makes the sink
+	// return (isCause: what its callbacks' contexts carry).
+	match := func(e error, isCause bool) bool {
+		if l.failedWith(e, stopAt, all) {
+			return true
+		}
+		if l.stopped && l.stopAt == stopAt {
+			switch l.stopKind {
+			case "cancel":
+				return e == errEdgeCancel
+			case "break":
+				return isCause && e == pipeline.ErrSinkStopped || !isCause && e == nil
+			}
+		}
+		return false
+	}
+	switch {
+	case e.exited:
+		if !stopped || !l.exitedAt(sink, stopAt) {
+			t.Errorf("%s: the sink's goroutine exited, but the first stop at %v (fails %+v) was no Goexit of its callback",
+				desc, stopAt, l.fails)
+		}
+	case !stopped:
+		// Which stages take their items one at a time in input order.
+		seq := func(s int) bool {
+			inOrder := !merge && inputs[0].ordered
+			switch s {
+			case sink:
+				return inOrder && (after < 0 || l.stages[after].ordered)
+			case after:
+				return inOrder && l.stages[s].conc == 1
+			}
+			return l.stages[s].conc == 1
+		}
+		l.checkCollected(t, desc, e.err, all, seq)
+	case !match(e.err, false):
+		t.Errorf("%s: the first stop at %v (fails %+v, consumer %v %s at %v): the sink returned %v",
+			desc, stopAt, l.fails, l.stopped, l.stopKind, l.stopAt, e.err)
+	}
+	l.checkCalls(t, desc, all, e.at, stopped, stopAt, func(c error) bool {
+		return match(c, true) && (e.err == nil || e.exited || c == e.err)
+	})
+
+	// The items delivered: each at most once, out of the model, none after
+	// the stop; those of one input in its order if the stages keep it; all
+	// of them if nothing stopped.
+	pos := map[int]int{} // item: its place in its input's model output
+	for _, inp := range inputs {
+		var m []int
+		for _, id := range inp.ids {
+			if l.passes(id, inp.stage, after) {
+				pos[id] = len(m)
+				m = append(m, id)
+			}
+		}
+	}
+	seen := map[int]bool{}
+	next := make([]int, k)
+	ordered := after < 0 || l.stages[after].ordered
+	for _, r := range l.recv {
+		j := r.id / 1000
+		p, ok := pos[r.id]
+		if !ok || seen[r.id] {
+			t.Errorf("%s: item %d delivered but not expected (or twice)", desc, r.id)
+			continue
+		}
+		seen[r.id] = true
+		if stopped && r.at > stopAt {
+			t.Errorf("%s: item %d delivered at %v, after the stop at %v", desc, r.id, r.at, stopAt)
+		}
+		if inputs[j].ordered && ordered && p != next[j] {
+			t.Errorf("%s: item %d of input %d delivered in place %d of its input, want %d", desc, r.id, j, next[j], p)
+		}
+		next[j]++
+	}
+	if !stopped && len(seen) != len(pos) {
+		t.Errorf("%s: nothing stopped, %d items delivered, want %d", desc, len(seen), len(pos))
+	}
+
+	// Stats: the rules of [pipeline.Stats], Merge's In the sum of its
+	// inputs' Out; when nothing stopped, nothing dropped and every error a
+	// stage skipped or collected counted in its Errors, and none of
+	// ForEach's, which has no Stats: the last stage's Out counts every
+	// item handed to the sink, failed or not.
+	oneToOne := func(c []statsOf) []bool { return slices.Repeat([]bool{true}, len(c)) }
+	var sum int64
+	for _, inp := range inputs {
+		last := inp.chain[len(inp.chain)-1].Stats().Out
+		checkInvariant(t, inp.chain, oneToOne(inp.chain), last)
+		sum += last
+	}
+	checkInvariant(t, tail, oneToOne(tail), int64(len(l.recv)))
+	if merge && tail[0].Stats().In != sum {
+		t.Errorf("%s: Merge's In %d, its inputs' Out %d", desc, tail[0].Stats().In, sum)
+	}
+	if stopped {
+		return
+	}
+	errs := map[int]int64{}
+	for _, a := range l.absorbed {
+		errs[a.stage]++
+	}
+	if merge {
+		if st := tail[0].Stats(); st.Dropped != 0 {
+			t.Errorf("%s: nothing stopped, Merge's Stats %+v", desc, st)
+		}
+	}
+	for _, inp := range inputs {
+		if st := inp.chain[0].Stats(); st.In != int64(n) || st.Dropped != 0 || st.Errors != 0 {
+			t.Errorf("%s: nothing stopped, source Stats %+v", desc, st)
+		}
+		if inp.stage >= 0 {
+			if st := inp.chain[1].Stats(); st.Dropped != 0 || st.Errors != errs[inp.stage] {
+				t.Errorf("%s: nothing stopped, stage %d absorbed %d errors, Stats %+v", desc, inp.stage, errs[inp.stage], st)
+			}
+		}
+	}
+	if after >= 0 {
+		if st := tail[len(tail)-1].Stats(); st.Dropped != 0 || st.Errors != errs[after] {
+			t.Errorf("%s: nothing stopped, stage %d absorbed %d errors, Stats %+v", desc, after, errs[after], st)
+		}
+	}
+}
+
+// fanBranch is a branch of a Tee, its sink, and what the sink saw.
+type fanBranch struct {
+	kind     int // 0 Collect, 1 ForEach with a callback and a policy, 2 All breaking after k, 3 All, 4 ForEach canceling after k
+	k        int
+	stage    int           // its ForEach callback's stage, or -1
+	delay    time.Duration // when its sink starts
+	cancelAt time.Duration // when its context is canceled; 0: never
+	cause    error         // the cause it cancels its context with
+	cancel   context.CancelCauseFunc
+
+	started, returned bool
+	startAt, retAt    time.Duration
+	stopped           bool // its consumer broke out, or its context was canceled
+	timed             bool // by a timer, not on the sink's goroutine
+	stopAt            time.Duration
+	stopErr           error // what its sink returns for that stop
+	recv              []edgeRecv
+	err               error
+	exited            bool
+}
+
+// branchGot records an item branch b's sink delivered.
+func (l *fanLog) branchGot(b *fanBranch, id int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b.stopped && !b.timed {
+		l.problem("item %d delivered to a branch's consumer after it stopped", id)
+	}
+	b.recv = append(b.recv, edgeRecv{id, l.now()})
+}
+
+// branchStop records that branch b's consumer stops, unless its sink
+// returned already; err is what the sink returns then, and timed says the
+// stop comes from a timer, not the sink's goroutine.
+func (l *fanLog) branchStop(b *fanBranch, err error, timed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !b.returned && !b.stopped {
+		b.stopped, b.stopAt, b.stopErr, b.timed = true, l.now(), err, timed
+	}
+}
+
+// runBranch runs branch b's sink on s, once its delay has passed.
+func (l *fanLog) runBranch(b *fanBranch, s *pipeline.Stream[int], ctx context.Context) {
+	time.Sleep(b.delay)
+	l.mu.Lock()
+	b.started, b.startAt = true, l.now()
+	l.mu.Unlock()
+	exited := true
+	var err error
+	defer func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		b.returned, b.retAt, b.err, b.exited = true, l.now(), err, exited
+		l.returned = true
+		for _, o := range l.branches {
+			l.returned = l.returned && o.returned
+		}
+	}()
+	count := 0
+	switch b.kind {
+	case 0:
+		var got []int
+		got, err = pipeline.Collect(ctx, s)
+		l.mu.Lock()
+		for _, id := range got {
+			b.recv = append(b.recv, edgeRecv{id, -1}) // handed over when Collect returns
+		}
+		l.mu.Unlock()
+	case 1, 4:
+		var opts []pipeline.SinkOption
+		if b.stage >= 0 {
+			opts = append(opts, pipeline.WithErrorPolicy(l.policy[b.stage]))
+		}
+		err = pipeline.ForEach(ctx, s, func(ctx context.Context, id int) error {
+			l.branchGot(b, id)
+			if b.stage >= 0 {
+				_, err := l.call(ctx, b.stage, id)
+				return err
+			}
+			if count++; count == b.k {
+				l.branchStop(b, b.cause, false)
+				b.cancel(b.cause)
+			}
+			return nil
+		}, opts...)
+	default:
+		for id, e := range pipeline.All(ctx, s) {
+			if e != nil {
+				err = e
+				break
+			}
+			l.branchGot(b, id)
+			if count++; count == b.k && b.kind == 2 {
+				l.branchStop(b, nil, false)
+				break
+			}
+		}
+	}
+	exited = false
+}
+
+// fanStopped is when and why a branch stopped, in the model.
+type fanStopped struct {
+	ownStop   bool          // its consumer or its callback stopped it
+	ownAt     time.Duration // when it saw that
+	stopErrAt time.Duration // when that happened (it may not have started)
+	upAt      time.Duration // when it saw upstream fail, if it did
+	endAt     time.Duration // when it stopped for any reason, or returned
+}
+
+func (l *fanLog) branchStopped(b *fanBranch, upAt time.Duration, upFailed bool) fanStopped {
+	ownAt, ownStop := l.firstFail(func(s int) bool { return s == b.stage }, false)
+	// A context canceled by a timer as the branch ends: its sink may end
+	// first (canceling a context reaches the contexts derived from it one
+	// after the other, and the other branches' may come first).
+	raced := b.timed && b.stopAt == b.retAt && b.err != b.stopErr
+	if b.stopped && !raced && (!ownStop || b.stopAt < ownAt) {
+		ownAt, ownStop = b.stopAt, true
+	}
+	// A branch whose context ended, or whose upstream failed, before it
+	// started sees both when it starts.
+	st := fanStopped{ownStop: ownStop, ownAt: max(ownAt, b.startAt), stopErrAt: ownAt, upAt: max(upAt, b.startAt), endAt: b.retAt}
+	if ownStop {
+		st.endAt = min(st.endAt, st.ownAt)
+	}
+	if upFailed {
+		st.endAt = min(st.endAt, st.upAt)
+	}
+	return st
+}
+
+// fanTee runs a source, maybe a Map, and a Tee into up to three branches,
+// each with a sink of its own that may start late, be slow, stop early,
+// fail or be canceled, and checks what each branch gets and returns, what
+// runs upstream, the Stats, backpressure between the branches, and that
+// no goroutine is left.
+func fanTee(t *testing.T, l *fanLog, n int, in *fanBytes) {
+	head := in.next()
+	nb := 1 + int(head)%3
+	quit := make(chan struct{})
+	var feeders sync.WaitGroup
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = i
+	}
+	src, upChunk := fanSource(in.next(), ids, quit, &feeders)
+	s := src
+	upChain := []statsOf{src}
+	up := -1
+	if head&4 != 0 {
+		s, up = l.mapStage(s, in.next(), in.next())
+		l.upstream = up
+		upChain = append(upChain, s)
+		upChunk = l.stages[up].chunk
+	}
+	upOrdered := up < 0 || l.stages[up].ordered
+	tb := in.next()
+	chunk, buffer := 1+int(tb)%8, int(tb>>3)%3
+	streams := pipeline.Tee(s, nb, pipeline.WithChunkSize(chunk), pipeline.WithBuffer(buffer))
+
+	parent, cancelAll := context.WithCancelCause(context.Background())
+	defer cancelAll(nil)
+	events := map[time.Duration][]func(){}
+	var ctxs []context.Context
+	for i := range nb {
+		bB, kB, dB := in.next(), in.next(), in.next()
+		b := &fanBranch{kind: int(bB) % 5, k: int(kB), stage: -1, delay: time.Duration(dB&7) * time.Millisecond,
+			cause: fmt.Errorf("branch %d canceled", i)}
+		if b.kind == 1 {
+			b.stage = l.addStage(edgeStage{conc: 1, ordered: true, mode: fanModes[(bB>>5)%4]}, pipeline.ErrorPolicy(int(bB>>3)%3), false)
+		}
+		ctx, cancel := context.WithCancelCause(context.WithValue(parent, fanCtxKey{}, i))
+		defer cancel(nil)
+		b.cancel = cancel
+		if dB&8 != 0 {
+			b.cancelAt = time.Duration(1+dB>>4) * 500 * time.Microsecond
+			events[b.cancelAt] = append(events[b.cancelAt], func() {
+				l.branchStop(b, b.cause, true)
+				b.cancel(b.cause)
+			})
+		}
+		l.branches = append(l.branches, b)
+		ctxs = append(ctxs, ctx)
+	}
+	// After an hour everything is canceled, so that blocked callbacks end.
+	events[time.Hour] = append(events[time.Hour], func() {
+		for _, b := range l.branches {
+			l.branchStop(b, errEdgeCancel, true)
+		}
+		cancelAll(errEdgeCancel)
+	})
+	allDone := make(chan struct{})
+	waitTimer := fanTimer(allDone, events)
+	var sinks sync.WaitGroup
+	for i, b := range l.branches {
+		sinks.Go(func() { l.runBranch(b, streams[i], ctxs[i]) })
+	}
+	sinks.Wait()
+	close(allDone)
+	close(quit)
+	waitTimer()
+	feeders.Wait()
+	synctest.Wait()
+	leaks := fanLeaks()
+	time.Sleep(time.Hour)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	desc := fmt.Sprintf("n=%d stages=%+v policies=%v upstream=%d tee chunk=%d buffer=%d", n, l.stages, l.policy, up, chunk, buffer)
+	for _, b := range l.branches {
+		desc += fmt.Sprintf(" [kind=%d k=%d stage=%d delay=%v cancelAt=%v]", b.kind, b.k, b.stage, b.delay, b.cancelAt)
+	}
+	for _, p := range l.problems {
+		t.Errorf("%s: %s", desc, p)
+	}
+	for _, g := range leaks {
+		t.Errorf("%s: goroutine left after every branch returned:\n%s", desc, g)
+	}
+
+	// Upstream: each callback once, none after the last branch returned;
+	// after a failure every one sees it as its context's cause, and after
+	// every branch stopped, ErrSinkStopped.
+	var lastRet time.Duration
+	for _, b := range l.branches {
+		lastRet = max(lastRet, b.retAt)
+	}
+	upIn := func(s int) bool { return s == up }
+	upAt0, upFailed := l.firstFail(upIn, true)
+	l.checkCalls(t, desc, upIn, lastRet, upFailed, upAt0, func(c error) bool { return l.failedWith(c, upAt0, upIn) })
+	if up >= 0 {
+		for id, c := range l.calls[up] {
+			if c.ctxDone && !l.failedWith(c.cause, upAt0, upIn) && c.cause != pipeline.ErrSinkStopped {
+				t.Errorf("%s: upstream item %d's context cause %v", desc, id, c.cause)
+			}
+		}
+	}
+
+	var model []int
+	for _, id := range ids {
+		if l.passes(id, up) {
+			model = append(model, id)
+		}
+	}
+	common := model
+	if !upOrdered {
+		common = nil
+		for _, b := range l.branches {
+			if len(b.recv) > len(common) {
+				common = nil
+				for _, r := range b.recv {
+					common = append(common, r.id)
+				}
+			}
+		}
+		sorted := slices.Clone(common)
+		slices.Sort(sorted)
+		if len(slices.Compact(sorted)) != len(common) {
+			t.Errorf("%s: a branch got an item twice: %v", desc, common)
+		}
+		for _, id := range common {
+			if !l.passes(id, up) {
+				t.Errorf("%s: a branch got item %d, which failed upstream", desc, id)
+			}
+		}
+	}
+
+	stops := make([]fanStopped, nb)
+	for i, b := range l.branches {
+		stops[i] = l.branchStopped(b, upAt0, upFailed)
+	}
+	for i, b := range l.branches {
+		bdesc := fmt.Sprintf("%s: branch %d", desc, i)
+		own := func(s int) bool { return s == b.stage }
+		ownAt, ownStop, stopErrAt, upAt := stops[i].ownAt, stops[i].ownStop, stops[i].stopErrAt, stops[i].upAt
+		ownWith := func(e error) bool {
+			return l.failedWith(e, stopErrAt, own) || b.stopped && b.stopAt == stopErrAt && e == b.stopErr
+		}
+		upWith := func(e error) bool { return upFailed && l.failedWith(e, upAt0, upIn) }
+		complete := false
+		switch {
+		case b.exited:
+			if !ownStop || !l.exitedAt(b.stage, ownAt) || upFailed && upAt < ownAt {
+				t.Errorf("%s: its goroutine exited, but its first stop at %v was no Goexit of its callback (fails %+v)", bdesc, ownAt, l.fails)
+			}
+		case ownStop && (!upFailed || ownAt < upAt):
+			if !ownWith(b.err) {
+				t.Errorf("%s: stopped at %v (consumer %v at %v, fails %+v), returned %v", bdesc, ownAt, b.stopped, b.stopAt, l.fails, b.err)
+			}
+		case upFailed && (!ownStop || upAt < ownAt):
+			if !upWith(b.err) {
+				t.Errorf("%s: upstream failed at %v (fails %+v), the branch returned %v", bdesc, upAt, l.fails, b.err)
+			}
+		case ownStop:
+			if !ownWith(b.err) && !upWith(b.err) {
+				t.Errorf("%s: stopped at %v as upstream failed, returned %v", bdesc, ownAt, b.err)
+			}
+		default:
+			// Started once every branch started before it had stopped, so
+			// the part upstream of the Tee had: nothing reads the input
+			// any more. At the same instant, either.
+			before, atOrBefore := false, false
+			for j, o := range l.branches {
+				if j != i && o.startAt <= b.startAt {
+					before = before || o.startAt < b.startAt
+					atOrBefore = true
+				}
+			}
+			for j, o := range l.branches {
+				if j != i && o.startAt <= b.startAt {
+					before = before && stops[j].endAt < b.startAt
+					atOrBefore = atOrBefore && stops[j].endAt <= b.startAt
+				}
+			}
+			switch {
+			case before:
+				if b.err != pipeline.ErrTeeStopped {
+					t.Errorf("%s: started at %v, after every other branch returned, returned %v", bdesc, b.startAt, b.err)
+				}
+			case atOrBefore && b.err == pipeline.ErrTeeStopped:
+			default:
+				complete = true
+				seq := func(s int) bool { return s == b.stage && upOrdered || s == up && l.stages[up].conc == 1 }
+				l.checkCollected(t, bdesc, b.err, func(s int) bool { return s == up || s == b.stage }, seq)
+			}
+		}
+
+		// Its items: a prefix of what every branch gets, all of it if it
+		// ended normally, none after it stopped.
+		stopAt := time.Duration(1 << 62)
+		if ownStop {
+			stopAt = ownAt
+		}
+		if upFailed {
+			stopAt = min(stopAt, upAt)
+		}
+		var got []int
+		for _, r := range b.recv {
+			got = append(got, r.id)
+			if r.at > stopAt {
+				t.Errorf("%s: item %d delivered at %v, after the stop at %v", bdesc, r.id, r.at, stopAt)
+			}
+		}
+		if len(got) > len(common) || !slices.Equal(got, common[:len(got)]) {
+			t.Errorf("%s: got %v, want a prefix of %v", bdesc, got, common)
+		} else if complete && len(got) != len(model) {
+			t.Errorf("%s: returned %v having got %d items of %d", bdesc, b.err, len(got), len(model))
+		}
+		l.checkCalls(t, bdesc, own, b.retAt, ownStop || upFailed, stopAt, func(c error) bool {
+			return b.exited && c == pipeline.ErrGoexit || !b.exited && (c == b.err || b.err == nil && c == pipeline.ErrSinkStopped)
+		})
+
+		st := streams[i].Stats()
+		if st.InFlight != 0 || st.Buffered != 0 || st.Errors != 0 || st.In != st.Out+st.Dropped || st.Out != int64(len(got)) {
+			t.Errorf("%s: got %d items, Stats %+v", bdesc, len(got), st)
+		}
+		if complete && (st.In != int64(len(model)) || st.Dropped != 0) {
+			t.Errorf("%s: ended normally, Stats %+v", bdesc, st)
+		}
+	}
+	checkInvariant(t, upChain, slices.Repeat([]bool{true}, len(upChain)), upChain[len(upChain)-1].Stats().Out)
+
+	// Backpressure: while two branches both run, the one ahead has at most
+	// a batch of the Tee's input and what fits in the other's buffer and
+	// sink more than the one behind.
+	bound := upChunk + (buffer+1)*chunk
+	for _, a := range l.branches {
+		for m, r := range a.recv {
+			if r.at < 0 || upFailed && upAt0 <= r.at {
+				continue
+			}
+			for _, b := range l.branches {
+				if b == a || b.kind == 0 || b.startAt > r.at || b.retAt <= r.at || b.stopped && b.stopAt <= r.at {
+					continue
+				}
+				if at, ok := l.firstFail(func(s int) bool { return s == b.stage }, false); ok && at <= r.at {
+					continue
+				}
+				got := 0
+				for _, q := range b.recv {
+					if q.at <= r.at {
+						got++
+					}
+				}
+				if m+1-got > bound {
+					t.Errorf("%s: at %v a branch got its item %d while another had got %d (bound %d)", desc, r.at, m+1, got, bound)
+				}
+			}
+		}
+	}
+}
