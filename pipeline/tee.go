@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -16,7 +17,7 @@ import (
 // An error or panic upstream of the Tee is returned by every branch's sink,
 // and so are the errors [CollectErrors] keeps upstream, joined with the
 // branch's own in the order they were returned, when the branch reads the
-// whole input. A branch whose sink stops (early, or on its own error) is
+// whole input (once, by a sink that reads several branches). A branch whose sink stops (early, or on its own error) is
 // dropped and the others go on. The part of the pipeline upstream of the
 // Tee stops when every branch started so far has stopped, whether or not
 // the others have started, and the sink of the last of them to stop waits
@@ -97,10 +98,13 @@ func (t *tee[T]) open(i int, r *run, out *outPort[T]) {
 		t.up.goroutine(func() { t.distribute(in) })
 	}
 	// The branch returns the errors collected upstream, those so far
-	// and those to come, in the order they come.
+	// and those to come, in the order they come; once if one sink reads
+	// several branches.
 	t.up.mu.Lock()
-	r.keep(t.up.errs...)
-	t.up.also = append(t.up.also, r)
+	if !slices.Contains(t.up.also, r) {
+		r.keep(t.up.errs...)
+		t.up.also = append(t.up.also, r)
+	}
 	t.up.mu.Unlock()
 }
 

@@ -98,3 +98,20 @@ func TestTeeRechunksForItsBranches(t *testing.T) {
 		assert.Equal(t, int64(100), got.Load())
 	})
 }
+
+// When one sink reads every branch of a Tee (after a Merge), it returns
+// each error collected upstream once, not once per branch.
+func TestTeeThenMergeReturnsUpstreamErrorsOnce(t *testing.T) {
+	errOdd := errors.New("odd")
+	m := pipeline.Map(pipeline.FromSlice(seq(10)), func(_ context.Context, v int) (int, error) {
+		if v%2 == 1 {
+			return 0, errOdd
+		}
+		return v, nil
+	}, pipeline.WithErrorPolicy(pipeline.CollectErrors))
+	got, err := pipeline.Collect(bg, pipeline.Merge(pipeline.Tee(m, 3)...))
+	assert.Len(t, got, 15)
+	var joined interface{ Unwrap() []error }
+	require.ErrorAs(t, err, &joined)
+	assert.Len(t, joined.Unwrap(), 5)
+}
