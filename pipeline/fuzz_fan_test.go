@@ -367,6 +367,8 @@ func FuzzPipelineFan(f *testing.F) {
 	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x0a, 0x20, 0x03, 0x00, 0, 0x09, 0x04, 7, 0x00, 0, 0x05}, []byte{2, 5, 3})
 	f.Add(uint8(30), []byte{1, 0x01, 0x00, 0x00, 0x00, 0, 0x18, 0x03, 0, 0x05}, []byte{0})             // Tee, a branch canceled before the other starts
 	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x10, 0x60, 0x00, 0x00, 0, 0, 0x03, 0, 0}, []byte{2, 5, 0}) // collecting upstream of a Tee
+	f.Add(uint8(30), []byte{0, 0x11, 0x00, 0x80, 0x10, 0x60, 0x00, 0x00, 0, 0}, []byte{2, 5, 0})       // Tee into Merge, collecting upstream
+	f.Add(uint8(50), []byte{0, 0x12, 0x01, 0x00, 0x09, 0x02, 10, 0}, []byte{0})                        // Tee into Merge, break after 10
 	f.Fuzz(func(t *testing.T, n uint8, cfg, behs []byte) {
 		in := fanBytes(cfg)
 		tee := in.next()%2 == 1
@@ -381,27 +383,68 @@ func FuzzPipelineFan(f *testing.F) {
 	})
 }
 
-// fanInput is one input of a fan-in: a source and maybe a Map.
+// fanInput is one input of a fan-in: a source and maybe a Map, or a
+// branch of a Tee and a Map that tags its items.
 type fanInput struct {
 	ids     []int
 	chain   []statsOf
-	stage   int // its Map's stage, or -1
+	stage   int // its Map's stage, or -1; for a branch, the one upstream of the Tee
 	ordered bool
+	teed    bool // a Tee branch: stage saw id%1000
+}
+
+// passes reports whether item id of inp, then stage after, let it through.
+func (inp *fanInput) passes(l *fanLog, id, after int) bool {
+	v := id
+	if inp.teed {
+		v = id % 1000
+	}
+	return l.passes(v, inp.stage) && l.passes(id, after)
 }
 
 // fanIn runs one sink over k inputs, merged (or one input alone), each a
-// source and maybe a Map, and maybe a Map after the Merge, and checks the
+// source and maybe a Map or else each a branch of one Tee of a source and
+// maybe a Map, and maybe a Map after the Merge, and checks the
 // sink's error policy, what it returns and delivers, the Stats of every
 // stage, and that no goroutine is left.
 func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	head := in.next()
 	k := 1 + int(head&3)
 	merge := k > 1 || head&4 != 0
+	teed := head&0x10 != 0
 	quit := make(chan struct{})
 	var feeders sync.WaitGroup
 	var inputs []fanInput
 	var streams []*pipeline.Stream[int]
+	var upChain []statsOf // a Tee's input, when teed
+	up := -1
+	if teed {
+		ids := make([]int, n)
+		for i := range ids {
+			ids[i] = i
+		}
+		s, _ := fanSource(in.next(), ids, quit, &feeders)
+		upChain = []statsOf{s}
+		if in.next()&0x80 != 0 {
+			s, up = l.mapStage(s, in.next(), in.next())
+			l.upstream = up
+			upChain = append(upChain, s)
+		}
+		tb := in.next()
+		for j, br := range pipeline.Tee(s, k, pipeline.WithChunkSize(1+int(tb)%8), pipeline.WithBuffer(int(tb>>3)%3)) {
+			tagged := pipeline.Map(br, func(_ context.Context, v int) (int, error) { return j*1000 + v, nil })
+			inp := fanInput{chain: []statsOf{br, tagged}, stage: up, ordered: up < 0 || l.stages[up].ordered, teed: true}
+			for _, id := range ids {
+				inp.ids = append(inp.ids, j*1000+id)
+			}
+			inputs = append(inputs, inp)
+			streams = append(streams, tagged)
+		}
+	}
 	for j := range k {
+		if teed {
+			break
+		}
 		ids := make([]int, n)
 		for i := range ids {
 			ids[i] = j*1000 + i
@@ -445,7 +488,7 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		sink = l.addStage(edgeStage{conc: 1, ordered: true, mode: mode}, pipeline.StopOnError, true)
 	}
 
-	ctx, cancel := context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(context.WithValue(context.Background(), fanCtxKey{}, 0))
 	defer cancel(nil)
 	at := time.Hour
 	if timeB&1 != 0 {
@@ -529,8 +572,8 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	desc := fmt.Sprintf("n=%d inputs=%d merge=%v after=%d stages=%+v policies=%v sink=%d k=%d cancelAt=%v",
-		n, k, merge, after, l.stages, l.policy, kind, kk, at)
+	desc := fmt.Sprintf("n=%d inputs=%d teed=%v merge=%v after=%d stages=%+v policies=%v sink=%d k=%d cancelAt=%v",
+		n, k, teed, merge, after, l.stages, l.policy, kind, kk, at)
 	for _, p := range l.problems {
 		t.Errorf("%s: %s", desc, p)
 	}
@@ -587,7 +630,18 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		t.Errorf("%s: the first stop at %v (fails %+v, consumer %v %s at %v): the sink returned %v",
 			desc, stopAt, l.fails, l.stopped, l.stopKind, l.stopAt, e.err)
 	}
-	l.checkCalls(t, desc, all, e.at, stopped, stopAt, func(c error) bool {
+	// Upstream of a Tee, callbacks have a context of their own, canceled
+	// when upstream fails or every branch has stopped.
+	l.checkCalls(t, desc, func(s int) bool { return s == up }, e.at, false, 0, nil)
+	if up >= 0 {
+		upAt, _ := l.firstFail(func(s int) bool { return s == up }, true)
+		for id, c := range l.calls[up] {
+			if c.ctxDone && c.cause != pipeline.ErrSinkStopped && !l.failedWith(c.cause, upAt, func(s int) bool { return s == up }) {
+				t.Errorf("%s: upstream item %d's context cause %v", desc, id, c.cause)
+			}
+		}
+	}
+	l.checkCalls(t, desc, func(s int) bool { return s != up }, e.at, stopped, stopAt, func(c error) bool {
 		return match(c, true) && (e.err == nil || e.exited || c == e.err)
 	})
 
@@ -598,7 +652,7 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	for _, inp := range inputs {
 		var m []int
 		for _, id := range inp.ids {
-			if l.passes(id, inp.stage, after) {
+			if inp.passes(l, id, after) {
 				pos[id] = len(m)
 				m = append(m, id)
 			}
@@ -640,6 +694,9 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		sum += last
 	}
 	checkInvariant(t, tail, oneToOne(tail), int64(len(l.recv)))
+	if teed {
+		checkInvariant(t, upChain, oneToOne(upChain), upChain[len(upChain)-1].Stats().Out)
+	}
 	if merge && tail[0].Stats().In != sum {
 		t.Errorf("%s: Merge's In %d, its inputs' Out %d", desc, tail[0].Stats().In, sum)
 	}
@@ -654,6 +711,20 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		if st := tail[0].Stats(); st.Dropped != 0 {
 			t.Errorf("%s: nothing stopped, Merge's Stats %+v", desc, st)
 		}
+	}
+	if teed {
+		out := 0 // items out of upstream
+		for v := range n {
+			if l.passes(v, up) {
+				out++
+			}
+		}
+		for j, inp := range inputs {
+			if st := inp.chain[0].Stats(); st.In != int64(out) || st.Dropped != 0 {
+				t.Errorf("%s: nothing stopped, branch %d's Stats %+v, want In %d", desc, j, st, out)
+			}
+		}
+		inputs = []fanInput{{chain: upChain, stage: up}}
 	}
 	for _, inp := range inputs {
 		if st := inp.chain[0].Stats(); st.In != int64(n) || st.Dropped != 0 || st.Errors != 0 {
