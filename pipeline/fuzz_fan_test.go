@@ -481,11 +481,9 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	case 4, 5:
 		sink = l.addStage(edgeStage{conc: 1, ordered: true, mode: fanModes[(sinkB>>5)%4]}, pipeline.ErrorPolicy(int(sinkB>>3)%3), false)
 	case 6:
-		mode := fanModes[(sinkB>>5)%4]
-		if mode == 0 {
-			mode = 6 // Reduce's callback has no context to block on
-		}
-		sink = l.addStage(edgeStage{conc: 1, ordered: true, mode: mode}, pipeline.StopOnError, true)
+		// Reduce's callback has no context: one that blocks waits for the
+		// caller's.
+		sink = l.addStage(edgeStage{conc: 1, ordered: true, mode: fanModes[(sinkB>>5)%4]}, pipeline.StopOnError, true)
 	}
 
 	ctx, cancel := context.WithCancelCause(context.WithValue(context.Background(), fanCtxKey{}, 0))
@@ -531,6 +529,11 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 			for id, err := range pipeline.All(ctx, s) {
 				if err != nil {
 					e.err = err
+					if id != 0 {
+						l.mu.Lock()
+						l.problem("All yielded item %d with the error %v, want the zero item", id, err)
+						l.mu.Unlock()
+					}
 					break
 				}
 				l.got(id)
