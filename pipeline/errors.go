@@ -6,7 +6,12 @@ import (
 	"github.com/weftgo/weft/internal/panics"
 )
 
-// ErrGoexit reports that a callback called runtime.Goexit instead of returning.
+// ErrGoexit reports that a callback called runtime.Goexit instead of
+// returning. A stage's callback that calls it stops the pipeline with
+// ErrGoexit, whatever the stage's [ErrorPolicy]. A sink's callback
+// ([ForEach], [Reduce]) that calls it stops the pipeline, waits for every
+// stage goroutine to end and then ends the sink's caller's goroutine, as
+// runtime.Goexit does: the sink does not return.
 var ErrGoexit = panics.ErrGoexit
 
 var (
