@@ -365,10 +365,11 @@ func FuzzPipelineFan(f *testing.F) {
 	f.Add(uint8(30), []byte{1, 0x01, 0x00, 0x00, 0x00, 0, 0, 0x01, 0x60, 0, 0}, []byte{2, 3})  // Tee, Collect and a slow ForEach
 	f.Add(uint8(30), []byte{1, 0x02, 0x1c, 0x03, 0x00, 0x01, 0x60, 0, 0x02, 5, 0, 0x03, 0, 0}, []byte{2, 0, 4})
 	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x0a, 0x20, 0x03, 0x00, 0, 0x09, 0x04, 7, 0x00, 0, 0x05}, []byte{2, 5, 3})
-	f.Add(uint8(30), []byte{1, 0x01, 0x00, 0x00, 0x00, 0, 0x18, 0x03, 0, 0x05}, []byte{0})             // Tee, a branch canceled before the other starts
-	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x10, 0x60, 0x00, 0x00, 0, 0, 0x03, 0, 0}, []byte{2, 5, 0}) // collecting upstream of a Tee
-	f.Add(uint8(30), []byte{0, 0x11, 0x00, 0x80, 0x10, 0x60, 0x00, 0x00, 0, 0}, []byte{2, 5, 0})       // Tee into Merge, collecting upstream
-	f.Add(uint8(50), []byte{0, 0x12, 0x01, 0x00, 0x09, 0x02, 10, 0}, []byte{0})                        // Tee into Merge, break after 10
+	f.Add(uint8(30), []byte{1, 0x01, 0x00, 0x00, 0x00, 0, 0x18, 0x03, 0, 0x05}, []byte{0})                // Tee, a branch canceled before the other starts
+	f.Add(uint8(30), []byte{1, 0x05, 0x00, 0x10, 0x60, 0x00, 0x00, 0, 0, 0x03, 0, 0}, []byte{2, 5, 0})    // collecting upstream of a Tee
+	f.Add(uint8(30), []byte{0, 0x11, 0x00, 0x80, 0x10, 0x60, 0x00, 0x00, 0, 0}, []byte{2, 5, 0})          // Tee into Merge, collecting upstream
+	f.Add(uint8(50), []byte{0, 0x12, 0x01, 0x00, 0x09, 0x02, 10, 0}, []byte{0})                           // Tee into Merge, break after 10
+	f.Add(uint8(30), []byte{0, 0x00, 0x00, 0x80, 0x01, 0x40, 0x04, 0, 0}, []byte{2, 3, 4, 0, 0x0e, 3, 2}) // ForEach's callback calls Goexit
 	f.Fuzz(func(t *testing.T, n uint8, cfg, behs []byte) {
 		in := fanBytes(cfg)
 		tee := in.next()%2 == 1
