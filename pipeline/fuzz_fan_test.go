@@ -985,6 +985,27 @@ func fanTee(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		}
 	}
 
+	// Upstream starts with the first branch, and delivers once every
+	// branch has started.
+	firstStart, lastStart := time.Duration(1<<62), time.Duration(0)
+	for _, b := range l.branches {
+		firstStart, lastStart = min(firstStart, b.startAt), max(lastStart, b.startAt)
+	}
+	if up >= 0 {
+		for id, c := range l.calls[up] {
+			if c.start < firstStart {
+				t.Errorf("%s: upstream item %d started at %v, before any branch (%v)", desc, id, c.start, firstStart)
+			}
+		}
+	}
+	for i, b := range l.branches {
+		for _, r := range b.recv {
+			if r.at >= 0 && r.at < lastStart {
+				t.Errorf("%s: branch %d got item %d at %v, before every branch started (%v)", desc, i, r.id, r.at, lastStart)
+			}
+		}
+	}
+
 	var model []int
 	for _, id := range ids {
 		if l.passes(id, up) {
