@@ -31,6 +31,7 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 				w, err := fn(ctx, v)
 				if err != nil {
 					if r.absorb(c.policy, err) {
+						out.st.skip()
 						skipped++
 						continue
 					}
@@ -62,6 +63,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 				ok, err := keep(ctx, v)
 				if err != nil {
 					if r.absorb(c.policy, err) {
+						out.st.skip()
 						skipped++
 						continue
 					}
@@ -96,6 +98,7 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 				vs, err := fn(ctx, v)
 				if err != nil {
 					if r.absorb(c.policy, err) {
+						out.st.skip()
 						skipped++
 						continue
 					}

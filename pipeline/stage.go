@@ -30,7 +30,8 @@ const (
 
 // batchFunc runs a stage's callback on items, in order, and returns the
 // results, how many items it finished and how many of those failed and
-// were absorbed by the error policy (skipped). It stops early, with done <
+// were absorbed by the error policy (skipped, and counted as such at once
+// with stageStats.skip). It stops early, with done <
 // len(items) and no error, once the run has stopped (run.stopped), so
 // that nothing new starts after the pipeline stops. A non-nil error stops
 // the pipeline at once and the results are discarded.
@@ -305,16 +306,16 @@ func (w *workers[A, B]) process(items []A, seq uint64, lo int) bool {
 		w.dropped(len(items) - done - 1)
 		return false
 	}
-	w.st.errors.Add(int64(skipped))
+	// The skipped items left InFlight already (stageStats.skip).
 	if done < len(items) {
 		// Stopped: the finished items' results are dropped now, the
 		// unfinished items when the sink returns.
-		w.st.inFlight.Add(-int64(done))
+		w.st.inFlight.Add(-int64(done - skipped))
 		w.st.dropped.Add(int64(done - skipped))
 		w.dropped(len(items) - done)
 		return false
 	}
-	w.st.inFlight.Add(-int64(len(items)))
+	w.st.inFlight.Add(-int64(len(items) - skipped))
 	if w.ord == nil {
 		return w.out.send(w.r, res)
 	}

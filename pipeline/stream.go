@@ -72,6 +72,14 @@ type stageStats struct {
 	in, out, inFlight, buffered, errors, dropped atomic.Int64
 }
 
+// skip counts an item whose callback error the error policy absorbed: it
+// leaves InFlight for Errors at once, so that it stays counted there if a
+// later item of its claim stops the run.
+func (st *stageStats) skip() {
+	st.inFlight.Add(-1)
+	st.errors.Add(1)
+}
+
 // settle counts whatever is still in flight or buffered as dropped. The sink
 // calls it once every goroutine that could update the counters has ended.
 func (st *stageStats) settle() {
