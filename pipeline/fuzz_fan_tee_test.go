@@ -396,6 +396,11 @@ func fanTee(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		}
 	}
 	checkInvariant(t, upChain, slices.Repeat([]bool{true}, len(upChain)), upChain[len(upChain)-1].Stats().Out)
+	if up >= 0 {
+		if st := upChain[1].Stats(); st.Errors != l.skips[up] {
+			t.Errorf("%s: upstream skipped or collected %d errors, Stats %+v", desc, l.skips[up], st)
+		}
+	}
 
 	// Backpressure: while two branches both run, the one ahead has at most
 	// a batch of the Tee's input and what fits in the other's buffer and

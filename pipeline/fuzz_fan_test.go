@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ type fanLog struct {
 	upstream int                    // the stage upstream of a Tee, or -1
 	goexits  map[[2]int]bool        // stage and item of each call that called runtime.Goexit
 	absorbed []edgeFail             // errors a policy skipped or collected, in the order returned
+	skips    []int64                // per stage: errors its policy skipped or collected, of any kind
 	branches []*fanBranch
 }
 
@@ -47,6 +49,7 @@ func (l *fanLog) addStage(st edgeStage, p pipeline.ErrorPolicy, noCtx bool) int 
 	l.inflight = append(l.inflight, 0)
 	l.policy = append(l.policy, p)
 	l.noCtx = append(l.noCtx, noCtx)
+	l.skips = append(l.skips, 0)
 	return len(l.stages) - 1
 }
 
@@ -80,6 +83,7 @@ func (l *fanLog) call(ctx context.Context, s, id int) (edgeBeh, error) {
 	if err != nil && l.policy[s] != pipeline.StopOnError {
 		l.mu.Lock()
 		delete(l.failedG, goid()) // the worker goes on
+		l.skips[s]++
 		if b.kind == edgeErr {
 			l.absorbed = append(l.absorbed, edgeFail{stage: s, id: id, at: l.now()})
 		}
@@ -686,10 +690,9 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	}
 
 	// Stats: the rules of [pipeline.Stats], Merge's In the sum of its
-	// inputs' Out; when nothing stopped, nothing dropped and every error a
-	// stage skipped or collected counted in its Errors, and none of
-	// ForEach's, which has no Stats: the last stage's Out counts every
-	// item handed to the sink, failed or not.
+	// inputs' Out, none of ForEach's errors counted (it has no Stats: the
+	// last stage's Out counts every item handed to the sink, failed or
+	// not); when nothing stopped, nothing dropped.
 	oneToOne := func(c []statsOf) []bool { return slices.Repeat([]bool{true}, len(c)) }
 	var sum int64
 	for _, inp := range inputs {
@@ -704,17 +707,27 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	if merge && tail[0].Stats().In != sum {
 		t.Errorf("%s: Merge's In %d, its inputs' Out %d", desc, tail[0].Stats().In, sum)
 	}
+	// Every error a Map's policy skipped or collected counts in its Errors,
+	// stopped or not.
+	mapStats := map[int]statsOf{}
+	for _, inp := range inputs {
+		if inp.stage >= 0 && !inp.teed {
+			mapStats[inp.stage] = inp.chain[1]
+		}
+	}
+	if teed && up >= 0 {
+		mapStats[up] = upChain[1]
+	}
+	if after >= 0 {
+		mapStats[after] = tail[len(tail)-1]
+	}
+	for stage, s := range mapStats {
+		if st := s.Stats(); st.Errors != l.skips[stage] {
+			t.Errorf("%s: stage %d skipped or collected %d errors, Stats %+v", desc, stage, l.skips[stage], st)
+		}
+	}
 	if stopped {
 		return
-	}
-	errs := map[int]int64{}
-	for _, a := range l.absorbed {
-		errs[a.stage]++
-	}
-	if merge {
-		if st := tail[0].Stats(); st.Dropped != 0 {
-			t.Errorf("%s: nothing stopped, Merge's Stats %+v", desc, st)
-		}
 	}
 	if teed {
 		out := 0 // items out of upstream
@@ -734,15 +747,10 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		if st := inp.chain[0].Stats(); st.In != int64(n) || st.Dropped != 0 || st.Errors != 0 {
 			t.Errorf("%s: nothing stopped, source Stats %+v", desc, st)
 		}
-		if inp.stage >= 0 {
-			if st := inp.chain[1].Stats(); st.Dropped != 0 || st.Errors != errs[inp.stage] {
-				t.Errorf("%s: nothing stopped, stage %d absorbed %d errors, Stats %+v", desc, inp.stage, errs[inp.stage], st)
-			}
-		}
 	}
-	if after >= 0 {
-		if st := tail[len(tail)-1].Stats(); st.Dropped != 0 || st.Errors != errs[after] {
-			t.Errorf("%s: nothing stopped, stage %d absorbed %d errors, Stats %+v", desc, after, errs[after], st)
+	for _, c := range slices.Concat(tail, slices.Collect(maps.Values(mapStats))) {
+		if st := c.Stats(); st.Dropped != 0 {
+			t.Errorf("%s: nothing stopped, Stats %+v", desc, st)
 		}
 	}
 }
