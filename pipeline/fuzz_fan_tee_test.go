@@ -395,7 +395,7 @@ func fanTee(t *testing.T, l *fanLog, n int, in *fanBytes) {
 			t.Errorf("%s: ended normally, Stats %+v", bdesc, st)
 		}
 	}
-	checkInvariant(t, upChain, slices.Repeat([]bool{true}, len(upChain)), upChain[len(upChain)-1].Stats().Out)
+	checkInvariant(t, upChain, fanOneToOne(upChain), upChain[len(upChain)-1].Stats().Out)
 	if up >= 0 {
 		if st := upChain[1].Stats(); st.Errors != l.skips[up] {
 			t.Errorf("%s: upstream skipped or collected %d errors, Stats %+v", desc, l.skips[up], st)

@@ -275,7 +275,7 @@ func fanSource(b byte, ids []int, quit <-chan struct{}, feeders *sync.WaitGroup)
 	return pipeline.FromChan(ch, opts...), chunk
 }
 
-// mapStage adds to s a Map stage configured as a and b say, whose
+// mapStage adds to s a Map or Filter stage configured as a and b say, whose
 // callback behaves as the log says, and returns it and its stage number.
 func (l *fanLog) mapStage(s *pipeline.Stream[int], a, b byte) (*pipeline.Stream[int], int) {
 	st := edgeStage{conc: 1 + int(a&3), ordered: a&4 != 0, chunk: 1 + int(b)%8, buffer: int(b>>3) % 3, mode: fanModes[(b>>5)%4]}
@@ -287,21 +287,42 @@ func (l *fanLog) mapStage(s *pipeline.Stream[int], a, b byte) (*pipeline.Stream[
 	if st.ordered {
 		opts = append(opts, pipeline.WithOrdered())
 	}
+	if b&0x80 != 0 {
+		l.stages[i].kind = 1
+		return pipeline.Filter(s, func(ctx context.Context, id int) (bool, error) {
+			b, err := l.call(ctx, i, id)
+			return b.keep, err
+		}, opts...), i
+	}
 	return pipeline.Map(s, func(ctx context.Context, id int) (int, error) {
 		_, err := l.call(ctx, i, id)
 		return id, err
 	}, opts...), i
 }
 
-// passes reports whether item id comes out of the Map stages in: none of
-// their callbacks fails on it.
+// passes reports whether item id comes out of the stages of mapStage in:
+// none of their callbacks fails on it, and every Filter keeps it.
 func (l *fanLog) passes(id int, stages ...int) bool {
 	for _, s := range stages {
-		if s >= 0 && l.beh(s, id).kind != edgeFast && l.beh(s, id).kind != edgeSleep {
+		if s < 0 {
+			continue
+		}
+		b := l.beh(s, id)
+		if b.kind != edgeFast && b.kind != edgeSleep || l.stages[s].kind == 1 && !b.keep {
 			return false
 		}
 	}
 	return true
+}
+
+// fanOneToOne says which stages of chain emit one item per item: all but
+// a Filter.
+func fanOneToOne(chain []statsOf) []bool {
+	one := make([]bool, len(chain))
+	for i, s := range chain {
+		one[i] = s.Stats().Name != "filter"
+	}
+	return one
 }
 
 // fanLeaks returns the stacks of the goroutines running code of package
@@ -693,16 +714,15 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	// inputs' Out, none of ForEach's errors counted (it has no Stats: the
 	// last stage's Out counts every item handed to the sink, failed or
 	// not); when nothing stopped, nothing dropped.
-	oneToOne := func(c []statsOf) []bool { return slices.Repeat([]bool{true}, len(c)) }
 	var sum int64
 	for _, inp := range inputs {
 		last := inp.chain[len(inp.chain)-1].Stats().Out
-		checkInvariant(t, inp.chain, oneToOne(inp.chain), last)
+		checkInvariant(t, inp.chain, fanOneToOne(inp.chain), last)
 		sum += last
 	}
-	checkInvariant(t, tail, oneToOne(tail), int64(len(l.recv)))
+	checkInvariant(t, tail, fanOneToOne(tail), int64(len(l.recv)))
 	if teed {
-		checkInvariant(t, upChain, oneToOne(upChain), upChain[len(upChain)-1].Stats().Out)
+		checkInvariant(t, upChain, fanOneToOne(upChain), upChain[len(upChain)-1].Stats().Out)
 	}
 	if merge && tail[0].Stats().In != sum {
 		t.Errorf("%s: Merge's In %d, its inputs' Out %d", desc, tail[0].Stats().In, sum)
