@@ -41,9 +41,9 @@ type run struct {
 	err   error   // first error that stopped the pipeline
 	errs  []error // errors kept by the Collect policy
 	after []func()
-	// also are the runs that return r's kept errors too: the branches of
-	// a Tee, for r running the part upstream of it. Their mu is taken
-	// under r's.
+	// also are the runs that return r's kept errors too: those of the
+	// branches of a Tee, for r running the part upstream of it. Their mu
+	// is taken under r's, from upstream down.
 	also []*run
 }
 
@@ -88,22 +88,21 @@ func (r *run) absorb(policy ErrorPolicy, err error) bool {
 	case SkipErrors:
 		return true
 	case CollectErrors:
-		r.mu.Lock()
-		r.errs = append(r.errs, err)
-		for _, b := range r.also {
-			b.keep(err)
-		}
-		r.mu.Unlock()
+		r.keep(err)
 		return true
 	}
 	return false
 }
 
-// keep adds errs to the errors r's sink returns if nothing stops the run.
+// keep adds errs to the errors r's sink returns if nothing stops the run,
+// and to those of the runs in r.also (and theirs, through nested Tees).
 func (r *run) keep(errs ...error) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.errs = append(r.errs, errs...)
-	r.mu.Unlock()
+	for _, b := range r.also {
+		b.keep(errs...)
+	}
 }
 
 // goroutine starts fn as a stage goroutine of r.

@@ -17,12 +17,13 @@ import (
 // An error or panic upstream of the Tee is returned by every branch's sink,
 // and so are the errors [CollectErrors] keeps upstream, joined with the
 // branch's own in the order they were returned, when the branch reads the
-// whole input (once, by a sink that reads several branches). A branch whose sink stops (early, or on its own error) is
-// dropped and the others go on. The part of the pipeline upstream of the
-// Tee stops when every branch started so far has stopped, whether or not
-// the others have started, and the sink of the last of them to stop waits
-// for its goroutines; the sinks of the other branches wait only for their
-// own. A branch that starts after that gets nothing: its sink returns
+// whole input (once, by a sink that reads several branches). A branch
+// whose sink stops (early, or on its own error) is dropped and the others
+// go on. The part of the pipeline upstream of the Tee stops when every
+// branch started so far has stopped, whether or not the others have
+// started, and the sink of the last of them to stop waits for its
+// goroutines; the sinks of the other branches wait only for their own. A
+// branch that starts after that gets nothing: its sink returns
 // [ErrTeeStopped], or the error that failed upstream. Since the branches
 // may belong to different sinks, callbacks upstream of the Tee get a
 // context of their own, not derived from any sink's context (so it carries

@@ -115,3 +115,28 @@ func TestTeeThenMergeReturnsUpstreamErrorsOnce(t *testing.T) {
 	require.ErrorAs(t, err, &joined)
 	assert.Len(t, joined.Unwrap(), 5)
 }
+
+// Errors collected upstream of two Tees, one on a branch of the other,
+// reach the sinks of the inner Tee's branches too.
+func TestNestedTeeReturnsErrorsCollectedUpstream(t *testing.T) {
+	errOdd := errors.New("odd")
+	m := pipeline.Map(pipeline.FromSlice(seq(10)), func(_ context.Context, v int) (int, error) {
+		if v%2 == 1 {
+			return 0, errOdd
+		}
+		return v, nil
+	}, pipeline.WithErrorPolicy(pipeline.CollectErrors))
+	outer := pipeline.Tee(m, 2)
+	inner := pipeline.Tee(outer[0], 2)
+	sinks := []*pipeline.Stream[int]{outer[1], inner[0], inner[1]}
+	errc := make(chan error, len(sinks))
+	for _, s := range sinks {
+		go func() { _, err := pipeline.Collect(bg, s); errc <- err }()
+	}
+	for range sinks {
+		err := <-errc
+		var joined interface{ Unwrap() []error }
+		require.ErrorAs(t, err, &joined)
+		assert.Len(t, joined.Unwrap(), 5)
+	}
+}
