@@ -395,6 +395,7 @@ func FuzzPipelineFan(f *testing.F) {
 	f.Add(uint8(30), []byte{0, 0x11, 0x00, 0x80, 0x10, 0x60, 0x00, 0x00, 0, 0}, []byte{2, 5, 0})          // Tee into Merge, collecting upstream
 	f.Add(uint8(50), []byte{0, 0x12, 0x01, 0x00, 0x09, 0x02, 10, 0}, []byte{0})                           // Tee into Merge, break after 10
 	f.Add(uint8(30), []byte{0, 0x00, 0x00, 0x80, 0x01, 0x40, 0x04, 0, 0}, []byte{2, 3, 4, 0, 0x0e, 3, 2}) // ForEach's callback calls Goexit
+	f.Add(uint8(30), []byte{0, 0x31, 0x00, 0x80, 0x10, 0x60, 0x00, 0x00, 0, 0}, []byte{2, 5, 0})          // a Tee on a branch of another, collecting upstream
 	f.Fuzz(func(t *testing.T, n uint8, cfg, behs []byte) {
 		in := fanBytes(cfg)
 		tee := in.next()%2 == 1
@@ -444,6 +445,7 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	var streams []*pipeline.Stream[int]
 	var upChain []statsOf // a Tee's input, when teed
 	up := -1
+	var extra *pipeline.Stream[int]
 	if teed {
 		ids := make([]int, n)
 		for i := range ids {
@@ -455,6 +457,13 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 			s, up = l.mapStage(s, in.next(), in.next())
 			l.upstream = up
 			upChain = append(upChain, s)
+		}
+		// Maybe the Tee is on a branch of another, whose other branch
+		// extra reads to the end with a sink of its own (and so waits for
+		// upstream: no callback may block there).
+		if head&0x20 != 0 && (up < 0 || l.stages[up].mode != 0) {
+			outer := pipeline.Tee(s, 2)
+			s, extra = outer[0], outer[1]
 		}
 		tb := in.next()
 		for j, br := range pipeline.Tee(s, k, pipeline.WithChunkSize(1+int(tb)%8), pipeline.WithBuffer(int(tb>>3)%3)) {
@@ -529,12 +538,33 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		exited bool
 		at     time.Duration
 	}
+	sinks := 1 // not returned yet
+	type extraEnd struct {
+		got []int
+		err error
+		at  time.Duration
+	}
+	extraRes := make(chan extraEnd, 1)
+	if extra != nil {
+		sinks++
+		go func() {
+			var x extraEnd
+			x.got, x.err = pipeline.Collect(context.Background(), extra)
+			l.mu.Lock()
+			x.at = l.now()
+			sinks--
+			l.returned = sinks == 0
+			l.mu.Unlock()
+			extraRes <- x
+		}()
+	}
 	res := make(chan end, 1)
 	go func() {
 		e := end{exited: true}
 		defer func() {
 			l.mu.Lock()
-			l.returned = true
+			sinks--
+			l.returned = sinks == 0
 			e.at = l.now()
 			l.mu.Unlock()
 			res <- e
@@ -592,6 +622,10 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	}()
 	e := <-res
 	close(sinkDone)
+	var x extraEnd
+	if extra != nil {
+		x = <-extraRes
+	}
 	close(quit)
 	waitTimer()
 	feeders.Wait()
@@ -601,8 +635,8 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	desc := fmt.Sprintf("n=%d inputs=%d teed=%v merge=%v after=%d stages=%+v policies=%v sink=%d k=%d cancelAt=%v",
-		n, k, teed, merge, after, l.stages, l.policy, kind, kk, at)
+	desc := fmt.Sprintf("n=%d inputs=%d teed=%v outer=%v merge=%v after=%d stages=%+v policies=%v sink=%d k=%d cancelAt=%v",
+		n, k, teed, extra != nil, merge, after, l.stages, l.policy, kind, kk, at)
 	for _, p := range l.problems {
 		t.Errorf("%s: %s", desc, p)
 	}
@@ -612,7 +646,9 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 
 	all := func(int) bool { return true }
 	stopAt, stopped := l.firstFail(all, false)
-	if l.stopped && (!stopped || l.stopAt < stopAt) {
+	// (With an outer Tee, its other sink may run on after this one
+	// returned, and the timer fire then.)
+	if l.stopped && l.stopAt <= e.at && (!stopped || l.stopAt < stopAt) {
 		stopAt, stopped = l.stopAt, true
 		// A timed cancel as the sink ends: the sink may end first, as
 		// canceling ctx reaches the run's context derived from it after.
@@ -661,9 +697,34 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	}
 	// Upstream of a Tee, callbacks have a context of their own, canceled
 	// when upstream fails or every branch has stopped.
-	l.checkCalls(t, desc, func(s int) bool { return s == up }, e.at, false, 0, nil)
+	l.checkCalls(t, desc, func(s int) bool { return s == up }, max(e.at, x.at), false, 0, nil)
+	upAt, upFailed := l.firstFail(func(s int) bool { return s == up }, true)
+	if extra != nil {
+		// The outer Tee's other branch: upstream's error alone, or all
+		// of upstream's items and the errors it collected.
+		var model []int
+		for v := range n {
+			if l.passes(v, up) {
+				model = append(model, v)
+			}
+		}
+		switch {
+		case upFailed:
+			if !l.failedWith(x.err, upAt, func(s int) bool { return s == up }) {
+				t.Errorf("%s: upstream failed at %v, the outer Tee's other branch returned %v", desc, upAt, x.err)
+			}
+		case up >= 0 && !l.stages[up].ordered:
+			slices.Sort(x.got)
+			fallthrough
+		default:
+			if !slices.Equal(x.got, model) {
+				t.Errorf("%s: the outer Tee's other branch got %v, want %v", desc, x.got, model)
+			}
+			l.checkCollected(t, desc+": the outer Tee's other branch", x.err, func(s int) bool { return s == up },
+				func(s int) bool { return l.stages[s].conc == 1 })
+		}
+	}
 	if up >= 0 {
-		upAt, _ := l.firstFail(func(s int) bool { return s == up }, true)
 		for id, c := range l.calls[up] {
 			if c.ctxDone && c.cause != pipeline.ErrSinkStopped && !l.failedWith(c.cause, upAt, func(s int) bool { return s == up }) {
 				t.Errorf("%s: upstream item %d's context cause %v", desc, id, c.cause)
