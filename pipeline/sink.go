@@ -74,10 +74,11 @@ func checkSink[T any](who string, ctx context.Context, s *Stream[T], nilFn bool)
 
 // ForEach runs the pipeline ending in s and calls fn for every item, in the
 // order the items arrive, on the calling goroutine. It returns once every
-// stage goroutine has ended: with nil when the input is exhausted, with the
-// first error of any stage or of fn (a panic as a [*PanicError]), or with
-// context.Cause(ctx) if ctx ended the run. An error from fn is handled by
-// [WithErrorPolicy] (default [StopOnError]); it is the only option ForEach reads.
+// stage goroutine has ended: with nil when the input is exhausted (or the
+// errors [CollectErrors] kept, joined), with the first error of any stage
+// or of fn (a panic as a [*PanicError]), or with context.Cause(ctx) if ctx
+// ended the run. An error from fn is handled by [WithErrorPolicy] (default
+// [StopOnError]); it is the only option ForEach reads.
 func ForEach[T any](ctx context.Context, s *Stream[T], fn func(ctx context.Context, v T) error, opts ...SinkOption) error {
 	checkSink("ForEach", ctx, s, fn == nil)
 	c := newConfig("foreach", opts)
