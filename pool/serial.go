@@ -327,9 +327,9 @@ func (s *Serial[K]) shrink() {
 	}
 }
 
-// dropParkedLocked drops every task parked in s, for Stop, which has
-// counted them. The keys go too: the tasks of theirs still running find nothing
-// to hand on, and those still queued are Stop's to drop. p.mu is held.
+// dropParkedLocked drops every task parked in s, for Stop, which has counted
+// them. The keys go too: the tasks of theirs still running find nothing to
+// hand on, and those still queued are Stop's to drop. p.mu is held.
 func (s *Serial[K]) dropParkedLocked(xs []*taskExt) []*taskExt {
 	if g := s.sc.g; g != nil || s.sc.p.cfg.obs != nil {
 		for _, k := range s.keys {
