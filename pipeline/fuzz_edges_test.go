@@ -211,6 +211,22 @@ func (l *edgeLog) consumerStop(kind string, body bool) {
 	l.stopped, l.stopAt, l.stopKind, l.bodyCancel = true, l.now(), kind, body
 }
 
+// consumerStopped reports whether e is what the consumer's stop, if it was
+// the first stop (at stopAt), makes the sink return (isCause: what the
+// callbacks' contexts carry).
+func (l *edgeLog) consumerStopped(e error, isCause bool, stopAt time.Duration) bool {
+	if !l.stopped || l.stopAt != stopAt {
+		return false
+	}
+	switch l.stopKind {
+	case "cancel":
+		return e == errEdgeCancel
+	case "break":
+		return isCause && e == pipeline.ErrSinkStopped || !isCause && e == nil
+	}
+	return false
+}
+
 // edgeModel is what a run with no failure and no stop produces: the items
 // that reach each stage in input order, and the sink's items in order.
 func (l *edgeLog) model(n int) (reach [][]int, out []int) {
@@ -507,15 +523,7 @@ func edgeRun(t *testing.T, n int, cfg, behs []byte) {
 				}
 			}
 		}
-		if l.stopped && l.stopAt == stopAt {
-			switch l.stopKind {
-			case "cancel":
-				return e == errEdgeCancel
-			case "break":
-				return isCause && e == pipeline.ErrSinkStopped || !isCause && e == nil
-			}
-		}
-		return false
+		return l.consumerStopped(e, isCause, stopAt)
 	}
 	if !stopped {
 		if err != nil {

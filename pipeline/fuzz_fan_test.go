@@ -662,15 +662,7 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		if l.failedWith(e, stopAt, all) {
 			return true
 		}
-		if l.stopped && l.stopAt == stopAt {
-			switch l.stopKind {
-			case "cancel":
-				return e == errEdgeCancel
-			case "break":
-				return isCause && e == pipeline.ErrSinkStopped || !isCause && e == nil
-			}
-		}
-		return false
+		return l.consumerStopped(e, isCause, stopAt)
 	}
 	switch {
 	case e.exited:
