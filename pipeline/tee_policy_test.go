@@ -17,13 +17,7 @@ import (
 // branch that reads the whole input, with the branch's own, in the order
 // they were returned (found by FuzzPipelineFan: they were lost).
 func TestTeeReturnsErrorsCollectedUpstream(t *testing.T) {
-	errOdd := errors.New("odd")
-	m := pipeline.Map(pipeline.FromSlice(seq(10)), func(_ context.Context, v int) (int, error) {
-		if v%2 == 1 {
-			return 0, errOdd
-		}
-		return v, nil
-	}, pipeline.WithErrorPolicy(pipeline.CollectErrors))
+	m := oddsCollected()
 	branches := pipeline.Tee(m, 2)
 	errc := make(chan error, 1)
 	go func() {
@@ -102,13 +96,7 @@ func TestTeeRechunksForItsBranches(t *testing.T) {
 // When one sink reads every branch of a Tee (after a Merge), it returns
 // each error collected upstream once, not once per branch.
 func TestTeeThenMergeReturnsUpstreamErrorsOnce(t *testing.T) {
-	errOdd := errors.New("odd")
-	m := pipeline.Map(pipeline.FromSlice(seq(10)), func(_ context.Context, v int) (int, error) {
-		if v%2 == 1 {
-			return 0, errOdd
-		}
-		return v, nil
-	}, pipeline.WithErrorPolicy(pipeline.CollectErrors))
+	m := oddsCollected()
 	got, err := pipeline.Collect(bg, pipeline.Merge(pipeline.Tee(m, 3)...))
 	assert.Len(t, got, 15)
 	var joined interface{ Unwrap() []error }
@@ -119,13 +107,7 @@ func TestTeeThenMergeReturnsUpstreamErrorsOnce(t *testing.T) {
 // Errors collected upstream of two Tees, one on a branch of the other,
 // reach the sinks of the inner Tee's branches too.
 func TestNestedTeeReturnsErrorsCollectedUpstream(t *testing.T) {
-	errOdd := errors.New("odd")
-	m := pipeline.Map(pipeline.FromSlice(seq(10)), func(_ context.Context, v int) (int, error) {
-		if v%2 == 1 {
-			return 0, errOdd
-		}
-		return v, nil
-	}, pipeline.WithErrorPolicy(pipeline.CollectErrors))
+	m := oddsCollected()
 	outer := pipeline.Tee(m, 2)
 	inner := pipeline.Tee(outer[0], 2)
 	sinks := []*pipeline.Stream[int]{outer[1], inner[0], inner[1]}
@@ -139,4 +121,17 @@ func TestNestedTeeReturnsErrorsCollectedUpstream(t *testing.T) {
 		require.ErrorAs(t, err, &joined)
 		assert.Len(t, joined.Unwrap(), 5)
 	}
+}
+
+var errOdd = errors.New("odd")
+
+// oddsCollected is a stage over 0..9 that fails the odd items with errOdd
+// and collects those errors.
+func oddsCollected() *pipeline.Stream[int] {
+	return pipeline.Map(pipeline.FromSlice(seq(10)), func(_ context.Context, v int) (int, error) {
+		if v%2 == 1 {
+			return 0, errOdd
+		}
+		return v, nil
+	}, pipeline.WithErrorPolicy(pipeline.CollectErrors))
 }
