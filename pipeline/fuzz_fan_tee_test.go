@@ -51,8 +51,14 @@ func (l *fanLog) branchGot(b *fanBranch, id int) {
 func (l *fanLog) branchStop(b *fanBranch, err error, timed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !b.returned && !b.stopped {
+	switch {
+	case !b.returned && !b.stopped:
 		b.stopped, b.stopAt, b.stopErr, b.timed = true, l.now(), err, timed
+	case !timed && err == nil && b.timed && b.stopAt == l.now():
+		// The consumer broke out of its loop at the instant a timer
+		// canceled its context, before the sink saw the cancel: the sink
+		// returns what the break makes it return.
+		b.stopErr, b.timed = nil, false
 	}
 }
 
