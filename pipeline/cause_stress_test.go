@@ -16,6 +16,21 @@ import (
 // run: the sink's own stop must not put its ErrSinkStopped in first.
 // FuzzPipelineEdges found it (testdata/fuzz/FuzzPipelineEdges/c3a31b95a3f7d90c).
 func TestStressFailureIsTheCauseInFlightCallbacksSee(t *testing.T) {
+	stressRuns(t, failOnce)
+}
+
+// Of two stage errors returned at once, the one the sink returns is the
+// cause every callback in flight sees: the second failing worker used to
+// cancel the run with its own error, and could do so first. FuzzPipelineFan
+// found it (testdata/fuzz/FuzzPipelineFan/df177f65f15a83bb).
+func TestStressSimultaneousFailuresAgreeOnTheCause(t *testing.T) {
+	stressRuns(t, failTwice)
+}
+
+// stressRuns calls run from 2×GOMAXPROCS goroutines at once, many times
+// each, and reports the first thing each saw go wrong.
+func stressRuns(t *testing.T, run func() string) {
+	t.Helper()
 	runs := 400
 	if testing.Short() {
 		runs = 100
@@ -26,7 +41,7 @@ func TestStressFailureIsTheCauseInFlightCallbacksSee(t *testing.T) {
 	for range 2 * procs {
 		wg.Go(func() {
 			for i := range runs {
-				if msg := failOnce(); msg != "" {
+				if msg := run(); msg != "" {
 					failures <- fmt.Sprintf("run %d: %s", i, msg)
 					return
 				}
@@ -70,6 +85,41 @@ func failOnce() string {
 	for c := range causes {
 		if c != boom {
 			return fmt.Sprintf("a callback in flight saw cause %v, want %v", c, boom)
+		}
+	}
+	return ""
+}
+
+// failTwice runs a stage whose items 4 and 5 fail together, once both have
+// started, while items 1 and 3 wait for their context, and reports what
+// went wrong, if anything.
+func failTwice() string {
+	errs := map[int]error{4: errors.New("item 4 failed"), 5: errors.New("item 5 failed")}
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	causes := make(chan error, 2)
+	s := pipeline.Map(pipeline.FromSlice(seq(64), pipeline.WithChunkSize(1)),
+		func(ctx context.Context, v int) (int, error) {
+			switch v {
+			case 1, 3:
+				<-ctx.Done()
+				causes <- context.Cause(ctx)
+				return 0, ctx.Err()
+			case 4, 5:
+				arrived.Done()
+				arrived.Wait()
+				return 0, errs[v]
+			}
+			return v, nil
+		}, pipeline.WithConcurrency(4), pipeline.WithChunkSize(1))
+	_, err := pipeline.Collect(context.Background(), s)
+	if err != errs[4] && err != errs[5] {
+		return fmt.Sprintf("Collect returned %v, want one of the two errors", err)
+	}
+	close(causes) // Collect returned: every callback has
+	for c := range causes {
+		if c != err {
+			return fmt.Sprintf("a callback in flight saw cause %v, and Collect returned %v", c, err)
 		}
 	}
 	return ""

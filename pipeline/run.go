@@ -67,11 +67,16 @@ func (r *run) stop(cause error) {
 	r.cancel(cause)
 }
 
-// fail records err if it is the first and cancels the pipeline.
+// fail records err if it is the first and cancels the pipeline with the
+// first error: a worker whose error came second may cancel before the
+// first one's does, and the cause must be the error the sink returns.
 func (r *run) fail(err error) {
 	r.mu.Lock()
 	if r.err == nil && r.ctx.Err() == nil {
 		r.err = err
+	}
+	if r.err != nil {
+		err = r.err
 	}
 	r.mu.Unlock()
 	r.stop(err)
