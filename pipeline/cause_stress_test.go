@@ -65,9 +65,7 @@ func failOnce() string {
 		func(ctx context.Context, v int) (int, error) {
 			switch v {
 			case 1, 3:
-				<-ctx.Done()
-				causes <- context.Cause(ctx)
-				return 0, ctx.Err()
+				return awaitCause(ctx, causes)
 			case 5:
 				return 0, boom
 			}
@@ -81,13 +79,7 @@ func failOnce() string {
 	if err != boom {
 		return fmt.Sprintf("Collect returned %v, want %v", err, boom)
 	}
-	close(causes) // Collect returned: every callback has
-	for c := range causes {
-		if c != boom {
-			return fmt.Sprintf("a callback in flight saw cause %v, want %v", c, boom)
-		}
-	}
-	return ""
+	return checkCauses(causes, boom)
 }
 
 // failTwice runs a stage whose items 4 and 5 fail together, once both have
@@ -102,9 +94,7 @@ func failTwice() string {
 		func(ctx context.Context, v int) (int, error) {
 			switch v {
 			case 1, 3:
-				<-ctx.Done()
-				causes <- context.Cause(ctx)
-				return 0, ctx.Err()
+				return awaitCause(ctx, causes)
 			case 4, 5:
 				arrived.Done()
 				arrived.Wait()
@@ -116,10 +106,24 @@ func failTwice() string {
 	if err != errs[4] && err != errs[5] {
 		return fmt.Sprintf("Collect returned %v, want one of the two errors", err)
 	}
-	close(causes) // Collect returned: every callback has
+	return checkCauses(causes, err)
+}
+
+// awaitCause is a callback that waits for its context to be done and
+// sends its cause on causes.
+func awaitCause(ctx context.Context, causes chan<- error) (int, error) {
+	<-ctx.Done()
+	causes <- context.Cause(ctx)
+	return 0, ctx.Err()
+}
+
+// checkCauses reports a cause sent by awaitCause that is not want, the
+// error the sink returned. The sink has returned, so every callback has.
+func checkCauses(causes chan error, want error) string {
+	close(causes)
 	for c := range causes {
-		if c != err {
-			return fmt.Sprintf("a callback in flight saw cause %v, and Collect returned %v", c, err)
+		if c != want {
+			return fmt.Sprintf("a callback in flight saw cause %v, and the sink returned %v", c, want)
 		}
 	}
 	return ""
