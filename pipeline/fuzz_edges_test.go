@@ -348,31 +348,8 @@ func edgeRun(t *testing.T, n int, cfg, behs []byte) {
 
 	// The source.
 	quit := make(chan struct{})
-	feeding := make(chan struct{})
-	srcOpts := []pipeline.Option{pipeline.WithChunkSize(1 + int(srcB>>2)%8), pipeline.WithBuffer(int(srcB>>5) % 3)}
-	var s *pipeline.Stream[int]
-	switch srcB % 3 {
-	case 0:
-		s = pipeline.FromSlice(ids, srcOpts...)
-		close(feeding)
-	case 1:
-		s = pipeline.FromSeq(slices.Values(ids), srcOpts...)
-		close(feeding)
-	default:
-		ch := make(chan int, int(srcB>>5)%3)
-		go func() {
-			defer close(feeding)
-			for _, v := range ids {
-				select {
-				case ch <- v:
-				case <-quit:
-					return
-				}
-			}
-			close(ch)
-		}()
-		s = pipeline.FromChan(ch, srcOpts...)
-	}
+	var feeders sync.WaitGroup
+	s, _ := fuzzSource(srcB, ids, quit, &feeders)
 	streams := []func() pipeline.Stats{s.Stats}
 	for i, st := range l.stages {
 		opts := []pipeline.StageOption{pipeline.WithConcurrency(st.conc), pipeline.WithChunkSize(st.chunk), pipeline.WithBuffer(st.buffer)}
@@ -479,7 +456,7 @@ func edgeRun(t *testing.T, n int, cfg, behs []byte) {
 	close(sinkDone)
 	close(quit)
 	<-cancelerDone
-	<-feeding
+	feeders.Wait()
 	time.Sleep(time.Hour) // a callback left running would now record itself
 
 	l.mu.Lock()

@@ -166,7 +166,7 @@ func fanTee(t *testing.T, l *fanLog, n int, in *fanBytes) {
 	for i := range ids {
 		ids[i] = i
 	}
-	src, upChunk := fanSource(in.next(), ids, quit, &feeders)
+	src, upChunk := fuzzSource(in.next(), ids, quit, &feeders)
 	s := src
 	upChain := []statsOf{src}
 	up := -1

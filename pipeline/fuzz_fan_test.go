@@ -249,10 +249,10 @@ func (b *fanBytes) next() byte {
 	return c
 }
 
-// fanSource returns a source of ids as b says (FromSlice, FromSeq or
+// fuzzSource returns a source of ids as b says (FromSlice, FromSeq or
 // FromChan, chunk size, buffer) and its chunk size. A FromChan feeder
 // stops on quit.
-func fanSource(b byte, ids []int, quit <-chan struct{}, feeders *sync.WaitGroup) (*pipeline.Stream[int], int) {
+func fuzzSource(b byte, ids []int, quit <-chan struct{}, feeders *sync.WaitGroup) (*pipeline.Stream[int], int) {
 	chunk := 1 + int(b>>2)%8
 	opts := []pipeline.Option{pipeline.WithChunkSize(chunk), pipeline.WithBuffer(int(b>>5) % 3)}
 	switch b % 3 {
@@ -451,7 +451,7 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		for i := range ids {
 			ids[i] = i
 		}
-		s, _ := fanSource(in.next(), ids, quit, &feeders)
+		s, _ := fuzzSource(in.next(), ids, quit, &feeders)
 		upChain = []statsOf{s}
 		if in.next()&0x80 != 0 {
 			s, up = l.mapStage(s, in.next(), in.next())
@@ -484,7 +484,7 @@ func fanIn(t *testing.T, l *fanLog, n int, in *fanBytes) {
 		for i := range ids {
 			ids[i] = j*1000 + i
 		}
-		s, _ := fanSource(in.next(), ids, quit, &feeders)
+		s, _ := fuzzSource(in.next(), ids, quit, &feeders)
 		inp := fanInput{ids: ids, chain: []statsOf{s}, stage: -1, ordered: true}
 		if in.next()&0x80 != 0 {
 			s, inp.stage = l.mapStage(s, in.next(), in.next())
