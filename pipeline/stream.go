@@ -80,6 +80,13 @@ func (st *stageStats) skip() {
 	st.errors.Add(1)
 }
 
+// dropBuffered counts n buffered items that will never be sent on as
+// dropped.
+func (st *stageStats) dropBuffered(n int64) {
+	st.buffered.Add(-n)
+	st.dropped.Add(n)
+}
+
 // settle counts whatever is still in flight or buffered as dropped. The sink
 // calls it once every goroutine that could update the counters has ended.
 func (st *stageStats) settle() {
@@ -246,9 +253,7 @@ func (p *outPort[T]) sendCounted(r *run, c []T) bool {
 		select {
 		case p.ch <- batch[T]{seq: p.seq.Add(1) - 1, items: part}:
 		case <-r.done:
-			n := int64(len(c)) // this part and the rest
-			p.st.buffered.Add(-n)
-			p.st.dropped.Add(n)
+			p.st.dropBuffered(int64(len(c))) // this part and the rest
 			return false
 		}
 		c = c[len(part):]

@@ -210,20 +210,13 @@ func (t *tee[T]) offer(b *teeBranch[T], c []T) int {
 		select {
 		case b.out.ch <- batch[T]{seq: b.out.seq.Add(1) - 1, items: c[:k:k]}:
 			c = c[k:]
-			continue
 		case <-b.r.done:
-			t.dropped(st, len(c))
+			st.dropBuffered(int64(len(c)))
 			return branchGone
 		case <-t.up.done:
-			t.dropped(st, len(c))
+			st.dropBuffered(int64(len(c)))
 			return upstreamDone
 		}
 	}
 	return offered
-}
-
-// dropped counts n items offered to a branch and not sent as dropped.
-func (t *tee[T]) dropped(st *stageStats, n int) {
-	st.buffered.Add(-int64(n))
-	st.dropped.Add(int64(n))
 }
