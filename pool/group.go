@@ -266,9 +266,7 @@ func (g *Group) Wait() error {
 		// the limit now, while the borrower still runs: it goes, as after
 		// SetLimit, so that it never counts as free to start a task (see
 		// freeWorkers) and the caller's next submit runs in its slot.
-		for p.idle.len() > 0 && p.workers-p.blocked > p.limit {
-			p.retireIdle()
-		}
+		p.retireOverLimit()
 		if marked && c.state == lent {
 			c.state = holding
 		}

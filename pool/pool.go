@@ -378,9 +378,7 @@ func (p *Pool) SetLimit(limit int) {
 	}
 	p.mu.Lock()
 	p.limit = limit
-	for p.idle.len() > 0 && p.workers-p.blocked > p.limit {
-		p.retireIdle()
-	}
+	p.retireOverLimit()
 	p.space.Broadcast() // the room for submitters may have grown
 	p.mu.Unlock()
 	p.wakeForQueue()
@@ -406,6 +404,15 @@ func (p *Pool) Limit() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.limit
+}
+
+// retireOverLimit retires idle workers while there are more workers than
+// the limit (after SetLimit shrinks it, or a lent slot comes back). p.mu is
+// held.
+func (p *Pool) retireOverLimit() {
+	for p.idle.len() > 0 && p.workers-p.blocked > p.limit {
+		p.retireIdle()
+	}
 }
 
 // retireIdle tells the most recently idled worker to exit. p.mu is held.
