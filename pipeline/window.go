@@ -111,8 +111,10 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 						held = append(held, stamped{now, v})
 					}
 					fresh = fresh || len(items) > 0
-				case now := <-tick.C:
-					if !emit(now, false) {
+				case <-tick.C:
+					// Not the tick's time: a tick kept while a window
+					// waited for the receiver carries the time it was due.
+					if !emit(time.Now(), false) {
 						return
 					}
 				case <-r.done:
