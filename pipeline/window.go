@@ -26,7 +26,11 @@ func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T]
 				w := cur
 				cur = nil
 				out.st.inFlight.Add(-int64(len(w)))
-				return out.send(r, [][]T{w})
+				if !out.send(r, [][]T{w}) {
+					return false
+				}
+				skipMissed(tick)
+				return true
 			}
 			for {
 				select {
@@ -94,7 +98,11 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 				for i, h := range held {
 					w[i] = h.v
 				}
-				return out.send(r, [][]T{w})
+				if !out.send(r, [][]T{w}) {
+					return false
+				}
+				skipMissed(tick)
+				return true
 			}
 			for {
 				select {
@@ -123,4 +131,15 @@ func Sliding[T any](s *Stream[T], size, period time.Duration, opts ...Option) *S
 			}
 		})
 	}))
+}
+
+// skipMissed drops the tick a ticker kept while a window waited for the
+// receiver. Emitted at once, the next window would come off the period,
+// holding only what the stage happened to read before its select chose
+// the tick; skipped, it comes on the next tick with everything read since.
+func skipMissed(tick *time.Ticker) {
+	select {
+	case <-tick.C:
+	default:
+	}
 }

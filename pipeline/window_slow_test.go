@@ -60,3 +60,47 @@ func TestSlidingSlowConsumerHoldsOnlyTheLastSize(t *testing.T) {
 		}, <-got)
 	})
 }
+
+// The ticks that come while a window waits for the receiver are skipped:
+// the next window comes on the next tick after the receiver took it, with
+// every item read since, not at once with whatever the stage read before
+// the tick the ticker kept. Which of the two came first was chance, so the
+// run is repeated.
+func TestTumblingSlowConsumerSkipsMissedTicks(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			ms := time.Millisecond
+			ch := make(chan string)
+			go feedUntil(ch, []at[string]{{"a", 500 * ms}, {"b", 1500 * ms}, {"c", 3000 * ms}, {"d", 4700 * ms}}, 10*time.Second)
+			s := pipeline.Tumbling(pipeline.FromChan(ch), time.Second, pipeline.WithBuffer(0))
+			got, errc := collectSlow(s, 3500*ms)
+			require.NoError(t, <-errc)
+			assert.Equal(t, []at[[]string]{
+				{[]string{"a"}, time.Second},
+				{[]string{"b"}, 4500 * ms},            // emitted at 2s
+				{[]string{"c", "d"}, 8 * time.Second}, // emitted at 5s: c waited in FromChan's buffer
+			}, <-got)
+		})
+		if t.Failed() {
+			break
+		}
+	}
+}
+
+// Sliding skips the ticks that come while a window waits, too: the window
+// after the wait comes on the next tick, not at once.
+func TestSlidingSlowConsumerSkipsMissedTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ms := time.Millisecond
+		ch := make(chan string)
+		go feedUntil(ch, []at[string]{{"a", 500 * ms}, {"b", 1500 * ms}, {"c", 4700 * ms}}, 20*time.Second)
+		s := pipeline.Sliding(pipeline.FromChan(ch), 4*time.Second, time.Second, pipeline.WithBuffer(0))
+		got, errc := collectSlow(s, 3500*ms)
+		require.NoError(t, <-errc)
+		assert.Equal(t, []at[[]string]{
+			{[]string{"a"}, time.Second},
+			{[]string{"a", "b"}, 4500 * ms},       // emitted at 2s
+			{[]string{"b", "c"}, 8 * time.Second}, // emitted at 5s
+		}, <-got)
+	})
+}
