@@ -4,9 +4,17 @@ import "time"
 
 // Tumbling returns a stream of consecutive, non-overlapping time windows of
 // the items of s: every d, starting when the pipeline starts, it emits the
-// items that arrived during the last d, in arrival order. Empty windows are
-// not emitted. When the input ends, the partial window is emitted at once.
-// The slices are owned by the receiver.
+// items that arrived since the last window, in arrival order, so each item
+// is in one window. Empty windows are not emitted. When the input ends, the
+// partial window is emitted at once. The slices are owned by the receiver.
+//
+// An item arrives when Tumbling reads it. Windows go into the stage's
+// buffer of [WithBuffer] windows; when it is full, Tumbling waits for the
+// receiver to take one, and meanwhile reads no input (items sent then wait
+// upstream, and arrive, or the input ends, when the wait is over) and skips
+// the ticks that come, without making them up: the next window comes on
+// the first tick after the wait, so with a slow receiver a window holds the
+// items of several d.
 //
 // Tumbling reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
 // d <= 0.
@@ -58,11 +66,19 @@ func Tumbling[T any](s *Stream[T], d time.Duration, opts ...Option) *Stream[[]T]
 
 // Sliding returns a stream of overlapping time windows of the items of s:
 // every period, starting when the pipeline starts, it emits the items that
-// arrived during the last size, in arrival order, so an item appears in
+// arrived less than size before, in arrival order, so an item appears in
 // about size/period windows. Empty windows are not emitted. When the input
 // ends, if items arrived since the last window, one final window of the
 // items of the last size is emitted at once. The slices are owned by the
 // receiver.
+//
+// An item arrives when Sliding reads it, and a window holds what arrived
+// less than size before the window was emitted, however late the receiver
+// takes it. A slow receiver holds Sliding up as it does [Tumbling]: when the
+// buffer of [WithBuffer] windows is full, Sliding reads no input until the
+// receiver takes a window, so items sent meanwhile arrive when the wait is
+// over, and it skips the ticks that come meanwhile: the next window comes
+// on the first tick after the wait.
 //
 // Sliding reads [WithBuffer], [WithChunkSize] and [WithName]. It panics if
 // size or period is not positive.
