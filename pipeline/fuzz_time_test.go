@@ -119,10 +119,14 @@ func ftCut(c ftConsumer, times []time.Duration) (n int, ok bool) {
 // break, up to a cancel or slowly.
 //
 // Items arrive at whole milliseconds plus 500µs, Batch's maxWait is whole
-// milliseconds plus 250µs, window periods and sizes are whole milliseconds
-// and cancels come at whole milliseconds plus 100.007µs: no two events the
-// models order fall on the same instant (the checks allow either order
-// where one still might).
+// milliseconds plus 250µs, window periods and sizes are whole milliseconds,
+// cancels come at whole milliseconds plus 100.007µs and a slow consumer
+// sleeps whole milliseconds plus 100.003µs: no two events the models order
+// fall on the same instant (the checks allow either order where one still
+// might). So a window's wait for a slow consumer never ends on a tick,
+// where the stage may or may not skip that tick as synctest runs the timers
+// of one instant one by one; it may end as an item arrives or the input
+// ends, and the order of those makes no difference.
 func FuzzPipelineTime(f *testing.F) {
 	// cfg: source, consumer, k, cancel at, p1, p2, p3, p4, end gap.
 	// data: one byte per item: low 3 bits its gap in ms, the next 3 its
@@ -134,6 +138,11 @@ func FuzzPipelineTime(f *testing.F) {
 	f.Add(uint8(ftTumbling), []byte{0x02, 3, 0, 0, 1, 0, 0, 0, 3}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7})
 	f.Add(uint8(ftSliding), []byte{0x01, 0, 0, 0, 3, 1, 0, 0, 4}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7})
 	f.Add(uint8(ftSliding), []byte{0x02, 2, 0, 9, 0, 3, 0, 0, 6}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7})
+	// Slow consumers (3.1ms, 4.1ms) of windows, without and with a buffer.
+	f.Add(uint8(ftTumbling), []byte{0x01, 11, 0, 0, 0, 0, 0, 0, 3}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7, 1, 1, 1, 2, 0})
+	f.Add(uint8(ftTumbling), []byte{0x02, 15, 0, 0, 1, 0, 0, 2, 3}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7, 1, 1, 1, 2, 0})
+	f.Add(uint8(ftSliding), []byte{0x01, 11, 0, 0, 3, 1, 0, 0, 4}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7, 1, 1, 1, 2, 0})
+	f.Add(uint8(ftSliding), []byte{0x02, 15, 0, 0, 5, 0, 0, 2, 6}, []byte{1, 0, 3, 0, 6, 1, 1, 0, 7, 1, 1, 1, 2, 0})
 	f.Add(uint8(ftOrdered), []byte{0x00, 0, 0, 0, 0x13, 2, 0, 0, 0}, []byte{0x38, 0x08, 0x08, 0x10, 0x08, 0x08, 0x08, 0x20})
 	f.Add(uint8(ftOrdered), []byte{0x01, 0, 0, 0, 0x12, 0, 0, 0, 0}, []byte{0x39, 0x08, 0x0a, 0x10, 0x00, 0x08, 0x09, 0x20})
 	f.Add(uint8(ftOrdered), []byte{0x00, 1, 5, 0, 0x03, 0, 0, 0, 0}, []byte{0x38, 0x08, 0x08, 0x10, 0x08, 0x08, 0x08, 0x20})
@@ -180,7 +189,7 @@ func ftRun(t *testing.T, kind int, cfg, data []byte) {
 	endGap := time.Duration(next()%8) * time.Millisecond
 	in.cons = ftConsumer{mode: int(consB) % 4, k: 1 + int(k)%16,
 		cancelAt: time.Duration(cancelB)*time.Millisecond + 100*time.Microsecond + 7,
-		slow:     time.Duration(1+int(consB>>2)%4) * time.Millisecond}
+		slow:     time.Duration(1+int(consB>>2)%4)*time.Millisecond + 100*time.Microsecond + 3}
 	if len(data) > 48 {
 		data = data[:48]
 	}
@@ -286,6 +295,7 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 	var model []at[[]int]
 	var desc string
 	size := 0 // Batch's
+	var windowSize, windowPeriod time.Duration
 	switch kind {
 	case ftBatch:
 		size = 1 + int(in.p[0])%8
@@ -300,17 +310,22 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 		d := time.Duration(1+int(in.p[0])%10) * time.Millisecond
 		s = pipeline.Tumbling(src, d, opts...)
 		model = tumblingModel(in.arr, in.end, d)
+		windowPeriod = d
 		desc = fmt.Sprintf("Tumbling(%v) %s", d, in.desc())
 	default:
 		size := time.Duration(1+int(in.p[0])%12) * time.Millisecond
 		period := time.Duration(1+int(in.p[1])%6) * time.Millisecond
 		s = pipeline.Sliding(src, size, period, opts...)
 		model = slidingModel(in.arr, in.end, size, period)
+		windowSize, windowPeriod = size, period
 		desc = fmt.Sprintf("Sliding(size=%v, period=%v) %s", size, period, in.desc())
 	}
 	stats := []func() pipeline.Stats{src.Stats, s.Stats}
 	got, err := ftConsume(t0, in.cons, s)
 	wait()
+	if in.cons.mode == ftSlow && kind != ftBatch {
+		model = slowWindowsModel(in.arr, in.end, kind == ftSliding, windowSize, windowPeriod, int(in.p[3])%3, in.cons.slow)
+	}
 	desc += fmt.Sprintf(" model=%v", model)
 
 	// Whatever the consumer: no window is empty, Batch's hold at most size
@@ -343,7 +358,7 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 	}
 	complete := in.cons.mode == ftAll || in.cons.mode == ftSlow ||
 		in.cons.mode == ftCancel && in.cons.cancelAt > in.end || in.cons.mode == ftBreak && in.cons.k > len(model)
-	if in.cons.mode == ftSlow {
+	if in.cons.mode == ftSlow && kind == ftBatch {
 		// A slow consumer holds the stage up: only the end is known.
 		if err != nil {
 			t.Errorf("%s: the sink returned %v", desc, err)
@@ -356,7 +371,8 @@ func ftTimed(t *testing.T, kind int, in *ftIn) {
 	}
 
 	// A fast consumer gets the model's windows at the model's times, up to
-	// its break or cancel.
+	// its break or cancel; a slow one all of them at the times the slow
+	// model says.
 	times := make([]time.Duration, len(model))
 	for i, w := range model {
 		times[i] = w.At
@@ -456,6 +472,77 @@ func slidingModel(arr []time.Duration, end, size, period time.Duration) []at[[]i
 		}
 	}
 	return out
+}
+
+// slowWindowsModel is what the Tumbling (sliding false) and Sliding docs
+// say a consumer gets when it takes a window as soon as it is free, then
+// is busy for slow, with room for buf windows between: the times are when
+// the consumer gets them. An item arrives when the stage reads it. While a
+// window waits for room the stage reads no input, and it skips the ticks
+// up to the end of the wait: the next window comes on the first tick
+// after it, and what arrived meanwhile (items, the end) arrives then.
+func slowWindowsModel(arr []time.Duration, end time.Duration, sliding bool, size, period time.Duration, buf int, slow time.Duration) []at[[]int] {
+	var out []at[[]int]
+	free := time.Duration(0) // the consumer can take a window
+	// send hands the window w emitted at e over and returns when the stage
+	// goes on: at once while there is room, else when the consumer takes
+	// the window buf places ahead (w itself, without a buffer).
+	send := func(w []int, e time.Duration) time.Duration {
+		k := len(out)
+		done := e
+		if buf == 0 {
+			done = max(e, free)
+		} else if k >= buf {
+			done = max(e, out[k-buf].At)
+		}
+		got := max(done, free)
+		out = append(out, at[[]int]{w, got})
+		free = got + slow
+		return done
+	}
+	var stamp []time.Duration // when the stage read item i
+	window := func(now time.Duration) []int {
+		var w []int
+		for i, a := range stamp {
+			if a > now-size && a <= now {
+				w = append(w, i)
+			}
+		}
+		return w
+	}
+	var cur []int // Tumbling's open window
+	fresh := false
+	t := time.Duration(0) // the stage reads from t on
+	tick := period
+	for {
+		if i := len(stamp); i < len(arr) && arr[i] < tick {
+			t = max(arr[i], t)
+			stamp = append(stamp, t)
+			cur = append(cur, i)
+			fresh = true
+			continue
+		}
+		if len(stamp) == len(arr) && end < tick {
+			t = max(end, t)
+			if !sliding && len(cur) > 0 {
+				send(cur, t)
+			}
+			if w := window(t); sliding && fresh && len(w) > 0 {
+				send(w, t)
+			}
+			return out
+		}
+		t = tick
+		if !sliding && len(cur) > 0 {
+			t = send(cur, tick)
+			cur = nil
+		}
+		if w := window(tick); sliding && len(w) > 0 {
+			fresh = false
+			t = send(w, tick)
+		}
+		tick = (t/period + 1) * period
+	}
 }
 
 // ftCall is one callback call of a worker stage, on the fake clock.
