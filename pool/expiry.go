@@ -73,6 +73,18 @@ func (p *Pool) expireLocked(now time.Time) []*taskExt {
 	}
 	p.st.expired += uint64(len(xs))
 	p.expiring += len(xs)
+	for _, x := range xs {
+		// A fail-fast group fails now, with the room its task leaves, not
+		// when reportExpired reports the task: a submitter of the group
+		// waiting for that room must find the group failed, as WithFailFast
+		// says, not win the room in between. reportExpired's taskDone then
+		// finds the first error set and drops the second copy.
+		if g := (&task{fn: x, c: x.c}).group(); g != nil && g.failFast && g.first == nil {
+			if _, isHook := x.fn.(hook.Task); !isHook {
+				g.addErr(ErrQueueTimeout)
+			}
+		}
+	}
 	p.space.Broadcast() // room in a bounded queue
 	return xs
 }

@@ -85,6 +85,14 @@ func groupConfigOf(opts []GroupOption) groupConfig {
 // the error Wait returns — every Wait, as with errgroup — while later errors
 // are dropped, except panics. Tasks already running see the cancellation;
 // tasks that start later receive the canceled context.
+//
+// Besides an error a task returns (or its panic), the group fails with
+// [ErrQueueTimeout] when a task of it expires in the queue (see
+// [QueueTimeout]), and with a refusal that [Group.Go] or [Group.TrySubmit]
+// records. Once it has failed, its submitters waiting for room in a bounded
+// queue give up with the first error, even if room came with the failure;
+// a submit that finds room at once is still accepted, and its task runs
+// with the canceled context.
 func WithFailFast() GroupOption {
 	return groupOptionFunc(func(c *groupConfig) { c.failFast = true })
 }
@@ -136,7 +144,10 @@ func (g *Group) made(fn func(context.Context) error, checkFn bool) {
 
 // Go submits fn as a task of the group, blocking while the pool's bounded
 // queue is full until there is room, the group has failed (fail-fast), or
-// the context the group was made from is done. fn receives a context
+// the context the group was made from is done. When the room and the
+// failure come together — a task of the group whose [QueueTimeout] passed
+// leaves the room and fails the group at once — Go returns the group's
+// first error, [ErrQueueTimeout], and fn does not run. fn receives a context
 // derived from the group's. If the task cannot be submitted (the pool is
 // closed, or the wait ended), Go returns that error and also records it for
 // Wait, so a task that never ran is never lost silently. opts configure the
