@@ -2,6 +2,7 @@ package pool_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -119,5 +120,235 @@ func TestFailFastExpiryRefusesBlockedSubmitter(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// The room a fail-fast group's expired task leaves goes to a submitter of
+// another group, not to the group's own (refused), whatever their
+// priorities; the group's other queued tasks still run, in priority order,
+// with the group's context canceled by ErrQueueTimeout.
+func TestFailFastExpiryRoomGoesToOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := &holdDropped{hold: make(chan struct{})}
+		p := pool.New(1, pool.WithQueueSize(3), pool.WithObserver(obs))
+		release := busy(t, p)
+		g, _ := p.Group(context.Background(), pool.WithFailFast())
+		other, _ := p.Group(context.Background())
+		var log orderLog
+		var ran atomic.Int32
+		never := func(context.Context) error { ran.Add(1); return nil }
+		require.NoError(t, g.Go(never, pool.QueueTimeout(time.Second), pool.Priority(3)))
+		require.NoError(t, p.Go(func() { log.add(1) }))
+		var cause error
+		require.NoError(t, g.Go(func(ctx context.Context) error { cause = context.Cause(ctx); log.add(2); return nil }))
+		mine, theirs := make(chan error, 1), make(chan error, 1)
+		go func() { mine <- g.Go(never, pool.Priority(5)) }()
+		synctest.Wait()
+		go func() { theirs <- other.Go(func(context.Context) error { log.add(3); return nil }, pool.Priority(1)) }()
+		synctest.Wait()
+		require.Empty(t, mine, "waiting for room")
+		require.Empty(t, theirs, "waiting for room")
+
+		time.Sleep(time.Second)
+		synctest.Wait() // the expirer is held in Dropped
+		require.Len(t, mine, 1, "the group's submitter is refused at once")
+		assert.Equal(t, pool.ErrQueueTimeout, <-mine)
+		require.Len(t, theirs, 1, "the other group's submitter got the room")
+		assert.NoError(t, <-theirs)
+		close(obs.hold)
+		release()
+		assert.Same(t, pool.ErrQueueTimeout, g.Wait())
+		assert.NoError(t, other.Wait())
+		assert.Equal(t, []int{3, 1, 2}, log.get(), "priority 1 first, then FIFO")
+		assert.Same(t, pool.ErrQueueTimeout, cause, "a task of the failed group starts with its context canceled")
+		assert.Zero(t, ran.Load())
+		shutdown(t, p)
+		assert.Equal(t, pool.Stats{Limit: 1, Submitted: 5, Completed: 4, Expired: 1, Rejected: 1}, p.Stats())
+	})
+}
+
+// fullWithExpiring makes a pool of one with a queue of one, its worker
+// busy until release is called and its queue full with a task of a new
+// fail-fast group g, made from parent, that expires after a second and
+// must never run; ran counts the runs of never.
+func fullWithExpiring(t *testing.T, parent context.Context, opts ...pool.Option) (p *pool.Pool, g *pool.Group, gctx context.Context, never func(context.Context) error, ran *atomic.Int32, release func()) {
+	t.Helper()
+	p = pool.New(1, append([]pool.Option{pool.WithQueueSize(1)}, opts...)...)
+	release = busy(t, p)
+	g, gctx = p.Group(parent, pool.WithFailFast())
+	ran = new(atomic.Int32)
+	never = func(context.Context) error { ran.Add(1); return nil }
+	require.NoError(t, g.Go(never, pool.QueueTimeout(time.Second)))
+	return p, g, gctx, never, ran, release
+}
+
+// Close, Shutdown and Stop refuse a fail-fast group's submitter waiting
+// for room with ErrClosed. Close and Shutdown keep the queued task, which
+// still expires: with Group.Go, whose refusal the group records as its
+// first error, the expiry is a later error that Wait drops (Stats and the
+// observer count it); with Group.Submit, which records nothing, Wait
+// returns ErrQueueTimeout. Stop drops the task instead: it never expires,
+// and Wait reports the drop.
+func TestFailFastBlockedSubmitterWhenPoolEnds(t *testing.T) {
+	for _, how := range []string{"Close", "Shutdown", "Stop"} {
+		for _, s := range blockedGroupSubmits[:2] {
+			t.Run(how+"/"+s.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					rec := &observetest.Recorder{}
+					p, g, gctx, never, ran, release := fullWithExpiring(t, context.Background(), pool.WithObserver(rec))
+					res := make(chan error, 1)
+					go func() { res <- s.do(g, gctx, never) }()
+					synctest.Wait()
+					require.Empty(t, res, "waiting for room")
+
+					ended := make(chan any, 1)
+					switch how {
+					case "Close":
+						p.Close()
+						ended <- nil
+					case "Shutdown":
+						go func() { ended <- p.Shutdown(context.Background()) }()
+					case "Stop":
+						go func() { ended <- p.Stop() }()
+					}
+					synctest.Wait()
+					require.Len(t, res, 1, "refused at once")
+					assert.Equal(t, pool.ErrClosed, <-res)
+					time.Sleep(2 * time.Second) // past the deadline
+					synctest.Wait()
+					release()
+					gerr := g.Wait()
+					end := <-ended
+					shutdown(t, p)
+					st := p.Stats()
+					switch how {
+					case "Stop":
+						assert.Equal(t, 1, end, "Stop dropped the queued task")
+						assert.ErrorIs(t, gerr, pool.ErrClosed)
+						assert.NotErrorIs(t, gerr, pool.ErrQueueTimeout)
+						assert.Equal(t, pool.Stats{Limit: 1, Submitted: 2, Completed: 1, Dropped: 1, Rejected: 1}, st)
+						assert.Equal(t, 1, countOf(rec, observe.Dropped, pool.ErrStopped))
+						if s.name == "Group.Go" {
+							// Stop cancels the group once it has released the
+							// pool's lock, and Go records its refusal: either
+							// comes first.
+							assert.Contains(t, []error{pool.ErrStopped, pool.ErrClosed}, context.Cause(gctx))
+						} else {
+							assert.Equal(t, pool.ErrStopped, context.Cause(gctx))
+						}
+					default:
+						assert.Nil(t, end)
+						want := pool.ErrQueueTimeout
+						if s.name == "Group.Go" {
+							want = pool.ErrClosed
+						}
+						assert.Same(t, want, gerr, "the first error alone")
+						assert.Same(t, want, context.Cause(gctx))
+						assert.Equal(t, pool.Stats{Limit: 1, Submitted: 2, Completed: 1, Expired: 1, Rejected: 1}, st)
+						assert.Equal(t, 1, countOf(rec, observe.Dropped, pool.ErrQueueTimeout))
+					}
+					assert.Equal(t, 1, countOf(rec, observe.Rejected, pool.ErrClosed))
+					assert.Zero(t, ran.Load())
+				})
+			})
+		}
+	}
+}
+
+// A Stop at the instant a fail-fast group's queued task expires, with a
+// submitter of the group waiting for room: either the task expired (Wait
+// returns ErrQueueTimeout, the submitter is refused with it or, if Stop
+// took the lock before it, with ErrClosed) or Stop dropped it (Wait
+// reports the drop, the submitter gets ErrClosed): exactly one, and the
+// task never runs.
+func TestFailFastExpiryRacingStop(t *testing.T) {
+	for _, s := range blockedGroupSubmits {
+		t.Run(s.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := &observetest.Recorder{}
+				p, g, gctx, never, ran, release := fullWithExpiring(t, context.Background(), pool.WithObserver(rec))
+				res := make(chan error, 1)
+				go func() { res <- s.do(g, gctx, never) }()
+				synctest.Wait()
+				require.Empty(t, res, "waiting for room")
+
+				stopped := make(chan int, 1)
+				time.AfterFunc(time.Second, func() { stopped <- p.Stop() })
+				time.Sleep(time.Second)
+				synctest.Wait()
+				require.Len(t, res, 1, "refused")
+				serr := <-res
+				release()
+				dropped := <-stopped
+				gerr := g.Wait()
+				st := p.Stats()
+				assert.Equal(t, uint64(1), st.Expired+st.Dropped, "expired or dropped, once")
+				assert.Equal(t, 1, countOf(rec, observe.Dropped, pool.ErrQueueTimeout)+countOf(rec, observe.Dropped, pool.ErrStopped))
+				if st.Expired == 1 {
+					assert.Zero(t, dropped)
+					assert.Contains(t, []error{pool.ErrQueueTimeout, pool.ErrClosed}, serr)
+					assert.Same(t, pool.ErrQueueTimeout, gerr)
+				} else {
+					assert.Equal(t, 1, dropped)
+					assert.Equal(t, pool.ErrClosed, serr)
+					assert.ErrorIs(t, gerr, pool.ErrClosed)
+					assert.NotErrorIs(t, gerr, pool.ErrQueueTimeout)
+				}
+				t.Logf("expired %d dropped %d: submit %v, Wait %v", st.Expired, st.Dropped, serr, gerr)
+				assert.Zero(t, ran.Load())
+				shutdown(t, p)
+			})
+		})
+	}
+}
+
+// The end of the context a fail-fast group was made from does not fail the
+// group: it ends the wait of Group.Go, which records the cause as the
+// group's first error, and of a Group.Submit given the group's context,
+// which only returns it; a Group.Submit given another context goes on
+// waiting, until the expiry fails the group with ErrQueueTimeout. The
+// expired task is counted once either way, and is Wait's error only if
+// nothing failed the group before it.
+func TestFailFastBlockedSubmitterParentCanceled(t *testing.T) {
+	for _, s := range blockedGroupSubmits {
+		t.Run(s.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				parent, cancel := context.WithCancelCause(context.Background())
+				defer cancel(nil)
+				p, g, gctx, never, ran, release := fullWithExpiring(t, parent)
+				res := make(chan error, 1)
+				go func() { res <- s.do(g, gctx, never) }()
+				synctest.Wait()
+				require.Empty(t, res, "waiting for room")
+
+				boom := errors.New("boom")
+				cancel(boom)
+				synctest.Wait()
+				var serr error
+				if s.name == "Group.Submit" {
+					require.Empty(t, res, "a Submit given another context waits on")
+					time.Sleep(time.Second)
+					synctest.Wait()
+					require.Len(t, res, 1, "refused when the task expires")
+					serr = <-res
+					assert.Equal(t, pool.ErrQueueTimeout, serr)
+				} else {
+					require.Len(t, res, 1, "refused at once")
+					serr = <-res
+					assert.Equal(t, boom, serr)
+					time.Sleep(time.Second)
+				}
+				release()
+				want := pool.ErrQueueTimeout
+				if s.name == "Group.Go" {
+					want = boom
+				}
+				assert.Equal(t, want, g.Wait(), "the first error alone")
+				assert.Equal(t, boom, context.Cause(gctx))
+				assert.Zero(t, ran.Load())
+				shutdown(t, p)
+				assert.Equal(t, pool.Stats{Limit: 1, Submitted: 2, Completed: 1, Expired: 1, Rejected: 1}, p.Stats())
+			})
+		})
 	}
 }
