@@ -166,10 +166,13 @@ func (g *Group) Go(fn func(ctx context.Context) error, opts ...TaskOption) error
 
 // Submit submits fn as a task of the group, blocking while the pool's
 // bounded queue is full until there is room, ctx is done or the group has
-// failed (fail-fast); it mirrors [Pool.Submit]. On failure it returns
-// [ErrClosed], context.Cause(ctx) or the group's first error, and fn will
-// not run; unlike [Group.Go], the error is only returned, not recorded for
-// Wait. opts configure the task, as for [Group.Go].
+// failed (fail-fast); it mirrors [Pool.Submit]. The end of the context the
+// group was made from cancels the group's context but does not fail the
+// group, so it ends the wait only if ctx derives from it, as the group's
+// own context does. On failure it returns [ErrClosed], context.Cause(ctx)
+// or the group's first error, and fn will not run; unlike [Group.Go], the
+// error is only returned, not recorded for Wait. opts configure the task,
+// as for [Group.Go].
 //
 // ctx is the parent of fn's context, as for [Pool.Submit]: its values and
 // deadline reach fn, and fn's context is done when ctx is, or when the
