@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
 )
 
@@ -38,21 +40,22 @@ import (
 //     with aging); a group task whose QueueTimeout passes while it is
 //     queued never runs, and Wait reports ErrQueueTimeout for it, once
 //     (with WithFailFast, as the first error if no other came before,
-//     which cancels the group's context); a RunTimeout puts a deadline on
+//     which cancels the group's context and refuses the group's blocked
+//     submitters before the room the task leaves goes to anyone else's);
+//     a RunTimeout puts a deadline on
 //     the task's context, d after it started: if nothing canceled it
 //     before, its Err is then context.DeadlineExceeded and its Cause
 //     ErrRunTimeout.
 //
 // What the scheduler decides, the model learns (see fuzz_pool_test.go):
 // and a Wait whose group runs out of tasks while a blocked submitter of the
-// group gets room may return or go on waiting. A Sleep that would expire a
-// fail-fast group's task while a submitter of that group is blocked is
-// skipped: the room the expiry makes and the group's failure race.
+// group gets room may return or go on waiting.
 //
 // data[0] chooses the pool as for FuzzPool (its idle timeout passes only in
 // Sleep ops), and its bit 6 gives the pool a WithErrorHandler,
 // which must get each failed pool task's error once, during the op that
-// ended the task, instead of Wait. Two groups exist from the start: group 0 on
+// ended the task, instead of Wait; its bit 7 gives it an observer that
+// yields in each Dropped event (fzYielder). Two groups exist from the start: group 0 on
 // context.Background, group 1 fail-fast on context 0. Then every two bytes
 // are an operation and its argument (see stepGroup); a group submit's
 // argument gives its priority (top 3 bits), with bit 4 a QueueTimeout of
@@ -104,6 +107,12 @@ func FuzzGroup(f *testing.F) {
 			cRelease, 0, cRelease, 0, cGWait, 0, cGWait, 1},
 		// An expiry that empties a group with a Go blocked (queue of 1).
 		{0x08, cGo, 2, cGo, 0x10, cGo, 0, cGWait, 0, cSleep, 1, cRelease, 0, cRelease, 0, cGWait, 0},
+		// A fail-fast group's task expiring on a full queue of 1 while a Go
+		// and a Submit of the group and a Go of group 0 wait for room: the
+		// group's are refused with ErrQueueTimeout, group 0's gets the
+		// room; with the yielding observer.
+		{0x88, cGo, 0x01, cGo, 0x11, cGo, 0x01, cGSubmit, 0x01, cGo, 0x00, cSleep, 1, cGWait, 1,
+			cRelease, 0, cRelease, 0, cRelease, 0, cGWait, 0},
 	} {
 		f.Add(seed)
 	}
@@ -117,9 +126,12 @@ func FuzzGroup(f *testing.F) {
 			if data[0]&0x40 != 0 {
 				opts = append(opts, pool.WithErrorHandler(gx.handle))
 			}
+			if data[0]&0x80 != 0 {
+				opts = append(opts, pool.WithObserver(fzYielder{}))
+			}
 			h := newFzHarness(t, data[0], false, opts...)
 			h.gx, gx.h = gx, h
-			h.m.handler = len(opts) > 0
+			h.m.handler = data[0]&0x40 != 0
 			h.do(fzOp{kind: opGroupNew, ctx: -1})
 			h.do(fzOp{kind: opGroupNew, ctx: 0, n: 1})
 			for i := 1; i+1 < len(data); i += 2 {
@@ -201,11 +213,7 @@ func (h *fzHarness) stepGroup(code, arg byte) {
 			op.grp = g
 		}
 	case 15:
-		d := fzSleeps[arg&7]
-		if m.expiryRaces(m.now + d) {
-			return
-		}
-		h.sleep(d)
+		h.sleep(fzSleeps[arg&7])
 		return
 	}
 	if ok {
@@ -213,21 +221,19 @@ func (h *fzHarness) stepGroup(code, arg byte) {
 	}
 }
 
-// expiryRaces says whether a group task queued with a QueueTimeout would
-// expire by then while its group is fail-fast and has a submitter blocked:
-// the expiry makes room before it fails the group, so the submitter may get
-// the room or the group's error.
-func (m *fzModel) expiryRaces(until time.Duration) bool {
-	for _, e := range m.alts[0].q {
-		t := m.tasks[e.id]
-		if t.qt == 0 || t.deadline > until || t.grp == 0 || !m.groups[t.grp-1].failFast {
-			continue
-		}
-		if slices.ContainsFunc(m.blocked, func(id int) bool { return m.tasks[id].grp == t.grp }) {
-			return true
+// fzYielder is an observer that yields a few times in each Dropped event.
+// Whoever drops or expires a task reports it there after making room in
+// the queue and before accounting for the task, so a blocked submitter
+// woken by the room tends to act in between, where a fail-fast group's
+// expired task once left the group not yet failed.
+type fzYielder struct{}
+
+func (fzYielder) Observe(e observe.Event) {
+	if e.Kind == observe.Dropped {
+		for range 3 {
+			runtime.Gosched()
 		}
 	}
-	return false
 }
 
 func (op fzOp) groupString() string {

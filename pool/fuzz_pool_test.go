@@ -1239,8 +1239,9 @@ func (m *fzModel) tick(now time.Duration, c fzCheck) error {
 			t.state = tsExpired
 			m.st.Expired++
 			if t.grp > 0 {
-				// To its group's Wait (FuzzGroup skips the Sleeps where
-				// this would race a blocked submitter: see expiryRaces).
+				// To its group's Wait. A fail-fast group fails here, and
+				// refuses its blocked submitters, before the room the
+				// task leaves goes to anyone (see WithFailFast).
 				if err := m.taskEnded(t, &fzWant{expired, 0}, c); err != nil {
 					return err
 				}
