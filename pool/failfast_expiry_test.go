@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft/future"
 	"github.com/weftgo/weft/internal/observetest"
 	"github.com/weftgo/weft/observe"
 	"github.com/weftgo/weft/pool"
@@ -351,4 +352,35 @@ func TestFailFastBlockedSubmitterParentCanceled(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A future's task reports its outcome to its future only, an expiry too
+// (see QueueTimeout): on a fail-fast group, its expiry does not fail the
+// group, and the room it leaves goes to a submitter of the group.
+func TestFailFastExpiryOfAFutureLeavesTheGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(1))
+		release := busy(t, p)
+		g, gctx := p.Group(context.Background(), pool.WithFailFast())
+		f, err := future.Submit(context.Background(), g, func(context.Context) (int, error) { return 1, nil }, pool.QueueTimeout(time.Second))
+		require.NoError(t, err)
+		var live atomic.Bool
+		res := make(chan error, 1)
+		go func() { res <- g.Go(func(ctx context.Context) error { live.Store(ctx.Err() == nil); return nil }) }()
+		synctest.Wait()
+		require.Empty(t, res, "waiting for room")
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Len(t, res, 1, "the expiry made room")
+		assert.NoError(t, <-res)
+		_, ferr := f.Result(context.Background())
+		assert.Equal(t, pool.ErrQueueTimeout, ferr)
+		assert.NoError(t, gctx.Err(), "the group has not failed")
+		release()
+		assert.NoError(t, g.Wait())
+		assert.True(t, live.Load(), "the task ran with a live context")
+		shutdown(t, p)
+		assert.Equal(t, pool.Stats{Limit: 1, Submitted: 3, Completed: 2, Expired: 1}, p.Stats())
+	})
 }
