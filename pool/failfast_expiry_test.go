@@ -384,3 +384,44 @@ func TestFailFastExpiryOfAFutureLeavesTheGroup(t *testing.T) {
 		assert.Equal(t, pool.Stats{Limit: 1, Submitted: 3, Completed: 2, Expired: 1}, p.Stats())
 	})
 }
+
+// Once a fail-fast group has failed by an expiry, its submitters waiting
+// for room are refused, but a submit that finds room at once is accepted
+// and its task runs with the canceled context (see WithFailFast); a second
+// expiry of the group is a later error, dropped: Wait reports one.
+func TestFailFastGroupAfterItsExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(2))
+		release := busy(t, p)
+		g, _ := p.Group(context.Background(), pool.WithFailFast())
+		var ran atomic.Int32
+		never := func(context.Context) error { ran.Add(1); return nil }
+		require.NoError(t, g.Go(never, pool.QueueTimeout(time.Second)))
+		require.NoError(t, g.Go(never, pool.QueueTimeout(2*time.Second), pool.Priority(1)))
+		res := make(chan error, 2)
+		go func() { res <- g.Go(never) }()
+		go func() { res <- g.Submit(context.Background(), never) }()
+		synctest.Wait()
+		require.Empty(t, res, "waiting for room")
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Len(t, res, 2, "both refused at the first expiry")
+		assert.Equal(t, pool.ErrQueueTimeout, <-res)
+		assert.Equal(t, pool.ErrQueueTimeout, <-res)
+		causes := make(chan error, 2)
+		probe := func(ctx context.Context) error { causes <- context.Cause(ctx); return nil }
+		assert.NoError(t, g.TrySubmit(probe), "room at once")
+		assert.Equal(t, pool.ErrQueueFull, g.TrySubmit(never), "full again")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.NoError(t, g.Go(probe), "room at once, after the second expiry")
+		release()
+		assert.Same(t, pool.ErrQueueTimeout, g.Wait(), "one error: the first")
+		assert.Equal(t, pool.ErrQueueTimeout, <-causes)
+		assert.Equal(t, pool.ErrQueueTimeout, <-causes)
+		assert.Zero(t, ran.Load())
+		shutdown(t, p)
+		assert.Equal(t, pool.Stats{Limit: 1, Submitted: 5, Completed: 3, Expired: 2, Rejected: 3}, p.Stats())
+	})
+}
