@@ -87,9 +87,9 @@ func groupConfigOf(opts []GroupOption) groupConfig {
 // tasks that start later receive the canceled context.
 //
 // Besides an error a task returns (or its panic), the group fails with
-// [ErrQueueTimeout] when a task of it expires in the queue (see
-// [QueueTimeout]), and with a refusal that [Group.Go] or [Group.TrySubmit]
-// records. Once it has failed, its submitters waiting for room in a bounded
+// [ErrQueueTimeout] when a task of it (not a future's, whose outcome is the
+// future's) expires in the queue (see [QueueTimeout]), and with a refusal
+// that [Group.Go] or [Group.TrySubmit] records. Once it has failed, its submitters waiting for room in a bounded
 // queue give up with the first error, even if room came with the failure;
 // a submit that finds room at once is still accepted, and its task runs
 // with the canceled context.
@@ -147,7 +147,8 @@ func (g *Group) made(fn func(context.Context) error, checkFn bool) {
 // the context the group was made from is done. When the room and the
 // failure come together — a task of the group whose [QueueTimeout] passed
 // leaves the room and fails the group at once — Go returns the group's
-// first error, [ErrQueueTimeout], and fn does not run. fn receives a context
+// first error, [ErrQueueTimeout] (or [ErrClosed], if the pool is closed
+// before Go takes the room), and fn does not run. fn receives a context
 // derived from the group's. If the task cannot be submitted (the pool is
 // closed, or the wait ended), Go returns that error and also records it for
 // Wait, so a task that never ran is never lost silently. opts configure the

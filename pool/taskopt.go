@@ -79,10 +79,10 @@ func Priority(n int) TaskOption { return priorityOption(n) }
 // task's error would have gone: to its [Group]'s Wait, to the handler set
 // by [WithErrorHandler], or to [Pool.Wait]; a future's task (see package
 // future) completes its future with that error instead, and reports
-// nothing to the pool. A [WithFailFast] group whose task expires fails at
-// that moment, before the room the task leaves in a bounded queue goes to
-// anyone: a submitter of that group waiting for room is refused with the
-// group's first error (see [Group.Go]).
+// nothing to the pool. A [WithFailFast] group whose task (not a future's)
+// expires fails at that moment, before the room the task leaves in a
+// bounded queue goes to anyone: a submitter of that group waiting for room
+// is refused with the group's first error (see [Group.Go]).
 //
 // The pool keeps one timer for all its queued tasks, set to the earliest
 // deadline, so an expired task is dropped and reported when its deadline
