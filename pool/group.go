@@ -89,10 +89,10 @@ func groupConfigOf(opts []GroupOption) groupConfig {
 // Besides an error a task returns (or its panic), the group fails with
 // [ErrQueueTimeout] when a task of it (not a future's, whose outcome is the
 // future's) expires in the queue (see [QueueTimeout]), and with a refusal
-// that [Group.Go] or [Group.TrySubmit] records. Once it has failed, its submitters waiting for room in a bounded
-// queue give up with the first error, even if room came with the failure;
-// a submit that finds room at once is still accepted, and its task runs
-// with the canceled context.
+// that [Group.Go] or [Group.TrySubmit] records. Once it has failed, its
+// submitters waiting for room in a bounded queue give up with the first
+// error, even if room came with the failure; a submit that finds room at
+// once is still accepted, and its task runs with the canceled context.
 func WithFailFast() GroupOption {
 	return groupOptionFunc(func(c *groupConfig) { c.failFast = true })
 }
