@@ -20,18 +20,26 @@ import (
 // deliver the right items (in order when every stage is ordered), return the
 // right error, leave no callback running and satisfy the Stats rules.
 func TestStressStagesRace(t *testing.T) {
-	procs := runtime.GOMAXPROCS(0)
-	runs := 60
+	stressParallel(t, 60, 10, stressOnce)
+}
+
+// stressParallel calls once runs times (shortRuns under -short) in each of
+// 2×GOMAXPROCS goroutines, each with a random source of its own, and
+// reports every goroutine's first failure: the message once returns, or ""
+// when the run held.
+func stressParallel(t *testing.T, runs, shortRuns int, once func(rng *rand.Rand) string) {
+	t.Helper()
 	if testing.Short() {
-		runs = 10
+		runs = shortRuns
 	}
+	procs := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	failures := make(chan string, 2*procs)
 	for g := range 2 * procs {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(g), uint64(runs)))
 			for i := range runs {
-				if msg := stressOnce(rng); msg != "" {
+				if msg := once(rng); msg != "" {
 					failures <- fmt.Sprintf("goroutine %d run %d: %s", g, i, msg)
 					return
 				}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +17,7 @@ import (
 // windows of a size far above the period must be runs of the input moving
 // forward that together hold every item; and the counters must settle.
 func TestStressWindowsSlowConsumer(t *testing.T) {
-	procs := runtime.GOMAXPROCS(0)
-	runs := 20
-	if testing.Short() {
-		runs = 4
-	}
-	var wg sync.WaitGroup
-	failures := make(chan string, 2*procs)
-	for g := range 2 * procs {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(g), 7))
-			for i := range runs {
-				if msg := stressWindowsOnce(rng); msg != "" {
-					failures <- fmt.Sprintf("goroutine %d run %d: %s", g, i, msg)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(failures)
-	for msg := range failures {
-		t.Error(msg)
-	}
+	stressParallel(t, 20, 4, stressWindowsOnce)
 }
 
 func stressWindowsOnce(rng *rand.Rand) string {
