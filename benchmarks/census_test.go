@@ -29,17 +29,24 @@ var (
 	censusTask  = flag.String("census.task", "sleep10ms", "the scenario's task")
 )
 
-// A census is one run of a scenario: its time, and at the moment the most
-// memory was held (heap objects plus stacks above the start), what was
-// held and how many goroutines were alive; then, at the moment the most
-// goroutines were alive, how many submitters had been started but had not
-// yet returned from their submit, how many tasks were submitted but not
-// started (queued), and how many had started and not ended (running).
+// A census is one run of a scenario: its time, the processor time it
+// took, when the last submitter had been started and when every submit had
+// returned; at the moment the most memory was held (heap objects plus
+// stacks above the start), what was held and how many goroutines were
+// alive; then, at the moment the most goroutines were alive, how many
+// submitters had been started but had not yet returned from their submit,
+// how many tasks were submitted but not started (queued), how many had
+// started and not ended (running), and how many goroutines were runnable
+// and how many parked. mostQueued is the most tasks queued at any sample:
+// a pool that falls behind with workers to spare shows there.
 type census struct {
-	elapsed                  time.Duration
+	elapsed, cpu             time.Duration
+	spawned, submitted       time.Duration
 	peak, heap, stacks       uint64
 	goroutines               uint64
 	waiting, queued, running int64
+	runnable, parked         uint64
+	mostQueued               int64
 }
 
 func TestPondSuiteCensus(t *testing.T) {
@@ -90,6 +97,8 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/stacks:bytes"},
 		{Name: "/sched/goroutines:goroutines"},
+		{Name: "/sched/goroutines/runnable:goroutines"},
+		{Name: "/sched/goroutines/waiting:goroutines"},
 	}
 	metrics.Read(samples)
 	heap0, stacks0 := samples[0].Value.Uint64(), samples[1].Value.Uint64()
@@ -114,10 +123,12 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 			if heap+stacks > c.peak {
 				c.peak, c.heap, c.stacks, c.goroutines = heap+stacks, heap, stacks, g
 			}
+			c.mostQueued = max(c.mostQueued, submitted.Load()-started.Load())
 			if g > mostG {
 				mostG = g
 				s, b, e := started.Load(), submitted.Load(), ended.Load()
 				c.waiting, c.queued, c.running = begun.Load()-b, b-s, s-e
+				c.runnable, c.parked = samples[3].Value.Uint64(), samples[4].Value.Uint64()
 			}
 		}
 	}()
@@ -127,6 +138,7 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 		task()
 		ended.Add(1)
 	}
+	cpu0 := cpuTime()
 	t0 := time.Now()
 	submit, wait := start(suiteWorkers, counted)
 	var wg sync.WaitGroup
@@ -139,9 +151,12 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 			}
 		})
 	}
+	c.spawned = time.Since(t0)
 	wg.Wait()
+	c.submitted = time.Since(t0)
 	wait()
 	c.elapsed = time.Since(t0)
+	c.cpu = cpuTime() - cpu0
 	close(quit)
 	<-done
 	return c
@@ -163,13 +178,19 @@ func medians(runs []census) string {
 		return xs[len(xs)/2]
 	}
 	const mib = 1 << 20
-	return fmt.Sprintf("%6.1f ms  peak %5.1f MiB (heap %4.1f, stacks %5.1f, %6.0f goroutines)  at most goroutines: %6.0f submitters waiting, %6.0f tasks queued, %6.0f running",
+	return fmt.Sprintf("%6.1f ms (cpu %5.1f, spawned %5.1f, submitted %5.1f)  peak %5.1f MiB (heap %4.1f, stacks %5.1f, %6.0f goroutines)  at most goroutines: %6.0f submitters waiting, %6.0f tasks queued, %6.0f running (%6.0f runnable, %6.0f parked); at most %6.0f queued",
 		med(func(c census) float64 { return float64(c.elapsed) / 1e6 }),
+		med(func(c census) float64 { return float64(c.cpu) / 1e6 }),
+		med(func(c census) float64 { return float64(c.spawned) / 1e6 }),
+		med(func(c census) float64 { return float64(c.submitted) / 1e6 }),
 		med(func(c census) float64 { return float64(c.peak) / mib }),
 		med(func(c census) float64 { return float64(c.heap) / mib }),
 		med(func(c census) float64 { return float64(c.stacks) / mib }),
 		med(func(c census) float64 { return float64(c.goroutines) }),
 		med(func(c census) float64 { return float64(c.waiting) }),
 		med(func(c census) float64 { return float64(c.queued) }),
-		med(func(c census) float64 { return float64(c.running) }))
+		med(func(c census) float64 { return float64(c.running) }),
+		med(func(c census) float64 { return float64(c.runnable) }),
+		med(func(c census) float64 { return float64(c.parked) }),
+		med(func(c census) float64 { return float64(c.mostQueued) }))
 }
