@@ -34,7 +34,7 @@ var (
 // returned; at the moment the most memory was held (heap objects plus
 // stacks above the start), what was held and how many goroutines were
 // alive; then, at the moment the most goroutines were alive, how many
-// submitters had been started but had not yet returned from their submit,
+// submitters had been started but had not yet made all their submits,
 // how many tasks were submitted but not started (queued), how many had
 // started and not ended (running), and how many goroutines were runnable
 // and how many parked. mostQueued is the most tasks queued at any sample:
@@ -103,7 +103,7 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 	metrics.Read(samples)
 	heap0, stacks0 := samples[0].Value.Uint64(), samples[1].Value.Uint64()
 
-	var begun, submitted, started, ended atomic.Int64
+	var begun, returned, submitted, started, ended atomic.Int64
 	var c census
 	var mostG uint64
 	quit, done := make(chan struct{}), make(chan struct{})
@@ -127,7 +127,7 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 			if g > mostG {
 				mostG = g
 				s, b, e := started.Load(), submitted.Load(), ended.Load()
-				c.waiting, c.queued, c.running = begun.Load()-b, b-s, s-e
+				c.waiting, c.queued, c.running = begun.Load()-returned.Load(), b-s, s-e
 				c.runnable, c.parked = samples[3].Value.Uint64(), samples[4].Value.Uint64()
 			}
 		}
@@ -149,6 +149,7 @@ func takeCensus(start suitePool, task func(), users, tasks int) census {
 				submit()
 				submitted.Add(1)
 			}
+			returned.Add(1)
 		})
 	}
 	c.spawned = time.Since(t0)
