@@ -13,9 +13,11 @@ import (
 	"time"
 )
 
-// The census explains a pond-suite scenario's peak memory rather than
-// measuring it: which goroutines were alive at the peak. It is off by
-// default; to run it, side by side with pond, 40 runs each:
+// The census explains a pond-suite scenario's time and peak memory rather
+// than measuring them: when the submitters had all been started and had
+// all returned, how far the pool fell behind, and which goroutines were
+// alive at the peak. It is off by default; to run it, side by side with
+// pond, 40 runs each:
 //
 //	go test -run Census -census 40 -census.impls weft,pond -census.load 100Ku-1t
 //
