@@ -118,12 +118,12 @@ var suitePools = []struct {
 // started (sampled every millisecond, after a collection; the highest op).
 //
 // Each implementation first runs its scenario once, unmeasured. The first
-// run in a process with more goroutines alive than any before pays for
-// what the runtime then keeps for reuse (the descriptors of exited
-// goroutines, among others), so without the warm-up whichever
-// implementation ran first (weft, as listed) paid that for the others:
-// weft's peak with sleeping tasks from one submitter was 39-44 MiB when
-// it ran first in its process, 31-37 MiB otherwise.
+// run of a scenario in a process pays for runtime state that later runs
+// reuse (more than goroutine descriptors: starting and ending 200,000
+// goroutines beforehand did not remove it), so without the warm-up
+// whichever implementation ran first (weft, as listed) paid that for the
+// others: weft's peak with sleeping tasks from one submitter was 39-44 MiB
+// when it ran first in its process, 31-37 MiB otherwise.
 func BenchmarkPondSuite(b *testing.B) {
 	for _, task := range suiteTasks {
 		for _, load := range suiteLoads {
