@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/future"
+	"github.com/weftgo/weft/internal/bubbletest"
 	"github.com/weftgo/weft/pool"
 )
 
@@ -27,37 +28,13 @@ func TestWatchersStartNoGoroutine(t *testing.T) {
 			}
 		}()
 		synctest.Wait() // both are parked, watching
-		stacks := bubbleStacks()
+		stacks := strings.Join(bubbletest.Stacks(), "\n\n")
 		require.Contains(t, stacks, "future.Wait[", "the watchers' own goroutines are listed")
 		require.NotContains(t, stacks, "created by github.com/weftgo/weft/future.")
 		for i, p := range ps {
 			require.NoError(t, p.Resolve(i))
 		}
 	})
-}
-
-// bubbleStacks returns the stacks of the goroutines in the caller's
-// synctest bubble. runtime.Stack lists every goroutine of the process, and
-// a goroutine of an earlier test (a future.Go finishing after its test
-// returned, seen in a failed CI run) is no goroutine of the watchers.
-func bubbleStacks() string {
-	buf := make([]byte, 1<<20)
-	all := strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n")
-	// The caller's own stack comes first; its header names its bubble.
-	header, _, _ := strings.Cut(all[0], "\n")
-	i := strings.Index(header, "synctest bubble ")
-	if i < 0 {
-		panic("bubbleStacks called outside a synctest bubble")
-	}
-	bubble := strings.TrimSuffix(header[i:], "]:")
-	var in []string
-	for _, g := range all {
-		h, _, _ := strings.Cut(g, "\n")
-		if strings.HasSuffix(h, bubble+"]:") {
-			in = append(in, g)
-		}
-	}
-	return strings.Join(in, "\n\n")
 }
 
 // Wait and AsCompleted cost O(1) allocations per call, not per future: all

@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/weftgo/weft/internal/bubbletest"
 	"github.com/weftgo/weft/pipeline"
 )
 
@@ -325,13 +326,12 @@ func fanOneToOne(chain []statsOf) []bool {
 	return one
 }
 
-// fanLeaks returns the stacks of the goroutines running code of package
-// pipeline. Once every sink has returned there must be none.
+// fanLeaks returns the stacks of the goroutines of the calling synctest
+// bubble running code of package pipeline. Once every sink has returned
+// there must be none.
 func fanLeaks() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
 	var leaks []string
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
+	for _, g := range bubbletest.Stacks() {
 		if strings.Contains(g, "weftgo/weft/pipeline.") {
 			leaks = append(leaks, g)
 		}

@@ -1,11 +1,11 @@
 package pool_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/weftgo/weft/internal/bubbletest"
 	"github.com/weftgo/weft/pool"
 )
 
@@ -237,11 +238,9 @@ func TestErrorHandlerReceivesTaskErrors(t *testing.T) {
 // (Shutdown waits for the count of workers, not for their goroutines), and
 // a bubble's goroutines cannot outlive it.
 func parkedWorkers() int {
-	buf := make([]byte, 64<<20)
-	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
-	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
-		if bytes.Contains(g, []byte("synctest bubble")) && bytes.Contains(g, []byte("pool.(*worker).park(")) {
+	for _, g := range bubbletest.Stacks() {
+		if strings.Contains(g, "pool.(*worker).park(") {
 			n++
 		}
 	}
