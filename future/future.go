@@ -26,7 +26,7 @@ import (
 // channel is allocated only when someone asks for it.
 type Future[T any] struct {
 	_     noCopy
-	state atomic.Uint32 // State | ctxDoneBit
+	state atomic.Uint32 // State | ctxDoneBit | parentDoneBit
 	mu    sync.Mutex    // guards transitions and *ext
 	ext   atomic.Pointer[ext[T]]
 	cbs   *callback[T] // pending done-callbacks, newest first; guarded by mu
@@ -147,7 +147,7 @@ func (f *Future[T]) cancel(onlyPending bool) State {
 			// Publish the error with the state: readers that see the final
 			// state read err without the lock.
 			f.err = ErrCanceled
-			if !f.state.CompareAndSwap(s, uint32(Canceled)|ctxDoneBit) {
+			if !f.state.CompareAndSwap(s, uint32(Canceled)|ctxDoneBit|s&parentDoneBit) {
 				f.err = nil
 				continue
 			}
@@ -218,7 +218,7 @@ func (f *Future[T]) complete(v T, err error) (bool, error) {
 	var old uint32
 	for {
 		old = f.state.Load()
-		if f.state.CompareAndSwap(old, uint32(Finished)|ctxDoneBit) {
+		if f.state.CompareAndSwap(old, uint32(Finished)|ctxDoneBit|old&parentDoneBit) {
 			break
 		}
 	}

@@ -40,10 +40,13 @@ func (s State) String() string {
 
 // The state word of a future: the State in the low bits plus ctxDoneBit,
 // which says the task's context has been canceled (by Cancel, by the parent
-// context through AfterFunc, or because the task completed).
+// context, or because the task completed), and parentDoneBit, set with it
+// when the parent's end was the first of these: the context's Err is then
+// the parent's, and [context.Canceled] otherwise, so that it never changes.
 const (
-	stateMask  = 3
-	ctxDoneBit = 4
+	stateMask     = 3
+	ctxDoneBit    = 4
+	parentDoneBit = 8
 )
 
 func (s State) final() bool { return s >= Finished }

@@ -25,7 +25,7 @@ type outcomeSink interface{ Delivered(err error) }
 // not nil, even when the task ends this goroutine with runtime.Goexit.
 func (f *Future[T]) runFor(parent context.Context, sink outcomeSink) (ran bool, cbErr error) {
 	s := f.state.Load()
-	if State(s&stateMask) != Pending || !f.state.CompareAndSwap(s, uint32(Running)|s&ctxDoneBit) {
+	if State(s&stateMask) != Pending || !f.state.CompareAndSwap(s, uint32(Running)|s&^stateMask) {
 		return false, nil
 	}
 	fn := f.fn
@@ -82,18 +82,30 @@ func (c *taskCtx[T]) Deadline() (time.Time, bool) { return c.parent.Deadline() }
 
 func (c *taskCtx[T]) Value(key any) any { return c.parent.Value(key) }
 
+// Err keeps the context contract: it is nil until Done is closed, and then
+// the same error for ever. A parent found done marks c done first, here
+// and in Done, rather than leave it to the watcher of the parent, which
+// may not have run yet (or not be registered at all).
 func (c *taskCtx[T]) Err() error {
-	if err := c.parent.Err(); err != nil {
-		return err
+	s := c.fut().state.Load()
+	if s&ctxDoneBit == 0 {
+		if c.parent.Err() == nil {
+			return nil
+		}
+		c.parentDone()
+		s = c.fut().state.Load()
 	}
-	if c.fut().state.Load()&ctxDoneBit != 0 {
-		return context.Canceled
+	if s&parentDoneBit != 0 {
+		return c.parent.Err()
 	}
-	return nil
+	return context.Canceled
 }
 
 func (c *taskCtx[T]) Done() <-chan struct{} {
 	f := c.fut()
+	if f.state.Load()&ctxDoneBit == 0 && c.parent.Err() != nil {
+		c.parentDone() // so that a child made now is canceled at once
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := f.extLocked()
@@ -179,7 +191,7 @@ func (c *taskCtx[T]) parentDone() {
 			f.mu.Unlock()
 			return
 		}
-		if f.state.CompareAndSwap(s, s|ctxDoneBit) {
+		if f.state.CompareAndSwap(s, s|ctxDoneBit|parentDoneBit) {
 			break
 		}
 	}
