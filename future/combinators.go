@@ -24,13 +24,15 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	if ctx == nil {
 		panic(errNilContext)
 	}
+	n := 0
 	for f := range AsCompleted(ctx, fs...) {
 		if f.err != nil {
 			cancelAll(fs)
 			return nil, f.err
 		}
+		n++
 	}
-	if err := ctx.Err(); err != nil && !allDone(fs) {
+	if !sawAll(n, fs) {
 		return nil, context.Cause(ctx)
 	}
 	out := make([]T, len(fs))
@@ -70,13 +72,15 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 	if len(fs) == 0 {
 		return zero, ErrNoFutures
 	}
+	n := 0
 	for f := range AsCompleted(ctx, fs...) {
 		if f.err == nil {
 			cancelAll(fs)
 			return f.val, nil
 		}
+		n++
 	}
-	if !allDone(fs) {
+	if !sawAll(n, fs) {
 		return zero, context.Cause(ctx)
 	}
 	errs := make([]error, 0, len(fs))
@@ -115,11 +119,17 @@ func cancelAll[T any](fs []*Future[T]) {
 	}
 }
 
-func allDone[T any](fs []*Future[T]) bool {
-	for _, f := range fs {
-		if !f.State().final() {
-			return false
-		}
+// sawAll reports whether an AsCompleted loop over fs that yielded n
+// futures ran to the end, rather than stopping because its ctx ended. What
+// the loop saw decides: a future that completes after it stopped must not
+// count, or a failure could pass for success.
+func sawAll[T any](n int, fs []*Future[T]) bool {
+	if n == len(fs) {
+		return true
 	}
-	return true
+	distinct := make(map[*Future[T]]struct{}, len(fs)) // duplicates are yielded once
+	for _, f := range fs {
+		distinct[f] = struct{}{}
+	}
+	return n == len(distinct)
 }
