@@ -17,9 +17,10 @@ type Outcome[T any] struct {
 // All waits for every future in fs and returns their values in argument order
 // (JavaScript's Promise.all). As soon as one fails it cancels the others
 // ([Future.Cancel]: pending ones never run, running ones see their context
-// canceled) and returns that error, the first in completion order. If ctx
-// ends first All returns context.Cause(ctx) and cancels nothing. Duplicate
-// futures are allowed.
+// canceled) and returns that error: the first failure in argument order
+// among the futures already done when All is called, or else the first to
+// fail after. If ctx ends first All returns context.Cause(ctx) and cancels
+// nothing. Duplicate futures are allowed.
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	if ctx == nil {
 		panic(errNilContext)
@@ -60,7 +61,8 @@ func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Outcome[T], err
 }
 
 // Any returns the value of the first future in fs to succeed and cancels
-// the others (JavaScript's Promise.any; a hedged request). If every future
+// the others (JavaScript's Promise.any; a hedged request). Futures already
+// done when Any is called come first, in argument order. If every future
 // fails it returns all their errors joined, in argument order. If ctx ends
 // first it returns context.Cause(ctx) and cancels nothing. With no futures it
 // returns [ErrNoFutures].
@@ -95,7 +97,8 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 }
 
 // Race returns the outcome of the first future in fs to finish, success or
-// failure, and cancels the others (JavaScript's Promise.race). If ctx ends
+// failure, and cancels the others (JavaScript's Promise.race). Futures
+// already done when Race is called come first, in argument order. If ctx ends
 // first it returns context.Cause(ctx) and cancels nothing. With no futures
 // it returns [ErrNoFutures].
 func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {

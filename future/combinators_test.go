@@ -201,3 +201,23 @@ func TestComposeErrors(t *testing.T) {
 		})
 	}
 }
+
+// Futures already done when a combinator is called count in argument
+// order, whatever order they completed in.
+func TestCombinatorsTakeDoneFuturesInArgumentOrder(t *testing.T) {
+	p1, p2 := future.NewPromise[int](), future.NewPromise[int]()
+	errFirst, errSecond := errors.New("failed first"), errors.New("failed second")
+	require.NoError(t, p2.Reject(errFirst))
+	require.NoError(t, p1.Reject(errSecond))
+	_, err := future.All(t.Context(), p1.Future(), p2.Future())
+	assert.Equal(t, errSecond, err, "All: the first failure in argument order")
+	_, err = future.Race(t.Context(), p1.Future(), p2.Future())
+	assert.Equal(t, errSecond, err, "Race: the first in argument order")
+
+	q1, q2 := future.NewPromise[int](), future.NewPromise[int]()
+	require.NoError(t, q2.Resolve(2))
+	require.NoError(t, q1.Resolve(1))
+	v, err := future.Any(t.Context(), q1.Future(), q2.Future())
+	require.NoError(t, err)
+	assert.Equal(t, 1, v, "Any: the first success in argument order")
+}
