@@ -190,14 +190,18 @@ func TestComposeErrors(t *testing.T) {
 			func(t *testing.T, err error) { assert.ErrorIs(t, err, errBoom) }},
 		{"func returns nil future", func(context.Context, int) (*future.Future[int], error) { return nil, nil },
 			func(t *testing.T, err error) { assert.ErrorIs(t, err, future.ErrNilFuture) }},
+		{"func returns zero future", func(context.Context, int) (*future.Future[int], error) { return new(future.Future[int]), nil },
+			func(t *testing.T, err error) { assert.ErrorIs(t, err, future.ErrNilFuture) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := future.NewPromise[int]()
-			g := future.Compose(p.Future(), c.fn)
-			require.NoError(t, p.Resolve(1))
-			_, err := g.Result(t.Context())
-			c.check(t, err)
+			synctest.Test(t, func(t *testing.T) { // a future that never completes fails, not hangs
+				p := future.NewPromise[int]()
+				g := future.Compose(p.Future(), c.fn)
+				require.NoError(t, p.Resolve(1))
+				_, err := g.Result(t.Context())
+				c.check(t, err)
+			})
 		})
 	}
 }

@@ -24,9 +24,11 @@ var ErrCanceled error = canceledError{}
 var ErrAlreadyCompleted = errors.New("future: promise already completed")
 
 // ErrNilFuture is the error of a future made by [Compose] whose function
-// returned a nil future and a nil error: there is nothing to wait for, and
-// the mistake should not pass as a zero value.
-var ErrNilFuture = errors.New("future: Compose func returned a nil future")
+// returned a nil future, or a zero [Future] not made by a constructor, and
+// a nil error: there is nothing to wait for, and the mistake should not
+// pass as a zero value. (Compose's function runs later, on the goroutine
+// that completes its source, so it is reported here rather than as a panic.)
+var ErrNilFuture = errors.New("future: Compose func returned a nil or zero Future")
 
 // errNilContext is the panic value of every function given a nil context.
 const errNilContext = "future: nil Context"

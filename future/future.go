@@ -186,6 +186,13 @@ func (f *Future[T]) zeroLocked() bool {
 	return f.State() == Pending && f.fn == nil && f.parent == nil
 }
 
+// isZero is zeroLocked for a caller that does not hold f.mu.
+func (f *Future[T]) isZero() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.zeroLocked()
+}
+
 // checkMadeLocked panics, unlocking f.mu first, if f is a zero Future.
 func (f *Future[T]) checkMadeLocked() {
 	if f.zeroLocked() {

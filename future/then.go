@@ -44,8 +44,8 @@ func Then[T, U any](f *Future[T], fn func(context.Context, T) (U, error)) *Futur
 // [Go] or [Submit] using the context it is given: canceling the returned
 // future then cancels that work too. If fn returns an error, or f fails, the
 // returned future fails with it; if fn returns neither a future nor an
-// error, it fails with [ErrNilFuture]. A panic or a runtime.Goexit in fn
-// is handled as in [Then]. Compose never blocks.
+// error (or returns a zero Future), it fails with [ErrNilFuture]. A panic
+// or a runtime.Goexit in fn is handled as in [Then]. Compose never blocks.
 func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], error)) *Future[U] {
 	if fn == nil {
 		panic("future: Compose with nil func")
@@ -69,7 +69,7 @@ func Compose[T, U any](f *Future[T], fn func(context.Context, T) (*Future[U], er
 			inner, err = fn((*taskCtx[U])(g), f.val)
 			return err
 		}, func() { g.complete(zero, ErrGoexit) })
-		if err == nil && inner == nil {
+		if err == nil && (inner == nil || inner.isZero()) {
 			err = ErrNilFuture
 		}
 		if err != nil {
