@@ -36,9 +36,12 @@ type TryRunner interface {
 // goes to the future only, exactly once: the task reports no error to r, so
 // nothing is reported twice. A pool still counts the task in its Stats by
 // that outcome (completed, failed — a Goexit included — or panicked). The
-// one exception is a panic in a done-callback that ran when fn returned: it
-// is returned to r as the task's error (for a pool: to pool.Wait or its
-// error handler), and kept on the future too.
+// exceptions are the done-callbacks that ran when fn returned: a panic in
+// one is returned to r as the task's error (for a pool: to pool.Wait or its
+// error handler), and kept on the future too; one that calls
+// runtime.Goexit ends the task's goroutine there, as a Goexit in fn would,
+// so r gets [ErrGoexit] as the task's error (a pool counts the task
+// failed), while the future keeps fn's outcome.
 //
 // Called from a task of a pool (or of a pool.Group, or an [Executor]) with
 // the context that task received, Submit on that same pool, group or

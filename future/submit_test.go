@@ -50,6 +50,30 @@ func TestSubmitOnPoolCallbackPanicGoesToPool(t *testing.T) {
 	assert.ErrorAs(t, f.CallbackErr(), &pe)
 }
 
+// A done-callback that calls runtime.Goexit ends the worker's run, as a
+// task's Goexit does: the pool gets ErrGoexit as the task's error, once,
+// and counts the task failed, while the future keeps the task's value.
+func TestSubmitOnPoolCallbackGoexitGoesToPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var handled []error
+		p := pool.New(1, pool.WithErrorHandler(func(err error) { handled = append(handled, err) }))
+		release := make(chan struct{})
+		f, err := future.Submit(t.Context(), p, func(context.Context) (int, error) { <-release; return 1, nil })
+		require.NoError(t, err)
+		_ = f.OnDone(func(*future.Future[int]) { runtime.Goexit() })
+		close(release)
+		v, err := f.Result(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 1, v)
+		require.NoError(t, p.Shutdown(t.Context()))
+		require.Len(t, handled, 1)
+		assert.ErrorIs(t, handled[0], future.ErrGoexit)
+		st := p.Stats()
+		assert.Equal(t, uint64(0), st.Completed)
+		assert.Equal(t, uint64(1), st.Failed)
+	})
+}
+
 func TestTrySubmit(t *testing.T) {
 	t.Run("pool", func(t *testing.T) {
 		p := pool.New(1, pool.WithQueueSize(0))
