@@ -38,6 +38,7 @@ func (f *Future[T]) OnDone(fn func(*Future[T])) error {
 	if fn == nil {
 		panic("future: OnDone with nil func")
 	}
+	checkNotNil(f)
 	f.mu.Lock()
 	f.checkMadeLocked()
 	if f.State().final() {
@@ -52,6 +53,7 @@ func (f *Future[T]) OnDone(fn func(*Future[T])) error {
 // CallbackErr returns the panics of the done-callbacks run so far, joined,
 // or nil. It never blocks.
 func (f *Future[T]) CallbackErr() error {
+	checkNotNil(f)
 	if f.ext.Load() == nil {
 		return nil
 	}

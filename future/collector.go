@@ -78,7 +78,7 @@ func (c *collector[T]) watch(fs []*Future[T], capDone int) (done []*Future[T], p
 func checkFutures[T any](fs []*Future[T]) {
 	for _, f := range fs {
 		if f == nil {
-			panic("future: nil *Future")
+			panic(errNilFuture)
 		}
 	}
 }

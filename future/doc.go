@@ -54,7 +54,8 @@
 // Misuse panics at once, with a message that starts with "future: ", and
 // leaves nothing locked: a recovered panic leaves the values involved as they
 // were. Misuse is a nil context ("future: nil Context") given to any function
-// or method, a nil func or a nil future, an invalid [ReturnWhen],
+// or method, a nil func, a nil *Future or *Executor (given to a function or
+// used to call a method), an invalid [ReturnWhen],
 // [Promise.Reject] with a nil error, and a zero [Promise], [Executor] or
 // [Future] (see each type for what its zero value allows).
 // Conditions of the run, such as a closed executor or a promise completed

@@ -116,9 +116,12 @@ func (e *Executor) Stop() (dropped int) {
 	return e.p.Stop()
 }
 
-// checkMade panics if e is a zero Executor. e.p is set by NewExecutor only,
+// checkMade panics if e is nil or a zero Executor. e.p is set by NewExecutor only,
 // so reading it needs no lock.
 func (e *Executor) checkMade() {
+	if e == nil {
+		panic("future: nil *Executor")
+	}
 	if e.p == nil {
 		panic("future: Executor must be made with NewExecutor")
 	}

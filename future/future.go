@@ -49,7 +49,22 @@ type ext[T any] struct {
 }
 
 // State reports the current state. It never blocks.
-func (f *Future[T]) State() State { return State(f.state.Load() & stateMask) }
+func (f *Future[T]) State() State {
+	checkNotNil(f)
+	return State(f.state.Load() & stateMask)
+}
+
+// errNilFuture is the panic value of every use of a nil *Future: a method
+// called on one, or one given to a function.
+const errNilFuture = "future: nil *Future"
+
+// checkNotNil panics if f is nil. Every method checks, directly or through
+// State, before it touches f.
+func checkNotNil[T any](f *Future[T]) {
+	if f == nil {
+		panic(errNilFuture)
+	}
+}
 
 // Done returns a channel that is closed when the future is Finished or
 // Canceled, for use in select. Successive calls return the same channel. It
@@ -134,7 +149,10 @@ func (f *Future[T]) TryResult() (v T, err error, ok bool) {
 //   - Finished or Canceled: nothing happens; Cancel returns that state.
 //
 // Cancel never blocks on the task. It is idempotent.
-func (f *Future[T]) Cancel() State { return f.cancel(false) }
+func (f *Future[T]) Cancel() State {
+	checkNotNil(f)
+	return f.cancel(false)
+}
 
 // cancel is Cancel; with onlyPending it leaves a running task alone.
 func (f *Future[T]) cancel(onlyPending bool) State {

@@ -247,6 +247,62 @@ func TestMisuse(t *testing.T) {
 			f, check := pendingFuture()
 			return func() { _, _ = future.All(ctx, f, nil) }, check
 		}},
+		{"nil *Future State", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { f.State() }, nil
+		}},
+		{"nil *Future Done", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { f.Done() }, nil
+		}},
+		{"nil *Future Result", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { _, _ = f.Result(ctx) }, nil
+		}},
+		{"nil *Future TryResult", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { _, _, _ = f.TryResult() }, nil
+		}},
+		{"nil *Future Cancel", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { f.Cancel() }, nil
+		}},
+		{"nil *Future OnDone", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { _ = f.OnDone(func(*future.Future[int]) {}) }, nil
+		}},
+		{"nil *Future CallbackErr", "future: nil *Future", func(*testing.T) (func(), afterCheck) {
+			var f *future.Future[int]
+			return func() { _ = f.CallbackErr() }, nil
+		}},
+		{"nil *Executor Submit", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { _ = e.Submit(ctx, func(context.Context) error { return nil }) }, nil
+		}},
+		{"nil *Executor TrySubmit", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { _ = e.TrySubmit(func(context.Context) error { return nil }) }, nil
+		}},
+		{"nil *Executor Close", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { e.Close() }, nil
+		}},
+		{"nil *Executor Shutdown", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { _ = e.Shutdown(ctx) }, nil
+		}},
+		{"nil *Executor Stop", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { e.Stop() }, nil
+		}},
+		{"Submit on a nil *Executor", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { _, _ = future.Submit(ctx, e, ok) }, nil
+		}},
+		{"TrySubmit on a nil *Executor", "future: nil *Executor", func(*testing.T) (func(), afterCheck) {
+			var e *future.Executor
+			return func() { _, _ = future.TrySubmit(e, ok) }, nil
+		}},
 		{"Wait ReturnWhen 99", "future: Wait with invalid ReturnWhen 99", func(*testing.T) (func(), afterCheck) {
 			f, check := pendingFuture()
 			return func() { _, _, _ = future.Wait(ctx, future.ReturnWhen(99), f) }, check
