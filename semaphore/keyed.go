@@ -83,11 +83,14 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 	e.refs++
 	k.mu.Unlock()
 
-	var since time.Time
+	// The wait is measured from when the request queues, as Weighted
+	// measures it: one that fails or succeeds without queueing waited 0.
+	var queued time.Time
+	var noteQueued *time.Time
 	if k.obs != nil {
-		since = time.Now()
+		noteQueued = &queued
 	}
-	err = e.Acquire(ctx, n)
+	err = e.acquireQueue(ctx, n, noteQueued)
 
 	k.mu.Lock()
 	e.refs--
@@ -97,9 +100,9 @@ func (k *Keyed[K]) Acquire(ctx context.Context, key K, n int64) error {
 	k.drop(key, e)
 	k.mu.Unlock()
 	if err != nil {
-		k.report(observe.Rejected, n, since, err)
+		k.report(observe.Rejected, n, queued, err)
 	} else {
-		k.report(observe.Acquired, n, since, nil)
+		k.report(observe.Acquired, n, queued, nil)
 	}
 	return err
 }

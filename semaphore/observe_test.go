@@ -144,6 +144,24 @@ func TestObserverWaitDuration(t *testing.T) {
 	}
 }
 
+// A Keyed request that fails or succeeds without queueing waited 0, as a
+// Weighted's does, on the real clock (in a bubble every wait reads 0).
+func TestKeyedObserverNoWaitWithoutQueueing(t *testing.T) {
+	ctx := context.Background()
+	rec := &observetest.Recorder{}
+	k := semaphore.NewKeyed[string](2, semaphore.WithObserver(rec))
+
+	assert.ErrorIs(t, k.Acquire(ctx, "a", 3), semaphore.ErrExceedsLimit)
+	sameEvents(t, []observe.Event{ev(observe.Rejected, 3, semaphore.ErrExceedsLimit)}, rec.Take(), "over the limit")
+
+	require.True(t, k.TryAcquire("b", 1))
+	rec.Take()
+	k.Close()
+	assert.ErrorIs(t, k.Acquire(ctx, "b", 1), semaphore.ErrClosed)
+	sameEvents(t, []observe.Event{ev(observe.Rejected, 1, semaphore.ErrClosed)}, rec.Take(), "closed, key in use")
+	k.Release("b", 1)
+}
+
 // reentrant is an Observer that calls back into the semaphore on every
 // event: Held takes the semaphore's lock, so Observe called with the lock
 // held would never return.
