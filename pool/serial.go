@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/weftgo/weft/observe"
 )
 
 // A Serial runs tasks on a [Pool] one key at a time: tasks submitted with
@@ -199,6 +201,7 @@ func (s *Serial[K]) submit(ctx context.Context, key K, fn any, block bool) error
 			g.addErr(ErrClosed)
 		}
 		p.mu.Unlock()
+		p.observe(observe.Rejected, ErrClosed)
 		return ErrClosed
 	}
 	if k, busy := s.keys[key]; busy {

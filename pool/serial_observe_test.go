@@ -63,3 +63,23 @@ func TestSerialObserved(t *testing.T) {
 		checkCounts(t, p, r)
 	})
 }
+
+// A Serial's submit refused by a closed pool is a Rejected event, as a
+// pool's own is, so the events still match Stats.
+func TestSerialRejectedIsObserved(t *testing.T) {
+	for _, inGroup := range []bool{false, true} {
+		rec := &observetest.Recorder{}
+		p := pool.New(1, pool.WithObserver(rec))
+		s := pool.NewSerial[string](p)
+		if inGroup {
+			g, _ := p.Group(context.Background())
+			s = pool.NewGroupSerial[string](g)
+		}
+		p.Close()
+		assert.ErrorIs(t, s.Go("k", func() {}), pool.ErrClosed)
+		assert.ErrorIs(t, s.Submit(context.Background(), "k", func(context.Context) error { return nil }), pool.ErrClosed)
+		assert.ErrorIs(t, s.TrySubmit("k", func(context.Context) error { return nil }), pool.ErrClosed)
+		assert.Equal(t, uint64(3), p.Stats().Rejected)
+		assert.Equal(t, uint64(3), rec.Count()[observe.Rejected], "Rejected events, in a group: %v", inGroup)
+	}
+}
