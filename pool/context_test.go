@@ -348,3 +348,40 @@ func TestCauseSeenIsWhatHadHappenedWhenTheTaskLooks(t *testing.T) {
 		}
 	}
 }
+
+// A group whose context has a deadline gives its tasks that deadline; when
+// it passes, a task submitted with a context of its own reads
+// DeadlineExceeded in Err, as the group's context does, and so do its
+// children: code that tells a timeout from a cancel by Err sees a timeout.
+func TestGroupDeadlineReadsDeadlineExceeded(t *testing.T) {
+	for _, passedBefore := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1)
+			defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+			gparent, stop := context.WithTimeout(t.Context(), time.Second)
+			defer stop()
+			g, gctx := p.Group(gparent)
+			if passedBefore {
+				<-gparent.Done()
+			}
+			own, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			type seen struct{ err, childErr, cause error }
+			got := make(chan seen, 1)
+			require.NoError(t, g.Submit(own, func(ctx context.Context) error {
+				child, stopChild := context.WithCancel(ctx)
+				defer stopChild()
+				<-ctx.Done()
+				got <- seen{ctx.Err(), child.Err(), context.Cause(ctx)}
+				return nil
+			}))
+			s := <-got
+			<-gctx.Done() // the same deadline ends it, maybe a moment later
+			assert.Equal(t, context.DeadlineExceeded, gctx.Err())
+			assert.Equal(t, context.DeadlineExceeded, s.err, "the task's Err")
+			assert.Equal(t, context.DeadlineExceeded, s.childErr, "its child's Err")
+			assert.Equal(t, context.DeadlineExceeded, s.cause, "the cause")
+			assert.NoError(t, g.Wait())
+		})
+	}
+}

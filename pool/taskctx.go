@@ -131,6 +131,7 @@ type joinedCtx struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	stop   func() bool
+	expire context.CancelFunc // releases the scope's deadline, if it has one
 }
 
 // endedJoin marks a run that ended before its joined context was made.
@@ -270,14 +271,29 @@ func (c *taskCtx) join() context.Context {
 			return old.ctx
 		}
 		j := new(joinedCtx)
-		j.ctx, j.cancel = context.WithCancelCause(jp.ctx)
+		stop := c.s.ctx
+		parent := jp.ctx
+		if d, ok := stop.Deadline(); ok {
+			// Only a context that expires itself reads DeadlineExceeded
+			// (in Err, and in its children), so the joined context gets
+			// the scope's deadline rather than hear of it through the
+			// AfterFunc below, whose cancel would read Canceled. Its
+			// cause is then DeadlineExceeded, even if the scope's
+			// deadline was given a cause of its own.
+			parent, j.expire = context.WithDeadline(parent, d)
+		}
+		j.ctx, j.cancel = context.WithCancelCause(parent)
 		if old == endedJoin {
 			j.cancel(context.Canceled)
 		} else {
-			stop := c.s.ctx
-			j.stop = context.AfterFunc(stop, func() { j.cancel(context.Cause(stop)) })
+			end := func() {
+				if stop.Err() != context.DeadlineExceeded { // the deadline ends j itself
+					j.cancel(context.Cause(stop))
+				}
+			}
+			j.stop = context.AfterFunc(stop, end)
 			if stop.Err() != nil {
-				j.cancel(context.Cause(stop))
+				end()
 			}
 		}
 		if jp.joined.CompareAndSwap(old, j) {
@@ -311,6 +327,9 @@ func (j *joinedCtx) release() {
 		j.stop()
 	}
 	j.cancel(context.Canceled)
+	if j.expire != nil {
+		j.expire()
+	}
 }
 
 // Delivered records that the task has delivered its own outcome, err,
