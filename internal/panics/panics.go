@@ -15,6 +15,7 @@ import (
 	"io"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 )
 
@@ -33,12 +34,23 @@ type Error struct {
 }
 
 // Error returns one line: the panic value and the function that panicked,
-// with its file and line. The whole stack is in Stack, and printed by %+v.
+// with its file and line. A value whose text has a line break (\n or \r) is
+// shown quoted, as strconv.Quote writes it ("first\nsecond"), so that it
+// cannot split the message; Value itself is left as it was. The whole stack
+// is in Stack, and printed by %+v.
 func (e *Error) Error() string {
-	if fn, at := e.Frame(); fn != "" {
-		return fmt.Sprintf("panic: %v [recovered in %s at %s]", e.Value, fn, at)
+	v := fmt.Sprint(e.Value)
+	// Quote the whole text rather than replace the breaks alone: quoting
+	// also escapes backslashes, so a value that held a backslash and an n
+	// still reads differently from one that held a newline. Values on one
+	// line, nearly all, are shown as %v shows them, at no extra cost.
+	if strings.ContainsAny(v, "\r\n") {
+		v = strconv.Quote(v)
 	}
-	return fmt.Sprintf("panic: %v", e.Value)
+	if fn, at := e.Frame(); fn != "" {
+		return "panic: " + v + " [recovered in " + fn + " at " + at + "]"
+	}
+	return "panic: " + v
 }
 
 // Format prints the one-line message for %v and %s, the message followed by

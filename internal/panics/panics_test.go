@@ -72,6 +72,43 @@ func TestErrorIsOneLineNamingThePanickingFunction(t *testing.T) {
 	assert.Contains(t, msg, "panics_test.go:")
 }
 
+// A panic value may span lines (an error wrapping a multi-line message, a
+// captured output), and a log line or a single-line error channel must not be
+// split by it; the value itself must reach the caller as it was.
+func TestErrorIsOneLineWhateverTheValue(t *testing.T) {
+	crlf := errors.New("first\r\nsecond")
+	cases := []struct {
+		name  string
+		value any
+		shown string // the value as Error() prints it
+	}{
+		{"string with a newline", "first\nsecond", `"first\nsecond"`},
+		{"error with a CRLF", crlf, `"first\r\nsecond"`},
+		{"lone carriage return", "50%\r100%", `"50%\r100%"`},
+		{"one line is left as it is", `say "hi"\there`, `say "hi"\there`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := panics.Run[panics.Error](func() error { panic(tc.value) }, nil)
+			var pe *panics.Error
+			require.ErrorAs(t, err, &pe)
+			msg := pe.Error()
+			assert.NotContains(t, msg, "\n", "Error() is one line")
+			assert.NotContains(t, msg, "\r", "Error() is one line")
+			assert.True(t, strings.HasPrefix(msg, "panic: "+tc.shown+" [recovered in "), msg)
+			assert.Contains(t, msg, "panics_test.go:", "the frame is still named")
+			assert.Equal(t, tc.value, pe.Value, "Value is the value passed to panic")
+			assert.Equal(t, fmt.Sprintf("%q", msg), fmt.Sprintf("%q", pe))
+			assert.True(t, strings.HasPrefix(fmt.Sprintf("%+v", pe), msg+"\n\n"), "%+v: the one line, then the stack")
+
+			without := &panics.Error{Value: tc.value}
+			assert.Equal(t, "panic: "+tc.shown, without.Error(), "the same without a stack")
+		})
+	}
+	err := panics.Run[panics.Error](func() error { panic(crlf) }, nil)
+	assert.ErrorIs(t, err, crlf, "an error passed to panic is still reached")
+}
+
 func noMap() map[string]int { return nil }
 
 // nilMapWrite panics from inside the runtime (mapassign), not from a call to
