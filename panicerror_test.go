@@ -71,6 +71,17 @@ func TestPanicErrorIsOneLineWithTheStackInPlusV(t *testing.T) {
 	}
 }
 
+func TestPanicErrorIsOneLineForAMultiLineValue(t *testing.T) {
+	for name, err := range panicsOfEachPackage(t, "first\nsecond") {
+		t.Run(name, func(t *testing.T) {
+			var pe *pool.PanicError
+			require.ErrorAs(t, err, &pe)
+			assert.True(t, strings.HasPrefix(pe.Error(), `panic: "first\nsecond" [recovered in `), pe.Error())
+			assert.Equal(t, "first\nsecond", pe.Value)
+		})
+	}
+}
+
 func TestPanicErrorUnwrapsAnErrorPassedToPanic(t *testing.T) {
 	for name, err := range panicsOfEachPackage(t, io.ErrUnexpectedEOF) {
 		t.Run(name, func(t *testing.T) {

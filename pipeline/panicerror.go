@@ -25,7 +25,10 @@ type PanicError struct {
 }
 
 // Error returns one line: the panic value and the function that panicked,
-// with its file and line. The stack is in Stack, and %+v prints it too.
+// with its file and line. A value whose text has a line break (\n or \r) is
+// shown quoted, as strconv.Quote writes it, so that it cannot split the
+// line; Value keeps it as it was. The stack is in Stack, and %+v prints it
+// too.
 func (e *PanicError) Error() string { return e.shared().Error() }
 
 // Format prints [PanicError.Error] for %v and %s, adds a blank line and the
