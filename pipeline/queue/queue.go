@@ -125,13 +125,15 @@ func (q *Queue[T]) TryPut(v T) bool {
 }
 
 func (q *Queue[T]) add(v T) {
+	// Counted and announced before the push: v is in the heap before less
+	// is called, so a less that panics must not skip this.
+	q.unfinished++
+	q.notEmpty.Signal()
 	if q.items.less != nil {
 		q.lessGuard(func() { q.items.push(v) })
 	} else {
 		q.items.push(v)
 	}
-	q.unfinished++
-	q.notEmpty.Signal()
 }
 
 // lessGuard runs f, which calls a priority queue's less function, and

@@ -203,3 +203,32 @@ func TestPriorityQueueLessPanicReleasesLock(t *testing.T) {
 	explode = false
 	assert.Equal(t, 2, q.Len(), "the queue is still usable")
 }
+
+// A Put whose less panics has added its item all the same, and counted it:
+// Stop drops only what is left, and Join still waits for the item taken.
+func TestPriorityQueueLessPanicInPutCountsItem(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		explode := false
+		q := queue.NewPriority(func(a, b int) bool {
+			if explode {
+				panic("bad less")
+			}
+			return a < b
+		})
+		require.NoError(t, q.Put(bg, 1))
+		explode = true
+		assert.PanicsWithValue(t, "bad less", func() { _ = q.Put(bg, 2) })
+		explode = false
+		require.Equal(t, 2, q.Len())
+		v, err := q.Get(bg) // taken, not yet marked done
+		require.NoError(t, err)
+		assert.Contains(t, []int{1, 2}, v)
+		assert.Equal(t, 1, q.Stop())
+		joined := make(chan error, 1)
+		go func() { joined <- q.Join(bg) }()
+		synctest.Wait()
+		require.Empty(t, joined, "Join returned while a taken item was not marked done")
+		require.NoError(t, q.TaskDone())
+		require.NoError(t, <-joined)
+	})
+}

@@ -18,6 +18,8 @@ func (s *store[T]) push(v T) {
 		s.grow()
 	}
 	if s.less != nil {
+		// v is in the heap before less is first called, so a less that
+		// panics can upset the order but not lose v.
 		s.buf[s.n] = v
 		s.n++
 		s.up(s.n - 1)
