@@ -136,13 +136,20 @@ func (q *Queue[T]) add(v T) {
 	}
 }
 
-// lessGuard runs f, which calls a priority queue's less function, and
-// releases q.mu if it panics, so the queue stays usable while the panic
-// goes on to the caller.
+// lessGuard runs f, which calls a priority queue's less function. If less
+// panics, lessGuard puts back the items f moved out of the heap, so that a
+// panic can upset the order of the items but not their number, and
+// releases q.mu, so the queue stays usable while the panic goes on to the
+// caller.
 func (q *Queue[T]) lessGuard(f func()) {
 	ok := false
 	defer func() {
 		if !ok {
+			if q.items.putBack() > 0 {
+				// A getter that takes nothing after all passes its
+				// wake-up on, as a canceled waiter does.
+				q.notEmpty.Signal()
+			}
 			q.mu.Unlock()
 		}
 	}()
@@ -238,8 +245,25 @@ func (q *Queue[T]) TryGetBatch(buf []T) int {
 
 func (q *Queue[T]) takeBatch(buf []T) int {
 	n := min(len(buf), q.items.len())
-	for i := range n {
-		buf[i] = q.take()
+	if q.items.less != nil {
+		// All or nothing: if less panics, putBack returns every item
+		// moved out, where taking them one by one would leave some in buf
+		// with no count to tell the caller.
+		q.lessGuard(func() {
+			for range n {
+				q.items.popHeap()
+			}
+		})
+		q.items.takeOut(buf[:n])
+		if q.capacity > 0 {
+			for range n {
+				q.notFull.Signal()
+			}
+		}
+	} else {
+		for i := range n {
+			buf[i] = q.take()
+		}
 	}
 	if n > 0 && q.items.len() > 0 {
 		// Items remain: let another getter have them.

@@ -232,3 +232,66 @@ func TestPriorityQueueLessPanicInPutCountsItem(t *testing.T) {
 		require.NoError(t, <-joined)
 	})
 }
+
+// A Get whose less panics takes nothing: a Put blocked on the full queue
+// stays blocked, as the queue is still full, until a Get frees a slot and
+// wakes it; every item is still there.
+func TestPriorityQueueLessPanicInGetTakesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		explode := false
+		q := queue.NewPriority(func(a, b int) bool {
+			if explode {
+				panic("bad less")
+			}
+			return a < b
+		}, queue.WithCapacity(3))
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel() // unblocks the Put if the test fails first
+		for i := range 3 {
+			require.NoError(t, q.Put(ctx, i))
+		}
+		putDone := make(chan error, 1)
+		go func() { putDone <- q.Put(ctx, 9) }()
+		synctest.Wait()
+		explode = true
+		assert.PanicsWithValue(t, "bad less", func() { _, _ = q.Get(ctx) })
+		explode = false
+		synctest.Wait()
+		require.Equal(t, q.Cap(), q.Len(), "the Get whose less panicked took an item")
+		require.Empty(t, putDone, "Put returned while the queue was full")
+		v, err := q.Get(ctx)
+		require.NoError(t, err)
+		require.NoError(t, <-putDone)
+		got := append(drain(t, q), v)
+		assert.ElementsMatch(t, []int{0, 1, 2, 9}, got)
+		for range got {
+			require.NoError(t, q.TaskDone())
+		}
+		require.NoError(t, q.Join(ctx))
+	})
+}
+
+// A batch get whose less panics takes no item at all, and leaves buf alone:
+// an item left in buf would be taken with no count to tell the caller.
+func TestPriorityQueueLessPanicInGetBatchTakesNothing(t *testing.T) {
+	explode := false
+	q := queue.NewPriority(func(a, b int) bool {
+		if explode {
+			panic("bad less")
+		}
+		return a < b
+	})
+	for i := range 6 {
+		require.NoError(t, q.Put(bg, i))
+	}
+	buf := []int{-1, -1, -1, -1}
+	explode = true
+	assert.PanicsWithValue(t, "bad less", func() { q.TryGetBatch(buf) })
+	assert.PanicsWithValue(t, "bad less", func() { _, _ = q.GetBatch(bg, buf) })
+	explode = false
+	assert.Equal(t, []int{-1, -1, -1, -1}, buf)
+	require.Equal(t, 6, q.Len())
+	n := q.TryGetBatch(buf)
+	got := append(buf[:n:n], drain(t, q)...)
+	assert.ElementsMatch(t, []int{0, 1, 2, 3, 4, 5}, got)
+}

@@ -9,6 +9,7 @@ type store[T any] struct {
 	n    int
 	lifo bool
 	less func(a, b T) bool // non-nil: priority heap in buf[:n]
+	out  int               // heap items popHeap moved to buf[n:n+out], not yet collected
 }
 
 func (s *store[T]) len() int { return s.n }
@@ -33,13 +34,10 @@ func (s *store[T]) pop() T {
 	var zero T
 	switch {
 	case s.less != nil:
-		v := s.buf[0]
-		s.n--
-		s.buf[0] = s.buf[s.n]
+		s.popHeap()
+		v := s.buf[s.n]
 		s.buf[s.n] = zero
-		if s.n > 0 {
-			s.down(0)
-		}
+		s.out = 0
 		return v
 	case s.lifo:
 		s.n--
@@ -54,6 +52,40 @@ func (s *store[T]) pop() T {
 		s.n--
 		return v
 	}
+}
+
+// popHeap moves the least item out of the heap to buf[n], just past the
+// shrunk heap, before it restores the heap order, which calls less. Until
+// takeOut collects it, the item stays in the buffer and counted in out, so
+// that if less panics putBack can return it and a Get takes nothing. Items
+// moved out by successive calls lie in buf[n:n+out], least last.
+func (s *store[T]) popHeap() {
+	s.n--
+	s.out++
+	s.buf[0], s.buf[s.n] = s.buf[s.n], s.buf[0]
+	if s.n > 0 {
+		s.down(0)
+	}
+}
+
+// takeOut collects the items popHeap moved out into dst, least first;
+// len(dst) must be out.
+func (s *store[T]) takeOut(dst []T) {
+	for i := range dst {
+		dst[i] = s.buf[s.n+s.out-1-i]
+	}
+	clear(s.buf[s.n : s.n+s.out])
+	s.out = 0
+}
+
+// putBack returns to the heap the items popHeap moved out, after less
+// panicked, and reports how many. They go back where they lie, at the end of
+// the heap, so the heap order may no longer hold, but no item is lost.
+func (s *store[T]) putBack() int {
+	k := s.out
+	s.n += k
+	s.out = 0
+	return k
 }
 
 // clear drops every item and returns how many there were.
