@@ -63,8 +63,12 @@ func NewLIFO[T any](opts ...Option) *Queue[T] {
 // item according to less, which must be a strict weak order. Items that
 // compare equal leave in no particular order. less is called with the
 // queue's lock held and must not call the queue. If less panics, the panic
-// goes on to the caller of Put or Get and the queue's lock is released, but
-// the item being moved may be lost and the order is no longer guaranteed.
+// goes on to the caller of the Put or Get (or its Try or batch form) and
+// the queue's lock is released. No item is lost and none is counted twice:
+// a Put has added its item all the same, and a Get has taken nothing (a
+// GetBatch, no item at all), so [Queue.Len], the capacity and the count
+// [Queue.Join] waits on stay exact. Only the order suffers: until the
+// queue is next empty, items may leave out of order.
 // Options are as for [New]. A nil less panics.
 func NewPriority[T any](less func(a, b T) bool, opts ...Option) *Queue[T] {
 	if less == nil {
