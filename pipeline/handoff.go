@@ -33,9 +33,13 @@ func newHandoff[T any](max int) *handoff[T] {
 	return h
 }
 
-// put appends v, waiting while max items are pending. It fails only if ctx
-// ends first.
+// put appends v, waiting while max items are pending. It fails if ctx
+// has ended, even with room: the sequence's next yield after the pipeline
+// stops must return false, not fill the rest of a chunk nobody will read.
 func (h *handoff[T]) put(ctx context.Context, v T) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	for len(h.buf) >= h.max {
 		if err := h.room.Wait(ctx); err != nil {

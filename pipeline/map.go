@@ -25,7 +25,7 @@ func Map[A, B any](s *Stream[A], fn func(ctx context.Context, v A) (B, error), o
 			res := make([]B, 0, len(items))
 			skipped := 0
 			for i, v := range items {
-				if r.stopped.Load() {
+				if r.halted() {
 					return res, i, skipped, nil
 				}
 				w, err := fn(ctx, v)
@@ -57,7 +57,7 @@ func Filter[T any](s *Stream[T], keep func(ctx context.Context, v T) (bool, erro
 			res := items[:0]
 			skipped := 0
 			for i, v := range items {
-				if r.stopped.Load() {
+				if r.halted() {
 					return res, i, skipped, nil
 				}
 				ok, err := keep(ctx, v)
@@ -92,7 +92,7 @@ func FlatMap[A, B any](s *Stream[A], fn func(ctx context.Context, v A) ([]B, err
 			var res []B
 			skipped := 0
 			for i, v := range items {
-				if r.stopped.Load() {
+				if r.halted() {
 					return res, i, skipped, nil
 				}
 				vs, err := fn(ctx, v)

@@ -97,9 +97,7 @@ func (w *workers[A, B]) dropped(n int) {
 	if w.obs == nil || n <= 0 {
 		return
 	}
-	// The run's stopped flag is set just before its context is canceled:
-	// wait for the cancellation to read the cause.
-	<-w.r.done
+	<-w.r.done // the cause is there once done is closed
 	e := observe.Event{Kind: observe.Dropped, Err: context.Cause(w.r.ctx)}
 	for range n {
 		w.obs.Observe(e)

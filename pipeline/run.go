@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 
 	"github.com/weftgo/weft/internal/panics"
 	"github.com/weftgo/weft/internal/shake"
@@ -27,14 +26,6 @@ type run struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 
-	// stopped is set as soon as ctx is canceled: at once when the run
-	// stops itself, and from a context.AfterFunc goroutine (watch) when the
-	// parent context ends. Workers read it before every item, which costs
-	// less than ctx.Err.
-	stopped   atomic.Bool
-	unwatch   func() bool
-	watchDone sync.WaitGroup
-
 	stats []*stageStats // of every stage of the run, settled by finish
 
 	mu    sync.Mutex
@@ -49,20 +40,11 @@ type run struct {
 
 func newRun(ctx context.Context) *run {
 	c, cancel := context.WithCancelCause(ctx)
-	r := &run{parent: ctx, ctx: c, done: c.Done(), cancel: cancel}
-	r.watchDone.Add(1)
-	r.unwatch = context.AfterFunc(ctx, func() {
-		r.stopped.Store(true)
-		r.watchDone.Done()
-	})
-	return r
+	return &run{parent: ctx, ctx: c, done: c.Done(), cancel: cancel}
 }
 
 // stop cancels the run with cause.
 func (r *run) stop(cause error) {
-	r.stopped.Store(true)
-	// Between the two, a sink that sees stopped may stop the run itself:
-	// finish gives it the error this stop is for.
 	shake.Point(shake.StageCancel)
 	r.cancel(cause)
 }
@@ -143,10 +125,6 @@ func (r *run) finish() error {
 	// the stop. Its error, not ErrSinkStopped, is the cause then.
 	r.stop(cause)
 	r.wg.Wait()
-	if r.unwatch() {
-		r.watchDone.Done() // the watch never ran, and now never will
-	}
-	r.watchDone.Wait()
 	for _, f := range r.after {
 		f()
 	}

@@ -40,6 +40,12 @@ func FromChan[T any](ch <-chan T, opts ...Option) *Stream[T] {
 		r.goroutine(func() {
 			defer out.close()
 			for {
+				// A select picks at random among ready cases: look at done
+				// first, so that no value is taken from ch (and lost) once
+				// the pipeline has stopped.
+				if r.halted() {
+					return
+				}
 				var first T
 				select {
 				case v, ok := <-ch:
@@ -55,6 +61,9 @@ func FromChan[T any](ch <-chan T, opts ...Option) *Stream[T] {
 				open := true
 			more:
 				for open && len(batch) < c.chunk {
+					if r.halted() {
+						break more
+					}
 					select {
 					case v, ok := <-ch:
 						if !ok {
