@@ -15,8 +15,9 @@ import (
 // A task is one call of the callback, on one item. For each, o receives
 //
 //   - [observe.Started] just before the call;
-//   - [observe.Panicked], if the callback panicked, with Err the
-//     [*PanicError] the sink will return;
+//   - [observe.Panicked], if the callback panicked, with Err its
+//     [*PanicError] (the one the sink returns, unless another callback
+//     failed or panicked first: the sink returns the first failure only);
 //   - [observe.Finished] when the call ended, with Run the time it took and
 //     Err its error: nil, the error the callback returned (also when
 //     [WithErrorPolicy] skips or collects it), the *PanicError, or
