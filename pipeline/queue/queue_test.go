@@ -189,18 +189,25 @@ func TestQueueConcurrentWaitersAllServed(t *testing.T) {
 	})
 }
 
-func TestPriorityQueueLessPanicReleasesLock(t *testing.T) {
-	explode := false
-	q := queue.NewPriority(func(a, b int) bool {
-		if explode {
+// explosiveLess is an int order that panics with "bad less" while
+// *explode is set.
+func explosiveLess() (less func(a, b int) bool, explode *bool) {
+	explode = new(bool)
+	return func(a, b int) bool {
+		if *explode {
 			panic("bad less")
 		}
 		return a < b
-	})
+	}, explode
+}
+
+func TestPriorityQueueLessPanicReleasesLock(t *testing.T) {
+	less, explode := explosiveLess()
+	q := queue.NewPriority(less)
 	require.NoError(t, q.Put(bg, 1))
-	explode = true
+	*explode = true
 	assert.PanicsWithValue(t, "bad less", func() { _ = q.Put(bg, 2) })
-	explode = false
+	*explode = false
 	assert.Equal(t, 2, q.Len(), "the queue is still usable")
 }
 
@@ -208,17 +215,12 @@ func TestPriorityQueueLessPanicReleasesLock(t *testing.T) {
 // Stop drops only what is left, and Join still waits for the item taken.
 func TestPriorityQueueLessPanicInPutCountsItem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		explode := false
-		q := queue.NewPriority(func(a, b int) bool {
-			if explode {
-				panic("bad less")
-			}
-			return a < b
-		})
+		less, explode := explosiveLess()
+		q := queue.NewPriority(less)
 		require.NoError(t, q.Put(bg, 1))
-		explode = true
+		*explode = true
 		assert.PanicsWithValue(t, "bad less", func() { _ = q.Put(bg, 2) })
-		explode = false
+		*explode = false
 		require.Equal(t, 2, q.Len())
 		v, err := q.Get(bg) // taken, not yet marked done
 		require.NoError(t, err)
@@ -238,13 +240,8 @@ func TestPriorityQueueLessPanicInPutCountsItem(t *testing.T) {
 // wakes it; every item is still there.
 func TestPriorityQueueLessPanicInGetTakesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		explode := false
-		q := queue.NewPriority(func(a, b int) bool {
-			if explode {
-				panic("bad less")
-			}
-			return a < b
-		}, queue.WithCapacity(3))
+		less, explode := explosiveLess()
+		q := queue.NewPriority(less, queue.WithCapacity(3))
 		ctx, cancel := context.WithCancel(bg)
 		defer cancel() // unblocks the Put if the test fails first
 		for i := range 3 {
@@ -253,9 +250,9 @@ func TestPriorityQueueLessPanicInGetTakesNothing(t *testing.T) {
 		putDone := make(chan error, 1)
 		go func() { putDone <- q.Put(ctx, 9) }()
 		synctest.Wait()
-		explode = true
+		*explode = true
 		assert.PanicsWithValue(t, "bad less", func() { _, _ = q.Get(ctx) })
-		explode = false
+		*explode = false
 		synctest.Wait()
 		require.Equal(t, q.Cap(), q.Len(), "the Get whose less panicked took an item")
 		require.Empty(t, putDone, "Put returned while the queue was full")
@@ -274,21 +271,16 @@ func TestPriorityQueueLessPanicInGetTakesNothing(t *testing.T) {
 // A batch get whose less panics takes no item at all, and leaves buf alone:
 // an item left in buf would be taken with no count to tell the caller.
 func TestPriorityQueueLessPanicInGetBatchTakesNothing(t *testing.T) {
-	explode := false
-	q := queue.NewPriority(func(a, b int) bool {
-		if explode {
-			panic("bad less")
-		}
-		return a < b
-	})
+	less, explode := explosiveLess()
+	q := queue.NewPriority(less)
 	for i := range 6 {
 		require.NoError(t, q.Put(bg, i))
 	}
 	buf := []int{-1, -1, -1, -1}
-	explode = true
+	*explode = true
 	assert.PanicsWithValue(t, "bad less", func() { q.TryGetBatch(buf) })
 	assert.PanicsWithValue(t, "bad less", func() { _, _ = q.GetBatch(bg, buf) })
-	explode = false
+	*explode = false
 	assert.Equal(t, []int{-1, -1, -1, -1}, buf)
 	require.Equal(t, 6, q.Len())
 	n := q.TryGetBatch(buf)
