@@ -21,8 +21,15 @@ type feed struct {
 	lagNs     atomic.Int64 // how far behind schedule the last line went out
 }
 
+// heldBackLimit is how far behind schedule the feed may run before it
+// stops at the end of its duration: more than a timer's slack, so that a
+// feed the pipeline keeps up with sends every line due (the same lines for
+// the same flags), and a feed held back stops about on time.
+const heldBackLimit = 100 * time.Millisecond
+
 // lines returns the feed as an iterator for pipeline.FromSeq. It ends after
-// the feed's duration, or when ctx ends.
+// the line due last before the feed's duration, or, if the pipeline held it
+// back, once the duration has passed; or when ctx ends.
 func (f *feed) lines(ctx context.Context) iter.Seq[raw] {
 	return func(yield func(raw) bool) {
 		start := time.Now()
@@ -32,8 +39,9 @@ func (f *feed) lines(ctx context.Context) iter.Seq[raw] {
 		for i := time.Duration(0); ; i++ {
 			due := start.Add(i * period)
 			// Stop on time even when held back: a feed that is behind
-			// schedule sends fewer lines, it does not run late.
-			if i*period >= f.duration || time.Since(start) >= f.duration {
+			// schedule sends fewer lines, it does not run late. A line
+			// that is only a timer's slack late still goes.
+			if i*period >= f.duration || time.Since(start) >= f.duration && time.Since(due) > heldBackLimit {
 				return
 			}
 			if wait := time.Until(due); wait > 0 {

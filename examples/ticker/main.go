@@ -7,7 +7,9 @@
 // pipeline holds and how many lines the parse stage handled (counted by an
 // observer of the stage, pipeline.WithObserver), then prints a summary
 // after -duration. The feed is
-// deterministic (-seed): the same flags give the same ticks and alerts.
+// deterministic (-seed): the same flags give the same ticks and alerts, as
+// long as the pipeline keeps up with the feed (a feed held back stops at
+// -duration, having sent fewer lines).
 //
 // With -slow-consumer N the consumer takes at most N ticks a second. The
 // pipeline's buffers are bounded, so instead of queueing without limit it

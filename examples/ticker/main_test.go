@@ -77,6 +77,25 @@ func TestTickerMatchesSequentialModel(t *testing.T) {
 	assert.Less(t, res.blocked, c.duration/3, "a fast consumer should not hold the feed back")
 }
 
+// A feed the pipeline keeps up with sends every line due in its duration,
+// the same ones for the same flags: it does not drop the last few when
+// their timer fires a little late.
+func TestTickerSameFlagsSameTicks(t *testing.T) {
+	c := mustParse(t, small...)
+	var first *result
+	for range 2 {
+		res, err := process(context.Background(), c, new(bytes.Buffer))
+		require.NoError(t, err)
+		assert.Equal(t, int64(2000), res.sent, "a rate of 2000/s for 1s")
+		if first == nil {
+			first = res
+			continue
+		}
+		assert.Equal(t, first.ticks, res.ticks)
+		assert.Equal(t, first.alerts, res.alerts)
+	}
+}
+
 func TestTickerSlowConsumerHoldsFeedBack(t *testing.T) {
 	c := mustParse(t, append(small, "-slow-consumer", "400", "-chunk", "16", "-buffer", "1")...)
 	var buf bytes.Buffer
