@@ -264,6 +264,9 @@ func (g *Group) Wait() error {
 			c.state = lent // nothing else may run in the slot it lends
 			marked = true
 		}
+		// The lent slot is room for a submitter blocked on a full queue
+		// too: in hand-off mode no queued task would wake it otherwise.
+		p.space.Broadcast()
 	}
 	p.mu.Unlock()
 	shake.Point(shake.PoolWait)

@@ -64,3 +64,34 @@ func TestGroupGoAfterLentWaitRunsInTheCallersSlot(t *testing.T) {
 		<-hostDone
 	})
 }
+
+// In hand-off mode a submitter blocked while every worker is busy gets the
+// slot a Group.Wait lends, as a TrySubmit then would: otherwise a group
+// task that waits for the blocked submitter's task would never end, and
+// neither would the Wait.
+func TestLentSlotWakesBlockedHandOffSubmitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(2, pool.WithQueueSize(0))
+		childUp, enterWait, xRan := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		waited := make(chan error, 1)
+		require.NoError(t, p.Submit(t.Context(), func(ctx context.Context) error { // worker 1
+			g, _ := p.Group(ctx)
+			assert.NoError(t, g.TrySubmit(func(context.Context) error { // worker 2
+				close(childUp)
+				<-xRan
+				return nil
+			}))
+			<-enterWait
+			waited <- g.Wait() // lends its slot
+			return nil
+		}))
+		<-childUp
+		submitted := make(chan error, 1)
+		go func() { submitted <- p.Go(func() { close(xRan) }) }()
+		synctest.Wait() // both workers busy: the Go waits for room
+		close(enterWait)
+		require.NoError(t, <-submitted, "the Go was not given the lent slot")
+		require.NoError(t, <-waited)
+		require.NoError(t, p.Shutdown(t.Context()))
+	})
+}
