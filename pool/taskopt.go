@@ -45,18 +45,19 @@ func (o runTimeoutOption) applyTask(c taskOpts) taskOpts {
 	return c
 }
 
-// AgingStep is how many later tasks it takes to raise a queued task's
-// effective priority by one (see [Priority]).
+// AgingStep is how many places in the queue one level of priority is worth
+// (see [Priority]).
 const AgingStep = 64
 
-// Priority sets the task's priority, 0 by default. Among queued tasks the
-// one with the highest effective priority starts first, and tasks of equal
-// effective priority start in the order they were queued.
+// Priority sets the task's priority, 0 by default. A queued task of
+// priority p takes its place in the queue as if it had been queued
+// p×[AgingStep] tasks earlier than it was (later, for p < 0), and the queue
+// starts its tasks in that order; tasks that come out level start in the
+// order they were queued.
 //
-// A task's effective priority is its priority plus one for every
-// [AgingStep] tasks queued after it, so a low-priority task is never
-// starved: a task of priority q queued k tasks after a task of priority p
-// starts before it only if k < (q-p)×AgingStep. So at most
+// So a low-priority task is never starved: a task of priority q queued k
+// tasks after a task of priority p starts before it only if
+// k < (q-p)×AgingStep. So at most
 // (q-p)×AgingStep-1 tasks queued after a task start before it, where q is
 // the highest priority among them; with priorities 0 to 3, a task of
 // priority 0 is overtaken by at most 191 later tasks. A task run at once in
@@ -64,7 +65,10 @@ const AgingStep = 64
 // nor waits. Priorities beyond ±2^40 count as ±2^40.
 //
 // Priorities order queued tasks only: while workers are free, tasks start
-// as they come, whatever their priority. A priority costs no allocation per
+// as they come, whatever their priority. A task counts as queued from its
+// submit until a worker takes it, including while an idle worker is being
+// woken for it, so a task of higher priority submitted in that moment may
+// start first. A priority costs no allocation per
 // task (Priority itself boxes n unless 0 ≤ n < 256: make options outside
 // hot loops and reuse them). While any task with a priority other than 0
 // or a [QueueTimeout] is queued, tasks are kept in one FIFO per priority,
