@@ -57,7 +57,8 @@
 //
 // The hook starts no goroutine and blocks on no channel. Inside a
 // testing/synctest bubble (recognised by its clock, which starts at
-// midnight UTC, 2000-01-01) it never sleeps: it yields instead, a few
+// midnight UTC, 2000-01-01, decades before the real time the program
+// started at) it never sleeps: it yields instead, a few
 // times for a short sleep and up to 200 times for a starvation. A sleep
 // there would cost no real time, but the bubble's clock stops once its main
 // goroutine has returned, and weft's own goroutines legitimately outlive

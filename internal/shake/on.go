@@ -190,10 +190,13 @@ func loadStarved() uint64 { return starved }
 //go:norace
 func storeStarved(v uint64) { starved = v }
 
-// bubbleEnd is a year after the instant a testing/synctest bubble's fake
-// clock starts at (midnight UTC, 2000-01-01); a clock before it is a
-// bubble's.
-var bubbleEnd = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+// bubbleEnd is the real time when the package was initialised, always
+// outside any testing/synctest bubble. A bubble's fake clock starts at
+// midnight UTC, 2000-01-01, and would take its tests decades of fake time
+// to reach today: a clock before bubbleEnd is a bubble's. (A fixed date a
+// year after 2000 took a bubble whose tests slept longer for the real
+// world, and shake then slept in it.)
+var bubbleEnd = time.Now()
 
 // sleep sleeps for d, or inside a synctest bubble yields instead: time
 // stops in a bubble once its main goroutine has returned, and a weft

@@ -5,6 +5,7 @@ package shake
 import (
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,6 +85,23 @@ func TestNoSleepAfterBubbleMainReturns(t *testing.T) {
 					}
 				}
 			}()
+		})
+	})
+}
+
+// The same holds in a bubble whose tests have slept years of fake time: its
+// clock is still a bubble's, however far it has run.
+func TestNoSleepInOldBubble(t *testing.T) {
+	withIntensity(t, func() {
+		synctest.Test(t, func(t *testing.T) {
+			time.Sleep(5 * 365 * 24 * time.Hour)
+			start := time.Now()
+			for s := range CondSignalLocked + 1 {
+				for range 50 {
+					Point(s)
+				}
+			}
+			assert.Zero(t, time.Since(start), "the hook slept in the bubble")
 		})
 	})
 }
