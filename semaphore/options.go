@@ -22,9 +22,10 @@ const (
 	// borrows the rule of sync.Mutex: while the request at the head of the
 	// queue has waited less than 1 ms, a new request may take free permits
 	// ahead of it, and a woken waiter competes for its permits instead of
-	// being handed them. Once the head has waited 1 ms, the next release
-	// that finds it still waiting (or the head's own next attempt, if it
-	// was woken and lost its permits) switches the semaphore to strict
+	// being handed them. Once the head has waited 1 ms, the next change
+	// that finds it still waiting — a Release, a waiter giving up, a
+	// SetLimit, or the head's own next attempt if it was woken and lost
+	// its permits — switches the semaphore to strict
 	// [FIFO] hand-off (released permits go to the queue in order, new
 	// requests queue behind it) until the backlog is served. The switch is
 	// made there rather than by a timer: until then a new request may still
