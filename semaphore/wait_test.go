@@ -449,3 +449,39 @@ func TestReleaseSynchronizesBeforeAcquire(t *testing.T) {
 		})
 	}
 }
+
+// Fair switches to hand-off at the next change that finds the head of the
+// queue starved, not only at a Release: a waiter giving up or a SetLimit
+// that leaves the head waiting switches it too, so that a new request no
+// longer takes free permits ahead of the head. With no change since the
+// head queued, nothing switches, and a new request still may.
+func TestFairSwitchesOnAnyChangeThatFindsTheHeadStarved(t *testing.T) {
+	for _, change := range []string{"none", "a waiter gives up", "SetLimit"} {
+		t.Run(change, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := semaphore.New(3) // Fair
+				require.True(t, s.TryAcquire(2))
+				go func() { _ = s.Acquire(t.Context(), 3) }() // the head: 1 permit free
+				synctest.Wait()
+				other, giveUp := context.WithCancel(t.Context())
+				defer giveUp()
+				go func() { _ = s.Acquire(other, 3) }()
+				synctest.Wait()
+				time.Sleep(2 * time.Millisecond) // the head has waited over 1 ms
+				switch change {
+				case "a waiter gives up":
+					giveUp()
+				case "SetLimit":
+					s.SetLimit(4) // 2 free: the head still does not fit
+				}
+				synctest.Wait()
+				took := s.TryAcquire(1)
+				assert.Equal(t, change == "none", took, "a new request took free permits ahead of the head")
+				if took {
+					s.Release(1)
+				}
+				s.Close()
+			})
+		})
+	}
+}
