@@ -47,7 +47,7 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 					var done [][]T
 					for _, v := range items {
 						if cur == nil {
-							cur = make([]T, 0, size)
+							cur = make([]T, 0, min(size, startCap))
 							if maxWait > 0 {
 								if timer == nil {
 									timer = time.NewTimer(maxWait)

@@ -27,7 +27,7 @@ type handoff[T any] struct {
 }
 
 func newHandoff[T any](max int) *handoff[T] {
-	h := &handoff[T]{buf: make([]T, 0, max), max: max}
+	h := &handoff[T]{buf: make([]T, 0, min(max, startCap)), max: max}
 	h.ready = cond.New(&h.mu)
 	h.room = cond.New(&h.mu)
 	return h
@@ -91,7 +91,7 @@ func (h *handoff[T]) take(ctx context.Context) ([]T, bool) {
 		}
 	}
 	c := h.buf
-	h.buf = make([]T, 0, h.max)
+	h.buf = make([]T, 0, min(h.max, startCap))
 	h.room.Signal()
 	h.mu.Unlock()
 	return c, true

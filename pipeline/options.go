@@ -126,6 +126,7 @@ func newConfig[O StageOption](name string, opts []O) config {
 	if c.window < c.concurrency {
 		c.window = c.concurrency
 	}
+	c.window = min(c.window, maxWindow)
 	return c
 }
 
@@ -152,7 +153,8 @@ func WithOrdered() StageOption {
 // minimum: twice, and once, the concurrency). A slow item stalls an ordered
 // stage only when the window is full. An input chunk holds up to the chunk
 // size ([WithChunkSize]) of the stream the stage reads, so the window holds
-// up to n times that many items.
+// up to n times that many items. A window above 65,536 chunks (or a default
+// one, from a larger concurrency) counts as 65,536.
 // Read by [Map], [Filter] and [FlatMap]. It panics if n < 1.
 func WithReorderWindow(n int) StageOption {
 	if n < 1 {
@@ -170,6 +172,16 @@ func WithBuffer(n int) Option {
 	}
 	return option(func(c *config) { c.buffer = n })
 }
+
+// startCap is the most a buffer sized by a limit (a batch's size, a chunk
+// size) holds when it is made: it grows as items come, so a limit far
+// above what a run sees, such as math.MaxInt to batch by time only, costs
+// nothing (made at full size, it could not even be allocated).
+const startCap = 1024
+
+// maxWindow is the largest reorder window, in chunks: a larger one would
+// cost its slots up front and hold more items than any run needs.
+const maxWindow = 1 << 16
 
 // WithChunkSize sets the largest chunk of items a source or stage hands to
 // the next stage in one channel operation (default 128). Chunks amortise

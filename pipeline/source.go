@@ -142,7 +142,7 @@ func FromQueue[T any](q *queue.Queue[T], opts ...Option) *Stream[T] {
 
 func sendFromQueue[T any](r *run, q *queue.Queue[T], out *outPort[T], c *config) {
 	defer out.close()
-	buf := make([]T, c.chunk)
+	buf := make([]T, min(c.chunk, startCap))
 	for {
 		n, err := q.GetBatch(r.ctx, buf)
 		if err != nil {
@@ -151,6 +151,9 @@ func sendFromQueue[T any](r *run, q *queue.Queue[T], out *outPort[T], c *config)
 		batch := make([]T, n)
 		copy(batch, buf[:n])
 		clear(buf[:n])
+		if n == len(buf) && n < c.chunk {
+			buf = make([]T, min(2*n, c.chunk)) // it was full: take more at once
+		}
 		out.st.in.Add(int64(n))
 		if !out.send(r, batch) {
 			return
