@@ -28,7 +28,7 @@ func (c *crawler) fetch(ctx context.Context, u string) (p page) {
 	defer func() { p.latency = time.Since(start) }()
 	for {
 		p.attempts++
-		status, body, err := c.get(ctx, u)
+		status, body, final, err := c.get(ctx, u)
 		p.status = status
 		switch {
 		case ctx.Err() != nil:
@@ -36,7 +36,7 @@ func (c *crawler) fetch(ctx context.Context, u string) (p page) {
 			return p
 		case err == nil && status == http.StatusOK:
 			p.err = nil
-			p.links = extractLinks(u, body)
+			p.links = extractLinks(final, body)
 			return p
 		case err == nil:
 			p.err = statusError(status)
@@ -55,18 +55,20 @@ func (c *crawler) fetch(ctx context.Context, u string) (p page) {
 	}
 }
 
-// get makes one attempt at u within the per-request timeout.
-func (c *crawler) get(ctx context.Context, u string) (status int, body []byte, err error) {
+// get makes one attempt at u within the per-request timeout. final is the
+// URL the answer came from, after redirects: the page's links are relative
+// to it, not to u.
+func (c *crawler) get(ctx context.Context, u string) (status int, body []byte, final string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	req.Header.Set("User-Agent", "weft-scraper-example/1.0")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
@@ -74,7 +76,7 @@ func (c *crawler) get(ctx context.Context, u string) (status int, body []byte, e
 	} else {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	}
-	return resp.StatusCode, body, err
+	return resp.StatusCode, body, resp.Request.URL.String(), err
 }
 
 // backoff is base·2^(attempt-1), with ±50% jitter so that retries of pages

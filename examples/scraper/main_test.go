@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -226,4 +227,71 @@ func TestProgressCountsComeFromThePoolObserver(t *testing.T) {
 	require.Positive(t, failed, "the site has pages that fail")
 	assert.Equal(t, int64(len(pages)), cr.fetches.ended.Load(), "fetches ended")
 	assert.Equal(t, int64(failed), cr.fetches.failed.Load(), "fetches failed")
+}
+
+// hits counts the requests a test server received, per path.
+type hits struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (h *hits) get(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n[path]
+}
+
+// serve starts a loopback server that answers the paths of routes and 404s
+// the others, counting every request it receives. A request is counted
+// before it is answered, so once run has returned the counts are final.
+func serve(t *testing.T, routes map[string]http.HandlerFunc) (*httptest.Server, *hits) {
+	t.Helper()
+	h := &hits{n: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.n[r.URL.Path]++
+		h.mu.Unlock()
+		if route, ok := routes[r.URL.Path]; ok {
+			route(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, h
+}
+
+func htmlPage(body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+func redirectTo(url string, code int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, url, code) }
+}
+
+// crawlURL runs the scraper in -url mode and returns its output.
+func crawlURL(t *testing.T, start string, args ...string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, run(context.Background(), append([]string{"-url", start, "-progress", "0"}, args...), &buf))
+	t.Log("\n" + buf.String())
+	return buf.String()
+}
+
+// Relative links on a page reached through a redirect are relative to
+// where the redirect led, as a browser resolves them.
+func TestScraperResolvesLinksAgainstTheRedirectedURL(t *testing.T) {
+	srv, h := serve(t, map[string]http.HandlerFunc{
+		"/docs":            redirectTo("/docs/", http.StatusMovedPermanently),
+		"/docs/":           htmlPage(`<a href="intro.html">intro</a>`),
+		"/docs/intro.html": htmlPage(`intro`),
+	})
+	out := crawlURL(t, srv.URL+"/docs")
+
+	assert.Equal(t, 1, h.get("/docs/intro.html"), "the link resolved against the final URL")
+	assert.Zero(t, h.get("/intro.html"), "the link resolved against the requested URL")
+	assert.Equal(t, counts{pages: 2, ok: 2}, parseSummary(t, out))
 }
