@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -77,6 +78,24 @@ func (c *crawler) get(ctx context.Context, u string) (status int, body []byte, f
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	}
 	return resp.StatusCode, body, resp.Request.URL.String(), err
+}
+
+// errOffHost is why a redirect to another host was not followed.
+var errOffHost = errors.New("redirect to another host not followed")
+
+// stayOnHost is the client's redirect policy. A redirect is a link the
+// crawl did not get to check, so it is held to the rule for links: it may
+// not leave the host. Keeping to the host also keeps the request under the
+// per-host permit it was started with. Go's default limit of 10 redirects
+// is kept, since a CheckRedirect replaces it.
+func stayOnHost(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		return errOffHost
+	}
+	return nil
 }
 
 // backoff is base·2^(attempt-1), with ±50% jitter so that retries of pages

@@ -16,6 +16,8 @@
 //	go run ./examples/scraper -url https://example.com/ -depth 2
 //
 // With -url it crawls a real site, following links on that site's host only.
+// Redirects too stay on the host: a page that redirects elsewhere is not
+// followed and counts as an error ("other" in the summary).
 // It does not read robots.txt: point it only at sites you may crawl.
 package main
 
@@ -130,7 +132,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	fmt.Fprintf(w, "crawling %s: depth ≤ %d, %d workers, %d per host, timeout %v, up to %d retries\n",
 		start, c.depth, c.workers, c.perHost, c.timeout, c.retries)
 
-	cr := newCrawler(c, &http.Client{Transport: transport}, allowed)
+	cr := newCrawler(c, &http.Client{Transport: transport, CheckRedirect: stayOnHost}, allowed)
 	began := time.Now()
 	stopProgress := cr.progress(w, c.progressInt, began)
 	pages := cr.crawl(ctx, start)

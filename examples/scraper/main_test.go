@@ -295,3 +295,17 @@ func TestScraperResolvesLinksAgainstTheRedirectedURL(t *testing.T) {
 	assert.Zero(t, h.get("/intro.html"), "the link resolved against the requested URL")
 	assert.Equal(t, counts{pages: 2, ok: 2}, parseSummary(t, out))
 }
+
+// A redirect is a link too: one that leaves the site's host is not
+// followed, and the page that made it counts as an error (other).
+func TestScraperDoesNotFollowRedirectsOffTheHost(t *testing.T) {
+	other, otherHits := serve(t, map[string]http.HandlerFunc{"/private": htmlPage(`private`)})
+	srv, _ := serve(t, map[string]http.HandlerFunc{
+		"/":    htmlPage(`<a href="/out">out</a>`),
+		"/out": redirectTo(other.URL+"/private", http.StatusFound),
+	})
+	out := crawlURL(t, srv.URL+"/")
+
+	assert.Zero(t, otherHits.get("/private"), "the crawl left the site's host")
+	assert.Equal(t, counts{pages: 2, ok: 1, errors: 1, other: 1}, parseSummary(t, out))
+}
