@@ -120,7 +120,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 var hrefRE = regexp.MustCompile(`(?i)<a\s[^>]*href\s*=\s*["']([^"']+)["']`)
 
 // extractLinks returns the http(s) links of an HTML page, resolved against
-// its URL, without fragments. It is a regular expression, not an HTML
+// its URL and normalised. It is a regular expression, not an HTML
 // parser: enough for a demo, not for the wild web.
 func extractLinks(base string, body []byte) []string {
 	b, err := url.Parse(base)
@@ -133,8 +133,19 @@ func extractLinks(base string, body []byte) []string {
 		if err != nil || (l.Scheme != "http" && l.Scheme != "https") {
 			continue
 		}
-		l.Fragment, l.RawFragment = "", ""
-		links = append(links, l.String())
+		links = append(links, normalise(l))
 	}
 	return links
+}
+
+// normalise returns u as the crawl keys it: the start URL and the links
+// go through it alike, so that two spellings of one page, with and
+// without a fragment or with an empty path for "/", are fetched once.
+func normalise(u *url.URL) string {
+	n := *u
+	n.Fragment, n.RawFragment = "", ""
+	if n.Path == "" && n.Opaque == "" {
+		n.Path, n.RawPath = "/", ""
+	}
+	return n.String()
 }

@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("-url %q: need an absolute http(s) URL", c.url)
 		}
-		start, allowed[u.Host] = u.String(), true
+		start, allowed[u.Host] = normalise(u), true
 		transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	// Runs before the site closes (defers run last in, first out), so the

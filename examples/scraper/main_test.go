@@ -195,8 +195,8 @@ func TestLoopbackTransportRefusesOtherHosts(t *testing.T) {
 
 func TestExtractLinksResolvesAndNormalises(t *testing.T) {
 	body := []byte(`<a href="/p/1#top">a</a> <A class=x HREF='http://127.0.0.1:9/p/2'>b</A>
-		<a href="mailto:x@y">c</a> <a href="3">d</a>`)
-	assert.Equal(t, []string{"http://127.0.0.1:8/p/1", "http://127.0.0.1:9/p/2", "http://127.0.0.1:8/q/3"},
+		<a href="mailto:x@y">c</a> <a href="3">d</a> <a href="http://127.0.0.1:9">e</a>`)
+	assert.Equal(t, []string{"http://127.0.0.1:8/p/1", "http://127.0.0.1:9/p/2", "http://127.0.0.1:8/q/3", "http://127.0.0.1:9/"},
 		extractLinks("http://127.0.0.1:8/q/0", body))
 }
 
@@ -308,4 +308,21 @@ func TestScraperDoesNotFollowRedirectsOffTheHost(t *testing.T) {
 
 	assert.Zero(t, otherHits.get("/private"), "the crawl left the site's host")
 	assert.Equal(t, counts{pages: 2, ok: 1, errors: 1, other: 1}, parseSummary(t, out))
+}
+
+// The start URL is a URL like any link: the same page spelt without its
+// path or with a fragment is the same page, fetched once.
+func TestScraperFetchesTheStartPageOnce(t *testing.T) {
+	for _, suffix := range []string{"", "#top"} {
+		t.Run("suffix="+suffix, func(t *testing.T) {
+			srv, h := serve(t, map[string]http.HandlerFunc{
+				"/":  htmlPage(`<a href="/">home</a> <a href="/a">a</a>`),
+				"/a": htmlPage(`<a href="/">home</a>`),
+			})
+			out := crawlURL(t, srv.URL+suffix)
+
+			assert.Equal(t, 1, h.get("/"), "requests for the start page")
+			assert.Equal(t, counts{pages: 2, ok: 2}, parseSummary(t, out))
+		})
+	}
 }
