@@ -280,3 +280,29 @@ func TestWorkerKeepsJobsInFlightWithinItsLimitAndMaxAckPending(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkerFollowsAnAckWaitShortenedAfterItStarted(t *testing.T) {
+	cfg := testConfig
+	cfg.ackWait = 30 * time.Second
+	b := newBroker(t, cfg)
+	b.startWorker(t, map[string]Handler{kindWords: func(ctx context.Context, c *counter, job Job) (Result, error) {
+		select { // four ack waits of the coordinator below
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		return countWords(ctx, c, job)
+	}}, 4)
+	require.NoError(t, waitForWorkers(t.Context(), b.js, 1))
+
+	// A coordinator started later, with a shorter -ackwait, updates the
+	// consumer under the worker's feet.
+	cfg.ackWait = 500 * time.Millisecond
+	require.NoError(t, setupStreams(t.Context(), b.js, cfg))
+	jobs := smallJobs("shortened", 1)
+	o := await(t, b.coordinate(t.Context(), jobs), 20*time.Second)
+	require.NoError(t, o.err)
+	assert.Empty(t, o.report.dead)
+	assert.Zero(t, o.report.redelivered, "the heartbeats kept up with the new ack wait")
+	assert.True(t, o.report.totals.equal(localTotals(t, jobs)))
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -60,9 +61,14 @@ func (w *worker) run(ctx context.Context) error {
 		}
 		return err
 	}
-	cfg := cons.CachedInfo().Config
+	// The consumer's config is read again with every batch of jobs, and
+	// the jobs running read it at each heartbeat: a coordinator started
+	// after this worker may have shortened the ack wait, and a heartbeat
+	// paced by the old one would lose every job to redelivery.
+	var cfg atomic.Pointer[jetstream.ConsumerConfig]
+	cfg.Store(&cons.CachedInfo().Config)
 	limit := w.inflight
-	if cfg.MaxAckPending > 0 {
+	if cfg := cfg.Load(); cfg.MaxAckPending > 0 {
 		limit = min(limit, cfg.MaxAckPending)
 	}
 	// The semaphore keeps this worker from pulling jobs it cannot start:
@@ -87,10 +93,17 @@ func (w *worker) run(ctx context.Context) error {
 		got := 0
 		if err == nil {
 			for msg := range batch.Messages() {
+				// Read after a job arrived, so as to see an update
+				// made before it was delivered.
+				if got == 0 {
+					if info, err := cons.Info(ctx); err == nil {
+						cfg.Store(&info.Config)
+					}
+				}
 				got++
 				jobs.Go(func() {
 					defer sem.Release(1)
-					w.handle(ctx, c, msg, cfg)
+					w.handle(ctx, c, msg, &cfg)
 				})
 			}
 			err = batch.Error()
@@ -132,7 +145,10 @@ func (w *worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 // handle runs one job message to its end: a result published and the job
 // acked, or the job handed back for another try (Nak), or dead-lettered and
 // terminated. It never panics, whatever the handler does.
-func (w *worker) handle(ctx context.Context, c *counter, msg jetstream.Msg, cfg jetstream.ConsumerConfig) {
+//
+// Its heartbeats come every quarter of the consumer's ack wait, as cfg holds
+// it at the last beat.
+func (w *worker) handle(ctx context.Context, c *counter, msg jetstream.Msg, cfg *atomic.Pointer[jetstream.ConsumerConfig]) {
 	// Publishing and acking outlive a stopping worker's ctx: a result that
 	// is computed is worth sending.
 	bg := context.WithoutCancel(ctx)
@@ -160,11 +176,14 @@ func (w *worker) handle(ctx context.Context, c *counter, msg jetstream.Msg, cfg 
 	// The handler runs as a future, so that its panic becomes an error,
 	// while this goroutine tells the server the job is alive.
 	f := future.Go(ctx, func(ctx context.Context) (Result, error) { return handler(ctx, c, job) })
-	heartbeat := cfg.AckWait / 4 // slack for a busy machine
-	if heartbeat <= 0 {
-		heartbeat = 10 * time.Second
+	heartbeat := func() time.Duration {
+		if d := cfg.Load().AckWait / 4; d > 0 { // slack for a busy machine
+			return d
+		}
+		return 10 * time.Second
 	}
-	tick := time.NewTicker(heartbeat)
+	every := heartbeat()
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for waiting := true; waiting; {
 		select {
@@ -174,6 +193,10 @@ func (w *worker) handle(ctx context.Context, c *counter, msg jetstream.Msg, cfg 
 			if err := msg.InProgress(); err != nil {
 				fmt.Fprintf(w.log, "worker %s: job %s/%d: heartbeat: %v\n", w.name, run, job.ID, err)
 			}
+			if d := heartbeat(); d != every {
+				every = d
+				tick.Reset(every)
+			}
 		}
 	}
 	res, err := f.Result(bg)
@@ -181,7 +204,7 @@ func (w *worker) handle(ctx context.Context, c *counter, msg jetstream.Msg, cfg 
 		switch {
 		case ctx.Err() != nil:
 			_ = msg.Nak() // stopping: let another worker have it now
-		case cfg.MaxDeliver > 0 && deliveries >= uint64(cfg.MaxDeliver):
+		case cfg.Load().MaxDeliver > 0 && deliveries >= uint64(cfg.Load().MaxDeliver):
 			w.dead(bg, msg, DeadLetter{Run: run, ID: job.ID, Seq: seq, Kind: job.Kind, Deliveries: deliveries,
 				Error: fmt.Sprintf("failed %d times, last: %v", deliveries, err)})
 		default:
