@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -18,7 +19,8 @@ import (
 // worker at a time, again after AckWait if that worker goes quiet, at most
 // MaxDeliver times. OUT holds what comes back, kept by the usual limits
 // retention so that a coordinator started later can read it all again:
-// results on results.<run>, dead letters on dead.<run>. Both streams drop a
+// results on results.<run>, dead letters on dead.<run>, and the parameters
+// the run was started with on params.<run>. Both streams drop a
 // message whose Nats-Msg-Id they saw within the duplicate window, which
 // makes re-publishing a job or a result harmless. OUT also keeps the
 // server's advisory that a job reached MaxDeliver without an ack — what is
@@ -34,6 +36,7 @@ const (
 func jobSubject(run string) string    { return "jobs." + run }
 func resultSubject(run string) string { return "results." + run }
 func deadSubject(run string) string   { return "dead." + run }
+func paramsSubject(run string) string { return "params." + run }
 
 // maxDeliveriesSubject is where the server reports a job delivered MaxDeliver
 // times without an ack.
@@ -48,8 +51,9 @@ type brokerConfig struct {
 }
 
 // setupStreams creates the streams, unless they exist (an existing stream is
-// used as it is: its storage, for one, cannot change), and creates or updates
-// the workers' consumer.
+// used as it is: its storage, for one, cannot change — except that an OUT
+// stream made before runs recorded their parameters gets their subject), and
+// creates or updates the workers' consumer.
 func setupStreams(ctx context.Context, js jetstream.JetStream, c brokerConfig) error {
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       jobsStream,
@@ -60,14 +64,24 @@ func setupStreams(ctx context.Context, js jetstream.JetStream, c brokerConfig) e
 	}); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("stream %s: %w", jobsStream, err)
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+	out, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       outStream,
-		Subjects:   []string{"results.>", "dead.>", maxDeliveriesSubject},
+		Subjects:   []string{"results.>", "dead.>", "params.>", maxDeliveriesSubject},
 		Retention:  jetstream.LimitsPolicy,
 		Storage:    c.storage,
 		Duplicates: 2 * time.Minute,
-	}); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+	})
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		out, err = js.Stream(ctx, outStream)
+	}
+	if err != nil {
 		return fmt.Errorf("stream %s: %w", outStream, err)
+	}
+	if cfg := out.CachedInfo().Config; !slices.Contains(cfg.Subjects, "params.>") {
+		cfg.Subjects = append(cfg.Subjects, "params.>")
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("stream %s: %w", outStream, err)
+		}
 	}
 	if _, err := js.CreateOrUpdateConsumer(ctx, jobsStream, jetstream.ConsumerConfig{
 		Durable:       consumerName,

@@ -65,9 +65,7 @@ func (c *coordinator) run(ctx context.Context) (report, error) {
 	if err != nil {
 		return r, err
 	}
-	for _, n := range info.State.Subjects {
-		r.resumed += int(n)
-	}
+	r.resumed = int(info.State.Subjects[resultSubject(run)] + info.State.Subjects[deadSubject(run)])
 	cons, err := c.js.OrderedConsumer(ctx, outStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{resultSubject(run), deadSubject(run), maxDeliveriesSubject},
 	})

@@ -19,6 +19,11 @@
 //	go run . -role worker -nats nats://host:4222           # a worker, anywhere
 //	go run . -nats nats://host:4222 -run NAME              # resume a stopped run
 //
+// A run records its -seed, -shards, -words and -chunks in the streams when it
+// starts. Resuming it takes them from there: those flags may be left out, and
+// one given with another value is an error, since the jobs would compute
+// another analysis than the results already in.
+//
 // A job is delivered at least once: a worker that dies, or stops sending
 // heartbeats, loses it to another after the ack wait. Results carry the job
 // as their message ID and are counted once per job, so the totals are exact
@@ -68,6 +73,7 @@ type config struct {
 	inflight   int
 	procs      int
 	progress   time.Duration
+	given      map[string]bool // flags set on the command line, by name
 }
 
 func parse(args []string, w io.Writer) (config, error) {
@@ -80,7 +86,7 @@ func parse(args []string, w io.Writer) (config, error) {
 	fs.IntVar(&c.workers, "workers", 2, "worker processes to start (0: rely on workers started elsewhere)")
 	fs.StringVar(&bench, "bench", "", "comma-separated worker counts to time one after the other, e.g. 1,2,4")
 	fs.IntVar(&c.repeat, "repeat", 1, "with -bench: time everything this many times and keep the fastest")
-	fs.StringVar(&c.run, "run", "", "run name; give an earlier run's name to resume it (default: a new one)")
+	fs.StringVar(&c.run, "run", "", "run name; give an earlier run's name to resume it, with its -seed, -shards, -words and -chunks (default: a new one)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated corpus")
 	fs.IntVar(&c.shards, "shards", 400, "shards of the corpus, one job each")
 	fs.IntVar(&c.words, "words", 50_000, "words per shard")
@@ -94,6 +100,8 @@ func parse(args []string, w io.Writer) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	c.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { c.given[f.Name] = true })
 	if bench != "" {
 		for f := range strings.SplitSeq(bench, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -181,6 +189,15 @@ func runCoordinator(ctx context.Context, c config, out, log io.Writer) error {
 		return err
 	}
 
+	if len(c.bench) == 0 {
+		var resumed bool
+		if c, resumed, err = settleParams(ctx, js, c.run, c, func(f string) bool { return c.given[f] }); err != nil {
+			return err
+		}
+		if resumed {
+			fmt.Fprintf(log, "run %s exists: resuming it with its parameters\n", c.run)
+		}
+	}
 	fmt.Fprintf(out, "word statistics over %d shards of %d words (seed %d), %d chunks per shard; GOMAXPROCS=%d\n",
 		c.shards, c.words, c.seed, c.chunks, runtime.GOMAXPROCS(0))
 	jobs := func(run string) []Job { return makeJobs(run, c.seed, c.shards, c.words, c.chunks) }
@@ -222,8 +239,14 @@ func runCoordinator(ctx context.Context, c config, out, log io.Writer) error {
 			local = local.best(m)
 		}
 		for i, n := range c.bench {
+			// want is computed already: a run of an earlier -bench
+			// with other parameters cannot be resumed.
+			run := fmt.Sprintf("%s-%d-%d", c.run, rep, n)
+			if _, _, err := settleParams(ctx, js, run, c, func(string) bool { return true }); err != nil {
+				return err
+			}
 			m := startMeasure()
-			r, err := distribute(ctx, js, url, c, n, jobs(fmt.Sprintf("%s-%d-%d", c.run, rep, n)), want, out, log)
+			r, err := distribute(ctx, js, url, c, n, jobs(run), want, out, log)
 			if err != nil {
 				return err
 			}

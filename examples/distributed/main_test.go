@@ -139,3 +139,24 @@ func TestRunOnAnExistingServer(t *testing.T) {
 	require.NoError(t, run(t.Context(), args, &out, &log), log.String())
 	assert.Contains(t, out.String(), "8 outcomes resumed from the stream")
 }
+
+func TestResumedRunKeepsItsParameters(t *testing.T) {
+	b := newBroker(t, testConfig)
+	var out bytes.Buffer
+	var log syncBuffer
+	require.NoError(t, run(t.Context(), []string{"-nats", b.url, "-run", "resumed", "-shards", "6", "-words", "1000", "-workers", "1", "-progress", "0"}, &out, &log), log.String())
+	assert.Contains(t, out.String(), "word statistics over 6 shards of 1000 words")
+
+	// The documented command, with none of the run's flags: the defaults
+	// (400 shards of 50000 words) must not be mixed with the 6 results in.
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"-nats", b.url, "-run", "resumed"}, &out, &log), log.String())
+	t.Log("\n" + out.String())
+	assert.Contains(t, out.String(), "word statistics over 6 shards of 1000 words")
+	assert.Contains(t, out.String(), "results equal to the single-process computation: true")
+	assert.Contains(t, out.String(), "6 outcomes resumed from the stream")
+
+	err := run(t.Context(), []string{"-nats", b.url, "-run", "resumed", "-shards", "6", "-words", "2000", "-seed", "9", "-workers", "0"}, io.Discard, io.Discard)
+	require.ErrorIs(t, err, ErrParamsDiffer)
+	assert.ErrorContains(t, err, "-seed 9 (the run has 1), -words 2000 (the run has 1000)")
+}
