@@ -21,8 +21,10 @@ import (
 // retention so that a coordinator started later can read it all again:
 // results on results.<run>, dead letters on dead.<run>, and the parameters
 // the run was started with on params.<run>. Both streams drop a
-// message whose Nats-Msg-Id they saw within the duplicate window, which
-// makes re-publishing a job or a result harmless. OUT also keeps the
+// message whose Nats-Msg-Id they saw within the duplicate window (2 minutes),
+// which makes re-publishing a job or a result within it harmless; after it, a
+// job may run twice and its result come twice, and the coordinator counts it
+// once all the same. OUT also keeps the
 // server's advisory that a job reached MaxDeliver without an ack — what is
 // left of a job whose last worker died holding it — so that the
 // coordinator, even one started later, can dead-letter it.

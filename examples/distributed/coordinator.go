@@ -19,9 +19,12 @@ var ErrJobsDead = errors.New("distributed: jobs dead-lettered")
 // coordinator publishes the jobs of a run and adds up their results. All it
 // knows is in the streams, so a coordinator that is stopped and started again
 // with the same run name carries on where the first one was: it reads the
-// results and dead letters already there, publishes only the jobs that have
-// neither (the JOBS stream drops those it still holds as duplicates), and
-// waits for the rest.
+// results and dead letters already there, publishes the jobs that have
+// neither, and waits for the rest. A job the JOBS stream still holds from the
+// earlier coordinator is dropped as a duplicate only within the stream's
+// duplicate window (2 minutes, see setupStreams): a run resumed later
+// publishes every unfinished job again, and each may then run twice. It is
+// still counted once, as results are counted once per job ID.
 type coordinator struct {
 	js       jetstream.JetStream
 	jobs     []Job // all of one run, with IDs 0…len-1
@@ -206,9 +209,9 @@ func (c *coordinator) deadFromAdvisory(ctx context.Context, data []byte) error {
 }
 
 // publish sends every job that has no outcome yet, without waiting for each
-// acknowledgement before sending the next. The message ID
-// makes the JOBS stream drop a job it still holds from an earlier
-// coordinator.
+// acknowledgement before sending the next. The message ID makes the JOBS
+// stream drop a job it still holds from an earlier coordinator, if that one
+// published it within the duplicate window; after it, the job is held twice.
 func (c *coordinator) publish(ctx context.Context, done []bool, r *report) error {
 	var acks []jetstream.PubAckFuture
 	// wait waits for the acknowledgements outstanding, which the client

@@ -306,3 +306,33 @@ func TestWorkerFollowsAnAckWaitShortenedAfterItStarted(t *testing.T) {
 	assert.Zero(t, o.report.redelivered, "the heartbeats kept up with the new ack wait")
 	assert.True(t, o.report.totals.equal(localTotals(t, jobs)))
 }
+
+func TestJobHeldTwiceAfterTheDuplicateWindowIsCountedOnce(t *testing.T) {
+	b := newBroker(t, testConfig)
+	jobs := smallJobs("window", 4)
+	want := localTotals(t, jobs)
+	// What an earlier coordinator left in JOBS more than the duplicate
+	// window ago: the stream no longer knows its IDs, which another ID
+	// stands in for here, so the resumed coordinator's copies are kept too.
+	for _, j := range jobs[:2] {
+		data, err := json.Marshal(j)
+		require.NoError(t, err)
+		ack, err := b.js.Publish(t.Context(), jobSubject(j.Run), data, jetstream.WithMsgID("earlier/"+jobMsgID(j.Run, j.ID)))
+		require.NoError(t, err)
+		require.False(t, ack.Duplicate)
+	}
+	var runs atomic.Int32
+	b.startWorker(t, map[string]Handler{kindWords: func(ctx context.Context, c *counter, job Job) (Result, error) {
+		runs.Add(1)
+		return countWords(ctx, c, job)
+	}}, 1)
+
+	o := await(t, b.coordinate(t.Context(), jobs), 20*time.Second)
+	require.NoError(t, o.err)
+	assert.Equal(t, len(jobs), o.report.published, "every job without an outcome was published")
+	waitFor(t, 10*time.Second, "every job held run", func() bool {
+		return b.countOn(t, jobsStream, jobSubject("window")) == 0 && runs.Load() == int32(len(jobs)+2)
+	})
+	assert.True(t, o.report.totals.equal(want), "the jobs that ran twice were counted once")
+	assert.Equal(t, len(jobs), o.report.done)
+}

@@ -22,7 +22,10 @@
 // A run records its -seed, -shards, -words and -chunks in the streams when it
 // starts. Resuming it takes them from there: those flags may be left out, and
 // one given with another value is an error, since the jobs would compute
-// another analysis than the results already in.
+// another analysis than the results already in. A run resumed more than 2
+// minutes after it was stopped publishes its unfinished jobs again, and the
+// JOBS stream no longer drops the copies it still holds: those jobs may run
+// twice, and are counted once.
 //
 // A job is delivered at least once: a worker that dies, or stops sending
 // heartbeats, loses it to another after the ack wait. Results carry the job
