@@ -29,8 +29,9 @@ type callback[T any] struct {
 // [Promise.Complete] and friends for a promise, and for a future run by a
 // pool or an [Executor], the pool task's error (see [Submit]). For futures
 // completed by [Go], [Future.Cancel], [Then], [Compose], a task run inline
-// by a waiting executor task or a task that called runtime.Goexit, the
-// future is the only place. A callback that calls runtime.Goexit ends the
+// by a waiting executor task or a task that called runtime.Goexit, and for
+// futures whose task a pool dropped unrun (by Stop, or when its queue
+// timeout passed), the future is the only place. A callback that calls runtime.Goexit ends the
 // goroutine running it, as Goexit always does, but only once the callbacks
 // registered after it have run. Callbacks should be short: they delay the
 // completing goroutine. OnDone with a nil fn panics.

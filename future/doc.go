@@ -111,13 +111,16 @@
 //
 // A completed Future[int] that nobody waited on is one 80-byte object; one
 // submitted to a pool is one 96-byte object, since it keeps room for the
-// pool's context of its run. Its done channel is allocated only if
+// pool's context of its run (the context given to [Submit] must be
+// context.Background, context.TODO or its group's for that: the run's
+// context of a task given another one is an allocation of its own). Its done channel is allocated only if
 // [Future.Done] is called, or [Future.Result] blocks, before it completes; a
 // done-callback adds one small node. [Future.Result] on a done future does
-// not allocate. [Wait] and [AsCompleted] make a fixed number of allocations
-// per call, whatever the number of futures: one callback node for each
-// pending future (all the nodes of a call in one slice) and one map entry,
-// for de-duplication, for each future already done.
+// not allocate. [Wait] and [AsCompleted] allocate per call, not per future
+// watched: one callback node for each pending future, all the nodes of a
+// call in one slice, so that their allocations do not grow with their
+// number; the futures already done go in a map, for de-duplication, which
+// grows with them.
 //
 // Measured with go test -run '^$' -bench . -count 5 ./future on a shared
 // 2-core Xeon, medians:

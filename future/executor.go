@@ -38,9 +38,10 @@ var ErrClosed = pool.ErrClosed
 // the new task runs in the caller's slot when no worker can start it at
 // once (see [Submit]); the caller may then wait for the future.
 //
-// Where a done-callback panic goes: the executor's pool keeps it for
-// [Executor.Shutdown] (or hands it to pool.WithErrorHandler), and the future
-// keeps it for [Future.CallbackErr].
+// Where a done-callback panic goes: for a future whose task ran, the
+// executor's pool keeps it for [Executor.Shutdown] (or hands it to
+// pool.WithErrorHandler); every future keeps it for [Future.CallbackErr],
+// and one whose task was dropped unrun, there only (see [Future.OnDone]).
 type Executor struct {
 	_ noCopy
 	p *pool.Pool

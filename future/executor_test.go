@@ -226,3 +226,25 @@ func TestCallbackPanicAfterGoexitIsKeptOnTheFutureOnly(t *testing.T) {
 		assert.NoError(t, e.Shutdown(context.Background()), "the callback's panic is on the future only")
 	})
 }
+
+// A done-callback's panic on a future whose task the pool dropped unrun
+// (here: its queue timeout passed) is kept on the future only, as OnDone
+// says: the pool ran nothing that could return it.
+func TestCallbackPanicOfDroppedFutureStaysOnTheFuture(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := future.NewExecutor(1)
+		release := make(chan struct{})
+		_, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { <-release; return 0, nil })
+		require.NoError(t, err)
+		f, err := future.Submit(t.Context(), e, func(context.Context) (int, error) { return 1, nil }, pool.QueueTimeout(time.Second))
+		require.NoError(t, err)
+		_ = f.OnDone(func(*future.Future[int]) { panic("cb") })
+		<-f.Done()
+		_, err = f.Result(t.Context())
+		assert.ErrorIs(t, err, pool.ErrQueueTimeout)
+		close(release)
+		assert.NoError(t, e.Shutdown(t.Context()), "the pool ran no callback")
+		var pe *future.PanicError
+		assert.ErrorAs(t, f.CallbackErr(), &pe)
+	})
+}

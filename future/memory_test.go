@@ -80,3 +80,19 @@ func TestPoolFutureIsOneAllocation(t *testing.T) {
 	assert.Less(t, b, 104.0, "bytes retained per completed Future[int] from a pool")
 	t.Logf("%.1f bytes per completed Future[int] from a pool", b)
 }
+
+// The room a pool future keeps serves the run's context only when Submit
+// is given a context the pool's own can stand for: with any other, the
+// run's context is an allocation of its own, one more, as the doc says.
+func TestPoolFutureWithAnotherContextIsTwoAllocations(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, 1)
+	p := pool.New(1)
+	defer func() { assert.NoError(t, p.Shutdown(ctx)) }()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	assert.Equal(t, 2.0, testing.AllocsPerRun(200, func() {
+		_, err := future.Submit(ctx, p, fn)
+		assert.NoError(t, err)
+		assert.NoError(t, p.Wait())
+	}))
+}
