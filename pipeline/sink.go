@@ -52,12 +52,11 @@ var errHalted = errors.New("pipeline: run stopped")
 // halted reports whether the run has stopped. Workers and sinks check it
 // before every item, since the run may stop in the middle of a batch (a
 // stage failing, the caller's context ending, even from the sink's own
-// callback), and no callback starts after that. The run's context is
-// canceled by the parent's cancel before that returns, and its Err is one
-// atomic load: a non-blocking receive from done took twice as long, and a
-// flag set by a watch of the parent, as workers once read, heard of the
-// parent's end only from the watch's goroutine, a moment later, while a
-// worker ran on through its chunk.
+// callback), and no callback starts after that. The parent's cancel
+// cancels the run's context before it returns, so its Err sees the
+// caller's cancel at once, for one atomic load (a non-blocking receive from
+// done takes twice as long); a flag set by a watch of the parent would hear
+// of it only from the watch's goroutine, a moment later.
 func (r *run) halted() bool {
 	return r.ctx.Err() != nil
 }
