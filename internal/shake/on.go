@@ -193,9 +193,8 @@ func storeStarved(v uint64) { starved = v }
 // bubbleEnd is the real time when the package was initialised, always
 // outside any testing/synctest bubble. A bubble's fake clock starts at
 // midnight UTC, 2000-01-01, and would take its tests decades of fake time
-// to reach today: a clock before bubbleEnd is a bubble's. (A fixed date a
-// year after 2000 took a bubble whose tests slept longer for the real
-// world, and shake then slept in it.)
+// to reach today: a clock before bubbleEnd is a bubble's, however long its
+// tests have slept.
 var bubbleEnd = time.Now()
 
 // sleep sleeps for d, or inside a synctest bubble yields instead: time
