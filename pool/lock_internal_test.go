@@ -11,14 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// waitingOnLock waits until want goroutines wait in lockVia, and returns
-// how many of them wait on the mutex itself and how many on a gate's
-// channel.
-func waitingOnLock(t *testing.T, want int) (onMutex, onGate int) {
+// lockWaiters counts the goroutines in lockVia once want of them are
+// there and ready reports the counts settled: how many wait on the mutex
+// itself, how many on a gate's channel, and how many are neither
+// (yielding, in a large pool, or between two steps).
+func lockWaiters(t *testing.T, want int, ready func(onMutex, onGate, other int) bool) (onMutex, onGate, other int) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
 	for {
-		onMutex, onGate = 0, 0
+		onMutex, onGate, other = 0, 0, 0
 		stacks := buf[:runtime.Stack(buf, true)]
 		for g := range bytes.SplitSeq(stacks, []byte("\n\n")) {
 			if !bytes.Contains(g, []byte("pool.(*Pool).lockVia")) {
@@ -29,13 +30,23 @@ func waitingOnLock(t *testing.T, want int) (onMutex, onGate int) {
 				onMutex++
 			case bytes.Contains(g, []byte("[chan send")):
 				onGate++
+			default:
+				other++
 			}
 		}
-		if onMutex+onGate == want {
-			return onMutex, onGate
+		if onMutex+onGate+other == want && ready(onMutex, onGate, other) {
+			return onMutex, onGate, other
 		}
 		runtime.Gosched()
 	}
+}
+
+// waitingOnLock waits until want goroutines wait in lockVia, each on the
+// mutex or at a gate, and returns how many wait on each.
+func waitingOnLock(t *testing.T, want int) (onMutex, onGate int) {
+	t.Helper()
+	onMutex, onGate, _ = lockWaiters(t, want, func(_, _, other int) bool { return other == 0 })
+	return onMutex, onGate
 }
 
 func TestSubmittersWaitAtTheGate(t *testing.T) {
@@ -58,7 +69,8 @@ func TestSubmittersWaitAtTheGate(t *testing.T) {
 }
 
 func TestEndingWorkersWaitAtTheGate(t *testing.T) {
-	n := 3 * workerGateSize()
+	n := largePerProc * runtime.GOMAXPROCS(0) // the most workers a pool that is not large has
+	require.Greater(t, n, workerGateSize())
 	p := New(n)
 	started, release := make(chan struct{}), make(chan struct{})
 	for range n {
@@ -80,4 +92,84 @@ func TestEndingWorkersWaitAtTheGate(t *testing.T) {
 	require.NoError(t, p.Shutdown(context.Background()))
 	assert.Equal(t, uint64(n), p.Stats().Completed)
 	assert.Zero(t, len(p.workerGate), "places left taken in the worker gate")
+}
+
+// In a large pool, submitters and workers that find the lock held yield
+// rather than park: none of them waits on the mutex or at a gate.
+func TestLargePoolWaitersYield(t *testing.T) {
+	limit := largePerProc*runtime.GOMAXPROCS(0) + 1
+	p := New(limit)
+	require.True(t, p.large.Load())
+	started, release := make(chan struct{}), make(chan struct{})
+	for range limit {
+		require.NoError(t, p.Go(func() {
+			started <- struct{}{}
+			<-release
+		}))
+	}
+	for range limit {
+		<-started
+	}
+	submitters := 2 * submitGateSize()
+	p.mu.Lock()
+	close(release)
+	var wg sync.WaitGroup
+	for range submitters {
+		wg.Go(func() { assert.NoError(t, p.Go(func() {})) })
+	}
+	onMutex, onGate, yielding := lockWaiters(t, limit+submitters, func(int, int, int) bool { return true })
+	assert.Zero(t, onMutex, "goroutines waiting on the mutex")
+	assert.Zero(t, onGate, "goroutines waiting at a gate")
+	assert.Equal(t, limit+submitters, yielding)
+	p.mu.Unlock()
+
+	wg.Wait()
+	require.NoError(t, p.Shutdown(context.Background()))
+	assert.Equal(t, uint64(limit+submitters), p.Stats().Completed)
+}
+
+// SetLimit moves a pool between large and not: the rule follows the
+// limit, whichever way it goes.
+func TestSetLimitSwitchesLarge(t *testing.T) {
+	small := largePerProc * runtime.GOMAXPROCS(0)
+	p := New(small)
+	assert.False(t, p.large.Load(), "New(%d)", small)
+	p.SetLimit(small + 1)
+	assert.True(t, p.large.Load(), "SetLimit(%d)", small+1)
+	p.SetLimit(1)
+	assert.False(t, p.large.Load(), "SetLimit(1)")
+	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+// Goroutines waiting for the lock while SetLimit moves the pool between
+// large and not, in both directions, all get it: whichever way each waits
+// (yielding, at a gate or on the mutex), no task is lost.
+func TestLockWaitersAcrossLimitChanges(t *testing.T) {
+	small := largePerProc * runtime.GOMAXPROCS(0)
+	p := New(1)
+	const submitters, each = 32, 200
+	var wg sync.WaitGroup
+	for range submitters {
+		wg.Go(func() {
+			for range each {
+				assert.NoError(t, p.Go(func() { runtime.Gosched() }))
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			require.NoError(t, p.Shutdown(context.Background()))
+			assert.Equal(t, uint64(submitters*each), p.Stats().Completed)
+			return
+		default:
+			p.SetLimit(1 + i%2*small) // 1, small+1, 1, …
+			runtime.Gosched()
+		}
+	}
 }

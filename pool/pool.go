@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weftgo/weft/internal/cond"
@@ -80,6 +81,7 @@ type Pool struct {
 	// others wait to take one (see lockVia).
 	submitGate chan struct{}
 	workerGate chan struct{}
+	large      atomic.Bool // isLarge(limit), read without mu by lockVia
 
 	space   *cond.Cond // submitters waiting for room
 	settled *cond.Cond // Wait/Shutdown/Stop waiting for running == 0 && queue empty && expiring == 0
@@ -135,6 +137,7 @@ func New(limit int, opts ...Option) *Pool {
 		panic(fmt.Sprintf("pool: New(%d): limit must be at least 1", limit))
 	}
 	p := &Pool{limit: limit, cfg: defaultConfig(), groups: make(map[*Group]struct{}), born: time.Now()}
+	p.large.Store(isLarge(limit))
 	for _, o := range opts {
 		if o == nil {
 			panic("pool: nil Option")
@@ -378,6 +381,7 @@ func (p *Pool) SetLimit(limit int) {
 	}
 	p.mu.Lock()
 	p.limit = limit
+	p.large.Store(isLarge(limit))
 	p.retireOverLimit()
 	p.space.Broadcast() // the room for submitters may have grown
 	p.mu.Unlock()
