@@ -117,6 +117,33 @@ func TestIdlePoolHoldsNoGoroutines(t *testing.T) {
 	})
 }
 
+// A large pool, whose goroutines yield rather than park when they find its
+// lock held, works inside a synctest bubble under contention: a hundred
+// submitters' thousand sleeping tasks all run at once, so the bubble's clock
+// moves by one sleep, and everything winds down.
+func TestLargePoolUnderContentionInBubble(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1000)
+		var ran atomic.Int64
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				for range 10 {
+					assert.NoError(t, p.Go(func() {
+						time.Sleep(10 * time.Millisecond)
+						ran.Add(1)
+					}))
+				}
+			})
+		}
+		wg.Wait()
+		shutdown(t, p)
+		assert.Equal(t, int64(1000), ran.Load())
+		assert.Equal(t, 10*time.Millisecond, time.Since(start), "every task ran at once")
+	})
+}
+
 func TestSubmitHonoursContextWhenQueueFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(1, pool.WithQueueSize(1))
