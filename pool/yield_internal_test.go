@@ -64,3 +64,31 @@ func TestYieldingWorkerFansOut(t *testing.T) {
 		require.NoError(t, p.Shutdown(context.Background()))
 	})
 }
+
+// In a large pool a worker yields once when it starts and each time it is
+// woken, before it takes the lock (see letOthersFirst); in a small pool it
+// does not.
+func TestStartedAndWokenWorkersLetOthersFirst(t *testing.T) {
+	var yields atomic.Int32
+	startYield = func() {
+		yields.Add(1)
+		runtime.Gosched()
+	}
+	t.Cleanup(func() { startYield = runtime.Gosched })
+	for _, c := range []struct {
+		limit int
+		want  int32
+	}{{largePerProc*runtime.GOMAXPROCS(0) + 1, 2}, {largePerProc * runtime.GOMAXPROCS(0), 0}} {
+		synctest.Test(t, func(t *testing.T) {
+			yields.Store(0)
+			p := New(c.limit)
+			require.NoError(t, p.Go(func() {}))
+			synctest.Wait() // a worker started, ran the task and parked
+			require.NoError(t, p.Go(func() {}))
+			synctest.Wait() // it was woken, ran the task and parked again
+			assert.Equal(t, 1, p.Stats().Workers)
+			assert.Equal(t, c.want, yields.Load(), "yields before taking the lock, limit %d", c.limit)
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	}
+}
