@@ -146,13 +146,17 @@
 // its processor once before it parks, counted as a wake-up in flight, so
 // that goroutines waiting to submit queue their tasks for it rather than
 // each wake a parked worker. When many goroutines submit at once, or many
-// tasks end at once, only a few per processor wait on the pool's mutex and
-// the others on a channel, so that the mutex never turns into a convoy of
-// context switches. An idle worker holds its goroutine but no timer: one
-// timer per pool retires the workers whose idle timeout has passed. On two
-// cores a batch of empty tasks costs 85–90 ns per task at limit 2 and
-// 180–220 ns at limit 1000 (pond: 120–125 and 580–600; BenchmarkPoolEmpty
-// in the benchmarks module, two runs). A queued task costs about 25
+// tasks end at once, a pool of a few workers per processor lets only a few
+// per processor wait on its mutex and the others on a channel, so that the
+// mutex never turns into a convoy of context switches; in a larger pool
+// they yield their processor and try again instead, and a worker just
+// started or woken yields once before it takes a task, so that the
+// goroutines already waiting to run, submitters among them, go first. An
+// idle worker holds its goroutine but no timer: one timer per pool retires
+// the workers whose idle timeout has passed. On two cores a batch of empty
+// tasks costs 128–136 ns per task at limit 2 and 174–180 ns at limit 1000
+// (pond: 193–199 and 543–546; BenchmarkPoolEmpty in the benchmarks module,
+// two runs). A queued task costs about 25
 // bytes beyond its closure. A task that takes a context gets a context of
 // its own each time it runs, which is what identifies it: one 16-byte
 // allocation, about 20 ns per task in a Group fan-out (BenchmarkGroup), or
