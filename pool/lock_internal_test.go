@@ -49,6 +49,23 @@ func waitingOnLock(t *testing.T, want int) (onMutex, onGate int) {
 	return onMutex, onGate
 }
 
+// busyWorkers submits n tasks to p and returns once all n run, each until
+// release is closed.
+func busyWorkers(t *testing.T, p *Pool, n int) (release chan struct{}) {
+	t.Helper()
+	started, release := make(chan struct{}), make(chan struct{})
+	for range n {
+		require.NoError(t, p.Go(func() {
+			started <- struct{}{}
+			<-release
+		}))
+	}
+	for range n {
+		<-started
+	}
+	return release
+}
+
 func TestSubmittersWaitAtTheGate(t *testing.T) {
 	p := New(1)
 	n := 3 * submitGateSize()
@@ -72,16 +89,7 @@ func TestEndingWorkersWaitAtTheGate(t *testing.T) {
 	n := largePerProc * runtime.GOMAXPROCS(0) // the most workers a pool that is not large has
 	require.Greater(t, n, workerGateSize())
 	p := New(n)
-	started, release := make(chan struct{}), make(chan struct{})
-	for range n {
-		require.NoError(t, p.Go(func() {
-			started <- struct{}{}
-			<-release
-		}))
-	}
-	for range n {
-		<-started
-	}
+	release := busyWorkers(t, p, n)
 	p.mu.Lock()
 	close(release)
 	onMutex, onGate := waitingOnLock(t, n)
@@ -100,16 +108,7 @@ func TestLargePoolWaitersYield(t *testing.T) {
 	limit := largePerProc*runtime.GOMAXPROCS(0) + 1
 	p := New(limit)
 	require.True(t, p.large.Load())
-	started, release := make(chan struct{}), make(chan struct{})
-	for range limit {
-		require.NoError(t, p.Go(func() {
-			started <- struct{}{}
-			<-release
-		}))
-	}
-	for range limit {
-		<-started
-	}
+	release := busyWorkers(t, p, limit)
 	submitters := 2 * submitGateSize()
 	p.mu.Lock()
 	close(release)
