@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// lockWaiters counts the goroutines in lockVia once want of them are
-// there and ready reports the counts settled: how many wait on the mutex
-// itself, how many on a gate's channel, and how many are neither
-// (yielding, in a large pool, or between two steps).
-func lockWaiters(t *testing.T, want int, ready func(onMutex, onGate, other int) bool) (onMutex, onGate, other int) {
+// lockWaiters counts the goroutines in lockVia once want of them are there
+// (and, if parked is set, each waits on the mutex or at a gate): how many
+// wait on the mutex itself, how many on a gate's channel, and how many are
+// neither (yielding, in a large pool, or between two steps).
+func lockWaiters(t *testing.T, want int, parked bool) (onMutex, onGate, other int) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
 	for {
@@ -34,7 +34,7 @@ func lockWaiters(t *testing.T, want int, ready func(onMutex, onGate, other int) 
 				other++
 			}
 		}
-		if onMutex+onGate+other == want && ready(onMutex, onGate, other) {
+		if onMutex+onGate+other == want && (!parked || other == 0) {
 			return onMutex, onGate, other
 		}
 		runtime.Gosched()
@@ -45,7 +45,7 @@ func lockWaiters(t *testing.T, want int, ready func(onMutex, onGate, other int) 
 // mutex or at a gate, and returns how many wait on each.
 func waitingOnLock(t *testing.T, want int) (onMutex, onGate int) {
 	t.Helper()
-	onMutex, onGate, _ = lockWaiters(t, want, func(_, _, other int) bool { return other == 0 })
+	onMutex, onGate, _ = lockWaiters(t, want, true)
 	return onMutex, onGate
 }
 
@@ -116,7 +116,7 @@ func TestLargePoolWaitersYield(t *testing.T) {
 	for range submitters {
 		wg.Go(func() { assert.NoError(t, p.Go(func() {})) })
 	}
-	onMutex, onGate, yielding := lockWaiters(t, limit+submitters, func(int, int, int) bool { return true })
+	onMutex, onGate, yielding := lockWaiters(t, limit+submitters, false)
 	assert.Zero(t, onMutex, "goroutines waiting on the mutex")
 	assert.Zero(t, onGate, "goroutines waiting at a gate")
 	assert.Equal(t, limit+submitters, yielding)
